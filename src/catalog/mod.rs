@@ -1,0 +1,266 @@
+//! The catalog: the product model, feed import, the tantivy index and the matcher.
+//!
+//! - [`Product`] is the one product model every feed maps to; its `attributes` are typed (keyword, number, bool,
+//!   list of keywords) and unknown feed columns land there instead of being dropped.
+//! - [`feed`] reads feeds as streams and reports bad rows with their line, never stopping on one.
+//! - [`index`] derives a tantivy schema from the products' fields and builds the index; [`Catalog`] is the
+//!   searchable, cheaply clonable handle.
+//! - [`matcher`] turns constraints into a tantivy query, relaxes instead of dead-ending, and explains every pick.
+//!
+//! Invariant: every comparison of text goes through [`crate::text::normalize`], on the index side and the query
+//! side alike.
+
+pub mod feed;
+pub mod index;
+pub mod matcher;
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+pub use index::{Catalog, IndexError};
+pub use matcher::{Explanation, Hit, MatchOutcome, MatchRequest, Relaxed, Want};
+
+/// One product, as every feed format is mapped to it (and as the native JSON Lines feed spells it).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Product {
+    pub id: String,
+    pub title: String,
+    #[serde(default)]
+    pub description: String,
+    #[serde(default)]
+    pub brand: String,
+    #[serde(default)]
+    pub category: String,
+    pub price: f64,
+    #[serde(default = "default_currency")]
+    pub currency: String,
+    #[serde(default)]
+    pub rating: f64,
+    /// Units in stock; a feed that does not say counts as in stock.
+    #[serde(default = "default_stock")]
+    pub stock: i64,
+    #[serde(default)]
+    pub image: Option<String>,
+    #[serde(default)]
+    pub link: Option<String>,
+    #[serde(default)]
+    pub tags: Vec<String>,
+    #[serde(default)]
+    pub attributes: BTreeMap<String, AttrValue>,
+}
+
+fn default_currency() -> String {
+    "USD".to_string()
+}
+
+fn default_stock() -> i64 {
+    1
+}
+
+/// A typed attribute value.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum AttrValue {
+    Bool(bool),
+    Number(f64),
+    Keyword(String),
+    List(Vec<String>),
+}
+
+/// What kind of values a catalog field holds; decides which constraints make sense on it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum FieldKind {
+    Keyword,
+    Number,
+    Bool,
+    Text,
+}
+
+/// The fields every product has, with their kinds.
+pub const BUILTIN_FIELDS: &[(&str, FieldKind)] = &[
+    ("id", FieldKind::Keyword),
+    ("title", FieldKind::Text),
+    ("description", FieldKind::Text),
+    ("brand", FieldKind::Keyword),
+    ("category", FieldKind::Keyword),
+    ("price", FieldKind::Number),
+    ("currency", FieldKind::Keyword),
+    ("rating", FieldKind::Number),
+    ("stock", FieldKind::Number),
+    ("tags", FieldKind::Keyword),
+];
+
+/// One value of a product field, for evaluating constraints in Rust (explanations, the catalog check).
+#[derive(Clone, Debug, PartialEq)]
+pub enum FieldValue<'a> {
+    Text(&'a str),
+    Number(f64),
+    Bool(bool),
+}
+
+impl Product {
+    /// Every value of `field` (several for lists such as `tags`); empty when the product lacks the field.
+    pub fn values(&self, field: &str) -> Vec<FieldValue<'_>> {
+        match field {
+            "id" => vec![FieldValue::Text(&self.id)],
+            "title" => vec![FieldValue::Text(&self.title)],
+            "description" => vec![FieldValue::Text(&self.description)],
+            "brand" => vec![FieldValue::Text(&self.brand)],
+            "category" => vec![FieldValue::Text(&self.category)],
+            "currency" => vec![FieldValue::Text(&self.currency)],
+            "price" => vec![FieldValue::Number(self.price)],
+            "rating" => vec![FieldValue::Number(self.rating)],
+            "stock" => vec![FieldValue::Number(self.stock as f64)],
+            "tags" => self.tags.iter().map(|t| FieldValue::Text(t)).collect(),
+            other => match self.attributes.get(other) {
+                None => Vec::new(),
+                Some(AttrValue::Bool(b)) => vec![FieldValue::Bool(*b)],
+                Some(AttrValue::Number(n)) => vec![FieldValue::Number(*n)],
+                Some(AttrValue::Keyword(s)) => vec![FieldValue::Text(s)],
+                Some(AttrValue::List(items)) => items.iter().map(|s| FieldValue::Text(s)).collect(),
+            },
+        }
+    }
+
+    pub fn in_stock(&self) -> bool {
+        self.stock > 0
+    }
+}
+
+/// The fields a catalog's products carry, with their kinds: what flows may map answers to.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Fields {
+    kinds: BTreeMap<String, FieldKind>,
+}
+
+impl Fields {
+    pub fn builtin() -> Fields {
+        let kinds = BUILTIN_FIELDS
+            .iter()
+            .map(|(name, kind)| (name.to_string(), *kind))
+            .collect();
+        Fields { kinds }
+    }
+
+    /// Adds the attributes of `product`. A field seen with two kinds keeps the first (the index stores the other
+    /// values as keywords), which is the forgiving reading of a messy feed.
+    pub fn observe(&mut self, product: &Product) {
+        for (name, value) in &product.attributes {
+            let kind = match value {
+                AttrValue::Bool(_) => FieldKind::Bool,
+                AttrValue::Number(_) => FieldKind::Number,
+                AttrValue::Keyword(_) | AttrValue::List(_) => FieldKind::Keyword,
+            };
+            self.kinds.entry(name.clone()).or_insert(kind);
+        }
+    }
+
+    pub fn kind(&self, field: &str) -> Option<FieldKind> {
+        self.kinds.get(field).copied()
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = (&str, FieldKind)> {
+        self.kinds.iter().map(|(name, kind)| (name.as_str(), *kind))
+    }
+
+    pub fn names(&self) -> Vec<&str> {
+        self.kinds.keys().map(String::as_str).collect()
+    }
+}
+
+/// A constraint on a product field: what a flow's answers map to, and what the matcher filters or boosts on.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Constraint {
+    pub field: String,
+    pub op: Op,
+    /// How much a match counts when the constraint is a soft preference (a boost).
+    pub weight: f32,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum Op {
+    /// Equal to the value; on a list field, any item equal.
+    Eq(Scalar),
+    Ne(Scalar),
+    In(Vec<Scalar>),
+    /// A list field holds the value (on a single-valued field, the same as `Eq`).
+    Contains(Scalar),
+    Lt(f64),
+    Lte(f64),
+    Gt(f64),
+    Gte(f64),
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum Scalar {
+    Text(String),
+    Number(f64),
+    Bool(bool),
+}
+
+impl Scalar {
+    /// The normalised keyword form used in the index (`true`, `42`, `trail`).
+    pub fn keyword(&self) -> String {
+        match self {
+            Scalar::Text(s) => crate::text::normalize(s),
+            Scalar::Number(n) => format_number(*n),
+            Scalar::Bool(b) => b.to_string(),
+        }
+    }
+}
+
+/// A number as a keyword: integers without a trailing `.0`.
+pub fn format_number(n: f64) -> String {
+    if n.fract() == 0.0 && n.abs() < 1e15 {
+        format!("{}", n as i64)
+    } else {
+        format!("{n}")
+    }
+}
+
+fn scalar_equals(value: &FieldValue<'_>, scalar: &Scalar) -> bool {
+    match (value, scalar) {
+        (FieldValue::Number(n), Scalar::Number(m)) => n == m,
+        (FieldValue::Bool(b), Scalar::Bool(c)) => b == c,
+        (FieldValue::Text(t), scalar) => crate::text::normalize(t) == scalar.keyword(),
+        (FieldValue::Number(n), Scalar::Text(s)) => s.trim().parse::<f64>().is_ok_and(|m| m == *n),
+        (FieldValue::Bool(b), Scalar::Text(s)) => crate::text::normalize(s) == b.to_string(),
+        _ => false,
+    }
+}
+
+fn numbers<'a>(values: &'a [FieldValue<'a>]) -> impl Iterator<Item = f64> + 'a {
+    values.iter().filter_map(|v| match v {
+        FieldValue::Number(n) => Some(*n),
+        FieldValue::Text(t) => t.trim().parse().ok(),
+        FieldValue::Bool(_) => None,
+    })
+}
+
+impl Constraint {
+    pub fn new(field: impl Into<String>, op: Op) -> Constraint {
+        Constraint {
+            field: field.into(),
+            op,
+            weight: 1.0,
+        }
+    }
+
+    /// Whether `product` satisfies the constraint; the Rust twin of the tantivy query, used to explain picks.
+    pub fn test(&self, product: &Product) -> bool {
+        let values = product.values(&self.field);
+        match &self.op {
+            Op::Eq(s) | Op::Contains(s) => values.iter().any(|v| scalar_equals(v, s)),
+            Op::Ne(s) => !values.iter().any(|v| scalar_equals(v, s)),
+            Op::In(list) => values
+                .iter()
+                .any(|v| list.iter().any(|s| scalar_equals(v, s))),
+            Op::Lt(x) => numbers(&values).any(|n| n < *x),
+            Op::Lte(x) => numbers(&values).any(|n| n <= *x),
+            Op::Gt(x) => numbers(&values).any(|n| n > *x),
+            Op::Gte(x) => numbers(&values).any(|n| n >= *x),
+        }
+    }
+}

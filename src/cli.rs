@@ -1,0 +1,312 @@
+//! The `shopkeep` command line: `serve`, `check`, `query`.
+//!
+//! Arguments are parsed in two stages (as ripgrep does): clap reads what the user typed, then each command builds
+//! the validated values the library takes. Errors here are `anyhow` with one line naming the thing and the fix.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use anyhow::{Context, bail};
+use clap::{Parser, Subcommand};
+
+use crate::catalog::Catalog;
+use crate::conversation::{self, Answered, Input, Reply, Session};
+use crate::flow::{Flows, LoadError, Severity, check_fields};
+use crate::server::{self, App, Settings};
+use crate::store::Store;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "shopkeep",
+    version,
+    about = "A conversational guided-selling assistant"
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Serve the chat, the widget and a demo shop page.
+    Serve(ServeArgs),
+    /// Check flow files (and their mappings against the catalog).
+    Check(CheckArgs),
+    /// Run a finder's match from the command line: `shopkeep query running-shoes terrain=trail budget=..120`.
+    Query(QueryArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct ServeArgs {
+    /// Address to listen on.
+    #[arg(long, env = "SHOPKEEP_ADDR", default_value = "127.0.0.1:8080")]
+    pub addr: String,
+    /// Folder of flow files.
+    #[arg(long, env = "SHOPKEEP_FLOWS", default_value = "flows")]
+    pub flows: PathBuf,
+    /// Folder of catalog feeds (and images/).
+    #[arg(long, env = "SHOPKEEP_CATALOG", default_value = "catalog")]
+    pub catalog: PathBuf,
+    /// Data directory for the store.
+    #[arg(long, env = "SHOPKEEP_DATA", default_value = "data")]
+    pub data: PathBuf,
+    /// Extra origins (e.g. https://shop.example.com) whose pages may open the chat; `*` allows any.
+    #[arg(
+        long = "allow-origin",
+        env = "SHOPKEEP_ALLOW_ORIGINS",
+        value_delimiter = ','
+    )]
+    pub allow_origins: Vec<String>,
+    /// Days an idle conversation can still be resumed.
+    #[arg(long, env = "SHOPKEEP_SESSION_DAYS", default_value_t = 30)]
+    pub session_days: u64,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct CheckArgs {
+    /// A flow file or a folder of them.
+    #[arg(default_value = "flows")]
+    pub path: PathBuf,
+    /// Catalog folder to check field mappings against.
+    #[arg(long, default_value = "catalog")]
+    pub catalog: PathBuf,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct QueryArgs {
+    /// The finder's id.
+    pub flow: String,
+    /// Answers: `question=value`, `question=a,b` (multi), `question=..120` / `80..120` (range), `question="text"`.
+    pub answers: Vec<String>,
+    #[arg(long, default_value = "flows")]
+    pub flows: PathBuf,
+    #[arg(long, default_value = "catalog")]
+    pub catalog: PathBuf,
+    #[arg(long)]
+    pub locale: Option<String>,
+}
+
+pub fn run(cli: Cli) -> anyhow::Result<()> {
+    match cli.command {
+        Command::Serve(args) => serve(args),
+        Command::Check(args) => check(args),
+        Command::Query(args) => query(args),
+    }
+}
+
+/// Loads flows and catalog and checks the flows' mappings against the catalog's fields.
+fn load(flows_dir: &Path, catalog_dir: &Path) -> anyhow::Result<(Flows, Catalog)> {
+    let flows = match Flows::load_dir(flows_dir) {
+        Ok((flows, warnings)) => {
+            warnings.iter().for_each(|w| eprintln!("{w}"));
+            flows
+        }
+        Err(LoadError::Problems { problems }) => {
+            problems.iter().for_each(|p| eprintln!("{p}"));
+            bail!(
+                "the flows in `{}` have errors (listed above); fix them and start again",
+                flows_dir.display()
+            );
+        }
+        Err(other) => return Err(other.into()),
+    };
+    let (catalog, reports) = Catalog::from_dir(catalog_dir)?;
+    for report in reports.iter().filter(|r| !r.skipped.is_empty()) {
+        eprintln!("{report}");
+    }
+    let problems: Vec<_> = flows
+        .iter()
+        .flat_map(|f| check_fields(f, catalog.fields()))
+        .collect();
+    if !problems.is_empty() {
+        problems.iter().for_each(|p| eprintln!("{p}"));
+        bail!(
+            "the flows map answers to fields the catalog in `{}` lacks (listed above)",
+            catalog_dir.display()
+        );
+    }
+    Ok((flows, catalog))
+}
+
+fn serve(args: ServeArgs) -> anyhow::Result<()> {
+    let addr: SocketAddr = args.addr.parse().with_context(|| {
+        format!(
+            "`{}` is not an address such as 127.0.0.1:8080; fix --addr",
+            args.addr
+        )
+    })?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    runtime.block_on(async move {
+        let (flows, catalog) = load(&args.flows, &args.catalog)?;
+        let store = Store::open(&args.data)?;
+        let listener = tokio::net::TcpListener::bind(addr).await.map_err(|e| {
+            if e.kind() == std::io::ErrorKind::AddrInUse {
+                anyhow::anyhow!("port {} is in use; stop what is using it or pass another --addr", addr.port())
+            } else {
+                anyhow::anyhow!("cannot listen on {addr}: {e}; pass another --addr")
+            }
+        })?;
+        let local = listener.local_addr()?;
+        let settings = Settings {
+            allowed_origins: args.allow_origins.clone(),
+            session_ttl: Duration::from_secs(args.session_days.max(1) * 24 * 3600),
+            catalog_dir: args.catalog.clone(),
+            ..Settings::default()
+        };
+        let (n_flows, n_products) = (flows.len(), catalog.len());
+        let (state, shutdown) = App::new(flows, catalog, store, settings);
+        tokio::spawn(async move {
+            stop_signal().await;
+            eprintln!("shutting down…");
+            shutdown.trigger();
+        });
+        println!("shopkeep is serving http://{local}/ ({n_flows} finders, {n_products} products). Press Ctrl-C to stop.");
+        server::run(listener, state).await?;
+        println!("stopped cleanly");
+        Ok(())
+    })
+}
+
+/// Ctrl-C, or SIGTERM from a service manager.
+async fn stop_signal() {
+    #[cfg(unix)]
+    {
+        let mut term =
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(term) => term,
+                Err(_) => return std::future::pending().await,
+            };
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => {}
+            _ = term.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+}
+
+fn check(args: CheckArgs) -> anyhow::Result<()> {
+    let files = if args.path.is_dir() {
+        Flows::files(&args.path)?
+    } else {
+        vec![args.path.clone()]
+    };
+    let catalog = Catalog::from_dir(&args.catalog).map(|(c, _)| c);
+    if let Err(e) = &catalog {
+        eprintln!("note: field mappings not checked: {e}");
+    }
+    let (mut errors, mut warnings) = (0, 0);
+    for path in &files {
+        let source = std::fs::read_to_string(path)
+            .with_context(|| format!("cannot read flow `{}`", path.display()))?;
+        let (flow, mut problems) = crate::flow::compile(path, &source);
+        if let (Some(flow), Ok(catalog)) = (&flow, &catalog) {
+            problems.extend(check_fields(flow, catalog.fields()));
+        }
+        for problem in &problems {
+            println!("{problem}");
+            match problem.severity {
+                Severity::Error => errors += 1,
+                Severity::Warning => warnings += 1,
+            }
+        }
+    }
+    println!(
+        "{} flows checked: {errors} errors, {warnings} warnings",
+        files.len()
+    );
+    if errors > 0 {
+        bail!("{errors} errors in the flows; fix them (each names the file, line and fix)");
+    }
+    Ok(())
+}
+
+/// Reads `question=value` into an answer to that question.
+fn parse_answer(flow: &crate::flow::Flow, arg: &str) -> anyhow::Result<Answered> {
+    let (question, value) = arg
+        .split_once('=')
+        .with_context(|| format!("`{arg}` is not question=value"))?;
+    let q = flow
+        .question(question)
+        .with_context(|| format!("finder `{}` has no question `{question}`", flow.id))?;
+    let reply = match q.kind {
+        crate::flow::Kind::Multi => Reply::Values(value.split(',').map(str::to_string).collect()),
+        crate::flow::Kind::Range => {
+            let (min, max) = value.split_once("..").unwrap_or(("", value));
+            let num = |s: &str| -> anyhow::Result<Option<f64>> {
+                if s.trim().is_empty() {
+                    Ok(None)
+                } else {
+                    Ok(Some(
+                        s.trim()
+                            .parse()
+                            .with_context(|| format!("`{s}` is not a number"))?,
+                    ))
+                }
+            };
+            Reply::Range {
+                min: num(min)?,
+                max: num(max)?,
+            }
+        }
+        _ if q.options.iter().any(|o| o.value == value) => Reply::Value(value.to_string()),
+        _ => Reply::Text(value.to_string()),
+    };
+    // Let the engine interpret it exactly as it would in a conversation.
+    let mut session = Session::new("query".into(), flow, None, None);
+    session.at = conversation::Position::Asking(q.id.clone());
+    let (session, _) = conversation::step(flow, session, Input::Answer(reply));
+    session
+        .answers
+        .into_iter()
+        .next()
+        .with_context(|| format!("`{value}` is not an answer to `{question}`"))
+}
+
+fn query(args: QueryArgs) -> anyhow::Result<()> {
+    let (flows, catalog) = load(&args.flows, &args.catalog)?;
+    let flow = flows
+        .get(&args.flow)
+        .with_context(|| format!("there is no finder `{}`", args.flow))?;
+    let mut session = Session::new("query".into(), flow, args.locale.as_deref(), None);
+    for arg in &args.answers {
+        session.answers.push(parse_answer(flow, arg)?);
+    }
+    let result = flow
+        .nodes
+        .iter()
+        .find_map(|n| match n {
+            crate::flow::Node::Results(r) => Some(r),
+            _ => None,
+        })
+        .context("the finder has no result node")?;
+    let request = conversation::request(flow, &session, result.count);
+    let outcome = catalog.find(&request)?;
+    let showcase = conversation::present(flow, &session, &result.id, &outcome);
+    println!("{}", showcase.title);
+    if let Some(intro) = &showcase.intro {
+        println!("{intro}");
+    }
+    for (_, label) in &showcase.relaxed {
+        println!("relaxed: {label}");
+    }
+    for (n, pick) in showcase.picks.iter().enumerate() {
+        let p = &pick.product;
+        println!(
+            "{}. {} — {} ({}) ★{}",
+            n + 1,
+            p.title,
+            crate::money::format(p.price, &p.currency),
+            p.id,
+            p.rating
+        );
+        println!("   {}", pick.line);
+    }
+    println!("{} products pass the filters", outcome.total);
+    Ok(())
+}

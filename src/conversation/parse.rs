@@ -1,0 +1,259 @@
+//! Understanding typed answers: options by value, label or synonym, and amounts in the forms shoppers type.
+//!
+//! Deterministic by design: the same text always reads the same way. Everything is compared after
+//! [`crate::text::normalize`], so `ＴＲＡＩＬ`, `trail` and `Trail` are one answer, and `５万円` is 50000.
+
+use crate::flow::{Choice, Question};
+use crate::text::{self, normalize};
+
+/// Words that answer a yes/no question, besides the options' own labels and synonyms.
+const YES: &[&str] = &[
+    "yes",
+    "y",
+    "yeah",
+    "yep",
+    "sure",
+    "ok",
+    "okay",
+    "please",
+    "はい",
+    "うん",
+    "ええ",
+    "必要",
+    "ほしい",
+    "欲しい",
+];
+const NO: &[&str] = &[
+    "no",
+    "n",
+    "nope",
+    "not really",
+    "no thanks",
+    "いいえ",
+    "いや",
+    "いらない",
+    "不要",
+    "なし",
+];
+
+/// Every way an option may be named, normalised.
+fn names(choice: &Choice) -> Vec<String> {
+    let mut names = vec![normalize(&choice.value)];
+    names.extend(choice.label.all().into_iter().map(normalize));
+    names.extend(choice.synonyms.iter().map(|s| normalize(s)));
+    if choice.value == "yes" {
+        names.extend(YES.iter().map(|s| s.to_string()));
+    } else if choice.value == "no" {
+        names.extend(NO.iter().map(|s| s.to_string()));
+    }
+    names.retain(|n| !n.is_empty());
+    names
+}
+
+/// Whether `name` occurs in `input` as a whole word (Latin) or as a substring (kana/kanji, which have no spaces).
+fn mentions(input: &str, name: &str) -> bool {
+    if name.chars().any(text::is_cjk) {
+        return input.contains(name);
+    }
+    let mut from = 0;
+    while let Some(at) = input[from..].find(name) {
+        let start = from + at;
+        let end = start + name.len();
+        let before = input[..start].chars().next_back();
+        let after = input[end..].chars().next();
+        let boundary = |c: Option<char>| c.is_none_or(|c| !c.is_alphanumeric() || text::is_cjk(c));
+        if boundary(before) && boundary(after) {
+            return true;
+        }
+        from = start + name.len().max(1);
+        while !input.is_char_boundary(from) {
+            from += 1;
+        }
+    }
+    false
+}
+
+/// The option `input` names: an exact name first; else the option whose name it mentions, the longest name
+/// winning. `None` when nothing matches or two options tie.
+pub fn match_option<'a>(question: &'a Question, input: &str) -> Option<&'a Choice> {
+    let input = normalize(input);
+    if input.is_empty() {
+        return None;
+    }
+    if let Some(choice) = question.options.iter().find(|c| names(c).contains(&input)) {
+        return Some(choice);
+    }
+    let mut best: Option<(&Choice, usize)> = None;
+    let mut tie = false;
+    for choice in &question.options {
+        let longest = names(choice)
+            .into_iter()
+            .filter(|n| mentions(&input, n))
+            .map(|n| n.chars().count())
+            .max();
+        if let Some(len) = longest {
+            match best {
+                Some((_, best_len)) if len < best_len => {}
+                Some((other, best_len)) if len == best_len && other.value != choice.value => {
+                    tie = true
+                }
+                _ => {
+                    best = Some((choice, len));
+                    tie = false;
+                }
+            }
+        }
+    }
+    if tie { None } else { best.map(|(c, _)| c) }
+}
+
+/// Every option `input` mentions, in the question's order (for multi-choice answers typed as text).
+pub fn match_options<'a>(question: &'a Question, input: &str) -> Vec<&'a Choice> {
+    let input = normalize(input);
+    question
+        .options
+        .iter()
+        .filter(|c| names(c).iter().any(|n| mentions(&input, n)))
+        .collect()
+}
+
+/// Reads the numbers in `input`, with `万`, `千`, `k` multipliers and thousands separators: `¥50,000` → 50000,
+/// `5万円` → 50000, `3.5k` → 3500.
+fn numbers(input: &str) -> Vec<f64> {
+    let chars: Vec<char> = input.chars().collect();
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < chars.len() {
+        if !chars[i].is_ascii_digit() {
+            i += 1;
+            continue;
+        }
+        let mut digits = String::new();
+        while i < chars.len() {
+            let c = chars[i];
+            let decimal_point = c == '.'
+                && chars.get(i + 1).is_some_and(char::is_ascii_digit)
+                && !digits.contains('.');
+            if c.is_ascii_digit() || decimal_point {
+                digits.push(c);
+            } else if c == ',' && chars.get(i + 1).is_some_and(char::is_ascii_digit) {
+                // a thousands separator
+            } else {
+                break;
+            }
+            i += 1;
+        }
+        let Ok(mut value) = digits.parse::<f64>() else {
+            continue;
+        };
+        // A multiplier right after the number (maybe after a space).
+        let mut j = i;
+        while chars.get(j) == Some(&' ') {
+            j += 1;
+        }
+        match chars.get(j) {
+            Some('万') => {
+                value *= 10_000.0;
+                i = j + 1;
+                // 1万5千
+                let mut k = i;
+                while k < chars.len() && chars[k].is_ascii_digit() {
+                    k += 1;
+                }
+                if k > i && chars.get(k) == Some(&'千') {
+                    let extra: String = chars[i..k].iter().collect();
+                    value += extra.parse::<f64>().unwrap_or(0.0) * 1_000.0;
+                    i = k + 1;
+                }
+            }
+            Some('千') => {
+                value *= 1_000.0;
+                i = j + 1;
+            }
+            Some('k') if !chars.get(j + 1).is_some_and(|c| c.is_alphabetic()) => {
+                value *= 1_000.0;
+                i = j + 1;
+            }
+            _ => {}
+        }
+        out.push(value);
+    }
+    out
+}
+
+const UPPER: &[&str] = &[
+    "under",
+    "below",
+    "less than",
+    "at most",
+    "up to",
+    "max",
+    "no more than",
+    "cheaper than",
+    "within",
+    "以下",
+    "未満",
+    "まで",
+    "以内",
+    "より安い",
+];
+const LOWER: &[&str] = &[
+    "over",
+    "above",
+    "more than",
+    "at least",
+    "min",
+    "from",
+    "starting",
+    "以上",
+    "から",
+    "超",
+    "より高い",
+];
+
+/// Reads an amount or a range typed as text: `50000`, `５万円`, `¥50,000`, `under 500`, `3万〜5万`, `80-120`,
+/// `over 100`, `1万円以上`. A lone number is read as an upper bound (a budget). `None` when there is no number.
+pub fn parse_range(input: &str) -> Option<(Option<f64>, Option<f64>)> {
+    let text = normalize(input);
+    let found = numbers(&text);
+    match found.as_slice() {
+        [] => None,
+        [one] => {
+            let lower = LOWER.iter().any(|w| text.contains(w));
+            let upper = UPPER.iter().any(|w| text.contains(w));
+            if lower && !upper {
+                Some((Some(*one), None))
+            } else {
+                Some((None, Some(*one)))
+            }
+        }
+        [a, b, ..] => Some((Some(a.min(*b)), Some(a.max(*b)))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn amounts_in_the_forms_shoppers_type() {
+        type Bounds = Option<(Option<f64>, Option<f64>)>;
+        let cases: &[(&str, Bounds)] = &[
+            ("50000", Some((None, Some(50000.0)))),
+            ("５万円", Some((None, Some(50000.0)))),
+            ("¥50,000", Some((None, Some(50000.0)))),
+            ("under 500", Some((None, Some(500.0)))),
+            ("3万〜5万", Some((Some(30000.0), Some(50000.0)))),
+            ("３万～５万円", Some((Some(30000.0), Some(50000.0)))),
+            ("$80 - $120", Some((Some(80.0), Some(120.0)))),
+            ("over 100", Some((Some(100.0), None))),
+            ("1万円以上", Some((Some(10000.0), None))),
+            ("1万5千円まで", Some((None, Some(15000.0)))),
+            ("2.5k", Some((None, Some(2500.0)))),
+            ("cheap please", None),
+        ];
+        for (input, expected) in cases {
+            assert_eq!(parse_range(input), *expected, "{input}");
+        }
+    }
+}

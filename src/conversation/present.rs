@@ -1,0 +1,210 @@
+//! Turning a match outcome into what the shopper reads: the result's title and intro (minijinja templates over
+//! the answers), each pick with its explanation line, and what was relaxed, in the session's locale.
+
+use minijinja::{Environment, UndefinedBehavior, Value, context};
+
+use super::{Answer, Session};
+use crate::catalog::{MatchOutcome, Product};
+use crate::flow::{Flow, Node};
+use crate::money;
+
+/// What the shopper sees for a result node.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Showcase {
+    pub result: String,
+    pub title: String,
+    pub intro: Option<String>,
+    pub picks: Vec<Pick>,
+    /// The loosened answers, as the shopper reads them.
+    pub relaxed: Vec<(String, String)>,
+    pub email_capture: bool,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Pick {
+    pub product: Product,
+    pub matched: Vec<String>,
+    pub missed: Vec<String>,
+    /// One line: "Matches: Trail, Waterproof · $12.00 over your budget".
+    pub line: String,
+}
+
+fn is_money(unit: &str) -> bool {
+    matches!(
+        unit.to_ascii_uppercase().as_str(),
+        "USD" | "JPY" | "EUR" | "GBP"
+    )
+}
+
+fn amount(value: f64, unit: Option<&str>) -> String {
+    match unit {
+        Some(u) if is_money(u) => money::format(value, u),
+        Some(u) => format!("{} {u}", crate::catalog::format_number(value)),
+        None => crate::catalog::format_number(value),
+    }
+}
+
+/// "Under $120", "$80–$120", "¥5,000以上".
+pub fn range_label(min: Option<f64>, max: Option<f64>, unit: Option<&str>, locale: &str) -> String {
+    let ja = locale.starts_with("ja");
+    match (min, max) {
+        (Some(a), Some(b)) => format!("{}〜{}", amount(a, unit), amount(b, unit))
+            .replace('〜', if ja { "〜" } else { "–" }),
+        (None, Some(b)) if ja => format!("{}以下", amount(b, unit)),
+        (None, Some(b)) => format!("Under {}", amount(b, unit)),
+        (Some(a), None) if ja => format!("{}以上", amount(a, unit)),
+        (Some(a), None) => format!("From {}", amount(a, unit)),
+        (None, None) if ja => "指定なし".to_string(),
+        (None, None) => "Any".to_string(),
+    }
+}
+
+fn explanation_line(pick: &crate::catalog::Hit, locale: &str) -> String {
+    let ja = locale.starts_with("ja");
+    let mut parts = Vec::new();
+    if !pick.explanation.matched.is_empty() {
+        let sep = if ja { "、" } else { ", " };
+        let head = if ja { "一致：" } else { "Matches: " };
+        parts.push(format!("{head}{}", pick.explanation.matched.join(sep)));
+    }
+    for miss in &pick.explanation.missed {
+        let text = match &miss.gap {
+            Some((field, gap)) if field == "price" => {
+                let by = money::format(gap.abs(), &pick.product.currency);
+                match (ja, *gap > 0.0) {
+                    (true, true) => format!("予算より{by}高い"),
+                    (true, false) => format!("下限より{by}安い"),
+                    (false, true) => format!("{by} over your budget"),
+                    (false, false) => format!("{by} under your minimum"),
+                }
+            }
+            Some((field, gap)) => {
+                let by = crate::catalog::format_number((gap.abs() * 100.0).round() / 100.0);
+                match (ja, *gap > 0.0) {
+                    (true, true) => format!("{field}が{by}大きい"),
+                    (true, false) => format!("{field}が{by}小さい"),
+                    (false, true) => format!("{field} {by} over"),
+                    (false, false) => format!("{field} {by} under"),
+                }
+            }
+            None if ja => format!("「{}」ではありません", miss.label),
+            None => format!("not {}", miss.label),
+        };
+        parts.push(text);
+    }
+    if parts.is_empty() {
+        return if ja {
+            "人気と評価の高い商品です".to_string()
+        } else {
+            "Popular and well rated".to_string()
+        };
+    }
+    parts.join(" · ")
+}
+
+/// The template context: every answered question by id, plus `count`, `relaxed`, `locale`, `total`.
+fn template_context(flow: &Flow, session: &Session, outcome: &MatchOutcome) -> Value {
+    let mut answers = std::collections::BTreeMap::new();
+    for answered in &session.answers {
+        let Some(q) = flow.question(&answered.question) else {
+            continue;
+        };
+        let label_of = |v: &str| {
+            q.options
+                .iter()
+                .find(|c| c.value == v)
+                .map_or(v.to_string(), |c| {
+                    c.label(&session.locale, flow.default_locale()).to_string()
+                })
+        };
+        let value = match &answered.answer {
+            Answer::Choice { value } => context! { value => value, label => label_of(value) },
+            Answer::Choices { values } => {
+                let labels: Vec<String> = values.iter().map(|v| label_of(v)).collect();
+                let label = labels.join(", ");
+                context! { values => values, labels => labels, label => label }
+            }
+            Answer::Range { min, max } => context! { min => min.map(whole), max => max.map(whole) },
+            Answer::Text { text } => context! { text => text, label => text },
+            Answer::Skipped => continue,
+        };
+        answers.insert(answered.question.clone(), value);
+    }
+    let relaxed: Vec<String> = outcome.relaxed.iter().map(|r| r.label.clone()).collect();
+    let base = context! {
+        count => outcome.hits.len(),
+        total => outcome.total,
+        relaxed => relaxed,
+        locale => &session.locale,
+    };
+    context! { ..Value::from(answers), ..base }
+}
+
+/// Whole numbers reach templates as integers, so `{{ budget.max }}` reads `120`, not `120.0`.
+fn whole(n: f64) -> Value {
+    if n.fract() == 0.0 && n.abs() < 1e15 {
+        Value::from(n as i64)
+    } else {
+        Value::from(n)
+    }
+}
+
+fn render(template: &str, ctx: &Value) -> Option<String> {
+    let mut env = Environment::new();
+    env.set_undefined_behavior(UndefinedBehavior::Chainable);
+    env.render_str(template, ctx)
+        .ok()
+        .map(|s| s.trim().to_string())
+}
+
+/// The shopper's view of `outcome` for result node `result`.
+pub fn present(flow: &Flow, session: &Session, result: &str, outcome: &MatchOutcome) -> Showcase {
+    let node = flow.node_index(result).and_then(|i| match &flow.nodes[i] {
+        Node::Results(r) => Some(r),
+        Node::Question(_) => None,
+    });
+    let locale = session.locale.as_str();
+    let fallback = flow.default_locale();
+    let ctx = template_context(flow, session, outcome);
+    let ja = locale.starts_with("ja");
+    let default_title = if ja {
+        format!("おすすめの{}点です", outcome.hits.len())
+    } else {
+        format!("Here are {} picks for you", outcome.hits.len())
+    };
+    let title = node
+        .and_then(|n| n.title.as_ref())
+        .and_then(|t| render(t.get(locale, fallback), &ctx))
+        .filter(|t| !t.is_empty())
+        .unwrap_or(default_title);
+    let intro = node
+        .and_then(|n| n.intro.as_ref())
+        .and_then(|t| render(t.get(locale, fallback), &ctx))
+        .filter(|t| !t.is_empty());
+    Showcase {
+        result: result.to_string(),
+        title,
+        intro,
+        picks: outcome
+            .hits
+            .iter()
+            .map(|hit| Pick {
+                product: hit.product.clone(),
+                matched: hit.explanation.matched.clone(),
+                missed: hit
+                    .explanation
+                    .missed
+                    .iter()
+                    .map(|m| m.label.clone())
+                    .collect(),
+                line: explanation_line(hit, locale),
+            })
+            .collect(),
+        relaxed: outcome
+            .relaxed
+            .iter()
+            .map(|r| (r.question.clone(), r.label.clone()))
+            .collect(),
+        email_capture: node.is_some_and(|n| n.email_capture),
+    }
+}

@@ -1,0 +1,318 @@
+//! Finders as files: the flow model, loading with line/column problems, the petgraph graph and validation.
+//!
+//! A flow file ([`spec::FlowSpec`], YAML) is compiled into a [`Flow`]: nodes (questions and result nodes) in a
+//! `petgraph` graph whose edges are the `next` rules. Compilation reports every problem at once, each with file,
+//! line, column and a sentence naming the fix; a flow with errors is never served.
+//!
+//! Key types: [`Flow`], [`Question`], [`Choice`], [`Condition`], [`Problem`], [`Flows`] (every flow of a folder).
+
+mod compile;
+pub mod spec;
+
+use std::collections::{BTreeMap, HashMap};
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use petgraph::graph::DiGraph;
+
+use crate::catalog::Constraint;
+pub use compile::{check_fields, compile, kind_name};
+pub use spec::{Kind, Text};
+
+/// How serious a problem is: errors stop a flow from being served; warnings do not.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Severity {
+    Error,
+    Warning,
+}
+
+/// One problem in a flow file, located.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Problem {
+    pub file: String,
+    pub line: u64,
+    pub column: u64,
+    pub severity: Severity,
+    pub message: String,
+}
+
+impl fmt::Display for Problem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let severity = match self.severity {
+            Severity::Error => "error",
+            Severity::Warning => "warning",
+        };
+        write!(
+            f,
+            "{}:{}:{}: {severity}: {}",
+            self.file, self.line, self.column, self.message
+        )
+    }
+}
+
+/// A compiled, checked finder.
+#[derive(Debug)]
+pub struct Flow {
+    pub id: String,
+    /// A fingerprint of the source: sessions remember the version they started on.
+    pub version: String,
+    pub path: PathBuf,
+    pub title: Text,
+    pub greeting: Option<Text>,
+    pub locales: Vec<String>,
+    pub scope: Vec<Constraint>,
+    pub start: usize,
+    pub min_answers: Option<usize>,
+    pub max_misses: u32,
+    pub in_stock_only: bool,
+    pub diversity: Option<(String, usize)>,
+    pub relax: Vec<String>,
+    pub nodes: Vec<Node>,
+    pub graph: DiGraph<usize, ()>,
+    ids: HashMap<String, usize>,
+    /// For each node, the most questions still to answer on any path to a result (itself included).
+    remaining: Vec<usize>,
+    /// Every catalog field the flow maps to, located, for [`check_fields`].
+    pub field_refs: Vec<FieldRef>,
+}
+
+#[derive(Clone, Debug)]
+pub struct FieldRef {
+    pub field: String,
+    pub numeric: bool,
+    pub line: u64,
+    pub column: u64,
+}
+
+#[derive(Debug)]
+pub enum Node {
+    Question(Box<Question>),
+    Results(Results),
+}
+
+#[derive(Debug)]
+pub struct Question {
+    pub id: String,
+    pub kind: Kind,
+    pub text: Text,
+    pub help: Option<Text>,
+    pub options: Vec<Choice>,
+    /// For multi-choice: how many may be picked.
+    pub select: Option<(usize, usize)>,
+    pub range: Option<Range>,
+    /// For range questions: fields whose value must lie in the answered range (hard) …
+    pub within: Vec<String>,
+    /// … or that are preferred when they do (soft, weighted).
+    pub within_boost: Vec<(String, f32)>,
+    /// For text questions: search the catalog with text that matches no option.
+    pub search: bool,
+    pub skippable: bool,
+    pub ask_when: Option<Condition>,
+    pub next: Vec<Rule>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Range {
+    pub min: f64,
+    pub max: f64,
+    pub step: f64,
+    pub unit: Option<String>,
+    pub buckets: Vec<f64>,
+}
+
+#[derive(Debug)]
+pub struct Choice {
+    pub value: String,
+    pub label: Text,
+    pub image: Option<String>,
+    pub synonyms: Vec<String>,
+    pub filters: Vec<Constraint>,
+    pub boosts: Vec<Constraint>,
+}
+
+#[derive(Debug)]
+pub struct Rule {
+    pub when: Option<Condition>,
+    pub goto: usize,
+}
+
+#[derive(Debug)]
+pub struct Results {
+    pub id: String,
+    pub count: usize,
+    pub title: Option<Text>,
+    pub intro: Option<Text>,
+    pub email_capture: bool,
+}
+
+/// A condition on earlier answers.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Condition {
+    All(Vec<Condition>),
+    Any(Vec<Condition>),
+    Not(Box<Condition>),
+    Answered(String),
+    Test { question: String, test: Test },
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum Test {
+    Eq(String),
+    Ne(String),
+    In(Vec<String>),
+    Contains(String),
+    Lt(f64),
+    Lte(f64),
+    Gt(f64),
+    Gte(f64),
+}
+
+impl Flow {
+    pub fn node_index(&self, id: &str) -> Option<usize> {
+        self.ids.get(id).copied()
+    }
+
+    pub fn question(&self, id: &str) -> Option<&Question> {
+        match self.node_index(id).map(|i| &self.nodes[i]) {
+            Some(Node::Question(q)) => Some(q),
+            _ => None,
+        }
+    }
+
+    pub fn node_id(&self, index: usize) -> &str {
+        match &self.nodes[index] {
+            Node::Question(q) => &q.id,
+            Node::Results(r) => &r.id,
+        }
+    }
+
+    /// The most questions still to answer from `index` to a result, counting `index` itself when it asks.
+    pub fn remaining(&self, index: usize) -> usize {
+        self.remaining[index]
+    }
+
+    pub fn default_locale(&self) -> &str {
+        self.locales.first().map_or("en", String::as_str)
+    }
+
+    /// `requested` if this flow speaks it, else the flow's default locale.
+    pub fn locale(&self, requested: Option<&str>) -> String {
+        match requested {
+            Some(locale) if self.locales.iter().any(|l| l == locale) => locale.to_string(),
+            _ => self.default_locale().to_string(),
+        }
+    }
+
+    pub fn questions(&self) -> impl Iterator<Item = &Question> {
+        self.nodes.iter().filter_map(|n| match n {
+            Node::Question(q) => Some(q.as_ref()),
+            Node::Results(_) => None,
+        })
+    }
+}
+
+impl Choice {
+    pub fn label(&self, locale: &str, fallback: &str) -> &str {
+        self.label.get(locale, fallback)
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum LoadError {
+    #[error("cannot read flows folder `{path}`: {source}; create it or pass another with --flows")]
+    Folder {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("flows folder `{path}` holds no flow (*.yaml); add a finder, see docs/flows.md")]
+    Empty { path: PathBuf },
+    #[error("cannot read flow `{path}`: {source}")]
+    File {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("{}", problems.iter().map(ToString::to_string).collect::<Vec<_>>().join("\n"))]
+    Problems { problems: Vec<Problem> },
+}
+
+/// Every finder of a flows folder, by id.
+#[derive(Clone, Debug, Default)]
+pub struct Flows {
+    by_id: BTreeMap<String, Arc<Flow>>,
+}
+
+impl Flows {
+    pub fn get(&self, id: &str) -> Option<&Arc<Flow>> {
+        self.by_id.get(id)
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = &Arc<Flow>> {
+        self.by_id.values()
+    }
+
+    pub fn len(&self) -> usize {
+        self.by_id.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.by_id.is_empty()
+    }
+
+    /// The flow files directly in `dir` (`*.yaml`, `*.yml`), in name order.
+    pub fn files(dir: &Path) -> Result<Vec<PathBuf>, LoadError> {
+        let entries = std::fs::read_dir(dir).map_err(|source| LoadError::Folder {
+            path: dir.to_path_buf(),
+            source,
+        })?;
+        let mut files: Vec<PathBuf> = entries
+            .filter_map(Result::ok)
+            .map(|e| e.path())
+            .filter(|p| p.is_file() && p.extension().is_some_and(|e| e == "yaml" || e == "yml"))
+            .collect();
+        files.sort();
+        if files.is_empty() {
+            return Err(LoadError::Empty {
+                path: dir.to_path_buf(),
+            });
+        }
+        Ok(files)
+    }
+
+    /// Loads and compiles every flow in `dir`. Any error in any flow fails the whole load, listing every problem;
+    /// warnings are returned beside the flows.
+    pub fn load_dir(dir: &Path) -> Result<(Flows, Vec<Problem>), LoadError> {
+        let mut flows = Flows::default();
+        let mut problems = Vec::new();
+        let mut first_seen: HashMap<String, PathBuf> = HashMap::new();
+        for path in Self::files(dir)? {
+            let source = std::fs::read_to_string(&path).map_err(|source| LoadError::File {
+                path: path.clone(),
+                source,
+            })?;
+            let (flow, mut found) = compile(&path, &source);
+            problems.append(&mut found);
+            if let Some(flow) = flow {
+                if let Some(other) = first_seen.insert(flow.id.clone(), path.clone()) {
+                    problems.push(Problem {
+                        file: path.display().to_string(),
+                        line: 1,
+                        column: 1,
+                        severity: Severity::Error,
+                        message: format!(
+                            "flow id `{}` is also used by `{}`; give each finder its own id",
+                            flow.id,
+                            other.display()
+                        ),
+                    });
+                }
+                flows.by_id.insert(flow.id.clone(), Arc::new(flow));
+            }
+        }
+        if problems.iter().any(|p| p.severity == Severity::Error) {
+            problems.sort_by_key(|p| p.severity);
+            return Err(LoadError::Problems { problems });
+        }
+        Ok((flows, problems))
+    }
+}

@@ -1,0 +1,23 @@
+//! shopkeep — a conversational guided-selling assistant.
+//!
+//! A shopper opens the chat widget; a *finder* (a question graph written as a flow file) asks a few questions; the
+//! answers become catalog constraints; the shopper sees the products that fit, each with the reason it was picked.
+//!
+//! Code map (dependencies point one way: `server → conversation → {flow, catalog}`; `store` is an adapter):
+//! - [`text`]: Unicode normalisation shared by the index, the matcher and the answer parser (NFKC, case, width).
+//! - [`flow`]: the flow file model, loading with line/column problems, the petgraph graph and validation.
+//! - [`catalog`]: the product model, feed import, the tantivy index (Japanese-aware) and the matcher that relaxes
+//!   constraints instead of dead-ending and explains every pick.
+//! - [`conversation`]: the pure engine — `step(flow, session, input) -> (session, effects)`; no IO, not async.
+//! - [`store`]: sled trees for sessions and answers; the only module that knows sled; group-committed flushes.
+//! - [`server`]: axum router, the `/v1/chat` WebSocket protocol, static assets; the only module that knows axum.
+//! - [`cli`]: the `shopkeep` command line (serve, check, query).
+
+pub mod catalog;
+pub mod cli;
+pub mod conversation;
+pub mod flow;
+pub mod money;
+pub mod server;
+pub mod store;
+pub mod text;

@@ -1,0 +1,20 @@
+//! The `shopkeep` binary: parse the command line, set up logging, hand over to [`shopkeep::cli::run`].
+
+use clap::Parser;
+
+fn main() -> std::process::ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| "shopkeep=info,warn".into()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    match shopkeep::cli::run(shopkeep::cli::Cli::parse()) {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("error: {error:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}

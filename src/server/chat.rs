@@ -1,0 +1,460 @@
+//! The `/v1/chat` WebSocket: one conversation per connection, driven by the pure engine.
+//!
+//! Each text frame is one turn: parse, `conversation::step`, carry out the effects (store the answer, run the
+//! match off the runtime, record events), persist the session, wait for the group-committed flush, then reply.
+//! Bad messages get an `error` reply and the conversation lives on; binary frames close with 1003.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade};
+use axum::extract::{ConnectInfo, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use tracing::Instrument;
+
+use super::AppState;
+use super::protocol::{ClientMsg, EventKind, ProductsOut, ServerMsg, VERSION};
+use crate::conversation::{self, Effect, Event, Input, Reply, Session};
+use crate::flow::Flow;
+use crate::store;
+
+/// The upgrade: checks the page's Origin first (cross-site WebSocket hijacking → 403).
+pub(super) async fn upgrade(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    ws: WebSocketUpgrade,
+) -> Response {
+    if !origin_allowed(&state, &headers) {
+        return (
+            StatusCode::FORBIDDEN,
+            "this page's origin may not use the chat; add it to --allow-origin",
+        )
+            .into_response();
+    }
+    let max = state.0.settings.max_message_bytes;
+    ws.read_buffer_size(4096)
+        .write_buffer_size(4096)
+        .max_message_size(max)
+        .max_frame_size(max)
+        .on_upgrade(move |socket| {
+            let span =
+                tracing::info_span!("chat", peer = %peer.ip(), session = tracing::field::Empty);
+            serve(socket, state).instrument(span)
+        })
+}
+
+fn origin_allowed(state: &AppState, headers: &HeaderMap) -> bool {
+    // Clients that are not browsers send no Origin; browsers always do, and cannot forge it.
+    let Some(origin) = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()) else {
+        return true;
+    };
+    let allowed = &state.0.settings.allowed_origins;
+    if allowed
+        .iter()
+        .any(|a| a == "*" || a.eq_ignore_ascii_case(origin))
+    {
+        return true;
+    }
+    let host = headers
+        .get(header::HOST)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
+    let origin_host = origin.split_once("://").map_or("", |(_, rest)| rest);
+    if !host.is_empty() && origin_host.eq_ignore_ascii_case(host) {
+        return true;
+    }
+    let name = origin_host
+        .rsplit_once(':')
+        .map_or(origin_host, |(name, _)| name);
+    matches!(name, "127.0.0.1" | "localhost" | "[::1]")
+}
+
+/// The conversation on one connection.
+struct Current {
+    flow: Arc<Flow>,
+    session: Session,
+    token: String,
+}
+
+async fn serve(mut socket: WebSocket, state: AppState) {
+    let mut current: Option<Current> = None;
+    let mut stop = state.0.shutdown.clone();
+    loop {
+        let frame = tokio::select! {
+            frame = socket.recv() => frame,
+            _ = stopped(&mut stop) => {
+                close(&mut socket, 1001, "the server is restarting; reconnect and resume").await;
+                return;
+            }
+        };
+        match frame {
+            Some(Ok(Message::Text(text))) => {
+                for reply in turn(&state, &mut current, text.as_str()).await {
+                    let json = serde_json::to_string(&reply).expect("wire types always serialise");
+                    if socket.send(Message::Text(json.into())).await.is_err() {
+                        return;
+                    }
+                }
+            }
+            Some(Ok(Message::Binary(_))) => {
+                close(
+                    &mut socket,
+                    1003,
+                    "binary frames are not supported; send JSON text",
+                )
+                .await;
+                return;
+            }
+            Some(Ok(Message::Close(_))) | None => return,
+            Some(Ok(Message::Ping(_) | Message::Pong(_))) => {}
+            Some(Err(error)) => {
+                tracing::debug!(%error, "connection ended");
+                return;
+            }
+        }
+    }
+}
+
+async fn stopped(stop: &mut tokio::sync::watch::Receiver<bool>) {
+    // `wait_for` holds a non-Send guard in its future; compare the value in a loop instead.
+    while !*stop.borrow_and_update() {
+        if stop.changed().await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    }
+}
+
+async fn close(socket: &mut WebSocket, code: u16, reason: &'static str) {
+    let _ = socket
+        .send(Message::Close(Some(CloseFrame {
+            code,
+            reason: reason.into(),
+        })))
+        .await;
+}
+
+fn error(code: &'static str, message: impl Into<String>) -> ServerMsg {
+    ServerMsg::Error {
+        code,
+        message: message.into(),
+    }
+}
+
+const KNOWN_TYPES: &[&str] = &[
+    "start",
+    "answer",
+    "back",
+    "restart",
+    "skip",
+    "results_now",
+    "event",
+    "consent",
+];
+
+/// One client message in, the replies out.
+async fn turn(state: &AppState, current: &mut Option<Current>, text: &str) -> Vec<ServerMsg> {
+    let value: serde_json::Value = match serde_json::from_str(text) {
+        Ok(value) => value,
+        Err(e) => {
+            return vec![error(
+                "bad_message",
+                format!("the message is not valid JSON: {e}"),
+            )];
+        }
+    };
+    let kind = value
+        .get("type")
+        .and_then(|t| t.as_str())
+        .unwrap_or_default()
+        .to_string();
+    if !KNOWN_TYPES.contains(&kind.as_str()) {
+        return vec![error(
+            "unknown_type",
+            format!(
+                "unknown message type `{kind}`; use one of: {}",
+                KNOWN_TYPES.join(", ")
+            ),
+        )];
+    }
+    let msg: ClientMsg = match serde_json::from_value(value) {
+        Ok(msg) => msg,
+        Err(e) => {
+            return vec![error(
+                "bad_message",
+                format!("the `{kind}` message is not right: {e}"),
+            )];
+        }
+    };
+    let input = match msg {
+        ClientMsg::Start {
+            v,
+            flow,
+            locale,
+            visitor,
+            resume,
+        } => {
+            if v.is_some_and(|v| v != VERSION) {
+                return vec![error(
+                    "unsupported_version",
+                    format!("this server speaks protocol v{VERSION}"),
+                )];
+            }
+            return start(state, current, &flow, locale.as_deref(), visitor, resume).await;
+        }
+        ClientMsg::Answer {
+            value,
+            values,
+            text,
+            range,
+        } => match (value, values, text, range) {
+            (Some(v), None, None, None) => Input::Answer(Reply::Value(v)),
+            (None, Some(vs), None, None) => Input::Answer(Reply::Values(vs)),
+            (None, None, Some(t), None) => Input::Answer(Reply::Text(t)),
+            (None, None, None, Some(r)) => Input::Answer(Reply::Range {
+                min: r.min,
+                max: r.max,
+            }),
+            _ => {
+                return vec![error(
+                    "bad_message",
+                    "an answer carries exactly one of value, values, text, range",
+                )];
+            }
+        },
+        ClientMsg::Back => Input::Back,
+        ClientMsg::Restart => Input::Restart,
+        ClientMsg::Skip => Input::Skip,
+        ClientMsg::ResultsNow => Input::ResultsNow,
+        ClientMsg::Event { kind, product } => {
+            let Some(conv) = current.as_ref() else {
+                return vec![no_session()];
+            };
+            let kind = match kind {
+                EventKind::Viewed => "viewed",
+                EventKind::Clicked => "clicked",
+            };
+            let event = serde_json::json!({"kind": kind, "product": product});
+            if let Err(e) = state.0.store.record_event(&conv.session, &event) {
+                tracing::warn!(error = %e, "recording an event failed");
+            }
+            return Vec::new();
+        }
+        ClientMsg::Consent { email, consent } => {
+            let Some(conv) = current.as_ref() else {
+                return vec![no_session()];
+            };
+            let ja = conv.session.locale.starts_with("ja");
+            if consent && !looks_like_email(&email) {
+                let message = if ja {
+                    "メールアドレスをご確認ください。"
+                } else {
+                    "Please check the email address."
+                };
+                return vec![error("bad_message", message)];
+            }
+            let event = serde_json::json!({"kind": "consent", "given": consent});
+            if let Err(e) = state.0.store.record_event(&conv.session, &event) {
+                tracing::warn!(error = %e, "recording consent failed");
+            }
+            let text = match (ja, consent) {
+                (true, true) => {
+                    "ありがとうございます。ご同意を記録しました。配信はいつでも停止できます。"
+                }
+                (true, false) => "承知しました。メールはお送りしません。",
+                (false, true) => {
+                    "Thanks! Your consent is recorded; you can unsubscribe at any time."
+                }
+                (false, false) => "Understood: we won't email you.",
+            };
+            return vec![ServerMsg::Message {
+                text: text.to_string(),
+            }];
+        }
+    };
+    let Some(conv) = current.as_mut() else {
+        return vec![no_session()];
+    };
+    let (session, effects) = conversation::step(&conv.flow, conv.session.clone(), input);
+    conv.session = session;
+    carry_out(state, conv, effects).await
+}
+
+fn looks_like_email(email: &str) -> bool {
+    let email = email.trim();
+    match email.split_once('@') {
+        Some((local, domain)) => {
+            !local.is_empty() && domain.contains('.') && !email.contains(char::is_whitespace)
+        }
+        None => false,
+    }
+}
+
+fn no_session() -> ServerMsg {
+    error("no_session", "send `start` first")
+}
+
+async fn start(
+    state: &AppState,
+    current: &mut Option<Current>,
+    flow_id: &str,
+    locale: Option<&str>,
+    visitor: Option<String>,
+    resume: Option<String>,
+) -> Vec<ServerMsg> {
+    let app = &state.0;
+    if let Some(token) = resume {
+        let store = app.store.clone();
+        let ttl = app.settings.session_ttl.as_secs();
+        let lookup = {
+            let token = token.clone();
+            tokio::task::spawn_blocking(move || store.session(&token, ttl)).await
+        };
+        let session = match lookup {
+            Ok(Ok(Some(session))) => session,
+            Ok(Err(e)) => {
+                tracing::warn!(error = %e, "reading a session failed");
+                return vec![error(
+                    "bad_resume",
+                    "that conversation can't be resumed; send start without resume",
+                )];
+            }
+            _ => {
+                return vec![error(
+                    "bad_resume",
+                    "that conversation has expired or is unknown; send start without resume",
+                )];
+            }
+        };
+        let Some(flow) = app.flows.get(&session.flow).cloned() else {
+            return vec![error(
+                "bad_resume",
+                "that finder is no longer offered; send start without resume",
+            )];
+        };
+        tracing::Span::current().record("session", session.id.as_str());
+        let effects = conversation::resume(&flow, &session);
+        let mut replies = vec![session_msg(&flow, &session, &token, true)];
+        let mut conv = Current {
+            flow,
+            session,
+            token,
+        };
+        replies.extend(carry_out(state, &mut conv, effects).await);
+        *current = Some(conv);
+        return replies;
+    }
+    let Some(flow) = app.flows.get(flow_id).cloned() else {
+        let known: Vec<&str> = app.flows.iter().map(|f| f.id.as_str()).collect();
+        return vec![error(
+            "unknown_flow",
+            format!(
+                "there is no finder `{flow_id}`; try one of: {}",
+                known.join(", ")
+            ),
+        )];
+    };
+    let session = Session::new(format!("s-{}", store::new_token(8)), &flow, locale, visitor);
+    tracing::Span::current().record("session", session.id.as_str());
+    let token = store::new_token(16);
+    let (session, effects) = conversation::step(&flow, session, Input::Start);
+    let mut replies = vec![session_msg(&flow, &session, &token, false)];
+    let mut conv = Current {
+        flow,
+        session,
+        token,
+    };
+    replies.extend(carry_out(state, &mut conv, effects).await);
+    *current = Some(conv);
+    replies
+}
+
+fn session_msg(flow: &Flow, session: &Session, token: &str, resumed: bool) -> ServerMsg {
+    ServerMsg::Session {
+        v: VERSION,
+        session: session.id.clone(),
+        token: token.to_string(),
+        flow: flow.id.clone(),
+        title: flow
+            .title
+            .get(&session.locale, flow.default_locale())
+            .to_string(),
+        locale: session.locale.clone(),
+        resumed,
+    }
+}
+
+fn event_json(event: &Event) -> serde_json::Value {
+    use serde_json::json;
+    match event {
+        Event::Started => json!({"kind": "started"}),
+        Event::Answered { question } => json!({"kind": "answered", "question": question}),
+        Event::NotUnderstood { question } => {
+            json!({"kind": "not_understood", "question": question})
+        }
+        Event::Skipped { question } => json!({"kind": "skipped", "question": question}),
+        Event::WentBack { question } => json!({"kind": "went_back", "question": question}),
+        Event::Restarted => json!({"kind": "restarted"}),
+        Event::Finished { result } => json!({"kind": "finished", "result": result}),
+    }
+}
+
+const SORRY: &str = "Sorry, something went wrong on our side. Please try again.";
+
+/// Carries out the engine's effects, stores the session and waits until it is durable; returns the replies.
+async fn carry_out(state: &AppState, conv: &mut Current, effects: Vec<Effect>) -> Vec<ServerMsg> {
+    let app = &state.0;
+    let mut replies = Vec::new();
+    let mut failed = false;
+    for effect in effects {
+        match effect {
+            Effect::Say(text) => replies.push(ServerMsg::Message { text }),
+            Effect::Ask(prompt) => replies.push(ServerMsg::Question(prompt.into())),
+            Effect::SaveAnswer { question, answer } => {
+                if let Err(e) = app.store.save_answer(&conv.session, &question, &answer) {
+                    tracing::error!(error = %e, "storing an answer failed");
+                    failed = true;
+                }
+            }
+            Effect::Record(event) => {
+                if let Err(e) = app.store.record_event(&conv.session, &event_json(&event)) {
+                    tracing::warn!(error = %e, "recording an event failed");
+                }
+            }
+            Effect::Search { result, request } => {
+                let catalog = app.catalog.clone();
+                match tokio::task::spawn_blocking(move || catalog.find(&request)).await {
+                    Ok(Ok(outcome)) => {
+                        let showcase =
+                            conversation::present(&conv.flow, &conv.session, &result, &outcome);
+                        let can_back = !conv.session.answers.is_empty();
+                        replies.push(ServerMsg::Products(ProductsOut::new(showcase, can_back)));
+                    }
+                    Ok(Err(e)) => {
+                        tracing::error!(error = %e, "matching failed");
+                        replies.push(error("internal", SORRY));
+                    }
+                    Err(e) => {
+                        tracing::error!(error = %e, "matching task failed");
+                        replies.push(error("internal", SORRY));
+                    }
+                }
+            }
+            Effect::Refuse { code, message } => replies.push(error(code, message)),
+        }
+    }
+    if let Err(e) = app.store.put_session(&conv.token, &conv.session) {
+        tracing::error!(error = %e, "storing the session failed");
+        failed = true;
+    }
+    if let Err(e) = app.store.durable().await {
+        tracing::error!(error = %e, "flushing the store failed");
+        failed = true;
+    }
+    if failed {
+        // The answer is not safe: do not acknowledge it as if it were.
+        return vec![error("internal", SORRY)];
+    }
+    replies
+}

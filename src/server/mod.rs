@@ -1,0 +1,145 @@
+//! The HTTP and WebSocket server: the only module that knows axum.
+//!
+//! [`router`] builds the app (tests reuse it); [`run`] serves it on a listener the caller bound, so tests bind
+//! `127.0.0.1:0`. Routes: `/v1/chat` (the chat WebSocket, see `docs/protocol.md`), `/` (the demo shop),
+//! `/widget.js`, `/catalog/images/*`, `/p/{id}` (a demo product page), `/healthz`.
+//!
+//! Invariants: blocking work (tantivy searches, sled flushes) runs off the async runtime; no lock is held across
+//! an `.await`; a shopper's answer is acknowledged only after the store made it durable.
+
+mod assets;
+mod chat;
+pub mod protocol;
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Router;
+use axum::routing::get;
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+
+use crate::catalog::Catalog;
+use crate::flow::Flows;
+use crate::store::Store;
+
+/// Limits and settings of a running server; every limit has a safe default.
+#[derive(Clone, Debug)]
+pub struct Settings {
+    /// Origins allowed to open the chat WebSocket, besides the server's own and loopback pages. `*` allows all.
+    pub allowed_origins: Vec<String>,
+    /// Largest client message, in bytes.
+    pub max_message_bytes: usize,
+    /// Sessions idle for longer are forgotten.
+    pub session_ttl: Duration,
+    pub catalog_dir: PathBuf,
+}
+
+impl Default for Settings {
+    fn default() -> Settings {
+        Settings {
+            allowed_origins: Vec::new(),
+            max_message_bytes: 16 * 1024,
+            session_ttl: Duration::from_secs(30 * 24 * 3600),
+            catalog_dir: PathBuf::from("catalog"),
+        }
+    }
+}
+
+/// Everything a request needs.
+pub struct App {
+    pub flows: Flows,
+    pub catalog: Catalog,
+    pub store: Store,
+    pub settings: Settings,
+    shutdown: watch::Receiver<bool>,
+}
+
+/// The router's state: a cheap handle on the [`App`].
+#[derive(Clone)]
+pub struct AppState(pub Arc<App>);
+
+/// Stops a running server: clients are told to reconnect (close 1001), the store is flushed.
+pub struct Shutdown {
+    signal: watch::Sender<bool>,
+}
+
+impl Shutdown {
+    pub fn trigger(&self) {
+        let _ = self.signal.send(true);
+    }
+}
+
+impl App {
+    /// The router state for these parts, and the handle that stops the server.
+    #[allow(clippy::new_ret_no_self)]
+    pub fn new(
+        flows: Flows,
+        catalog: Catalog,
+        store: Store,
+        settings: Settings,
+    ) -> (AppState, Shutdown) {
+        let (signal, shutdown) = watch::channel(false);
+        (
+            AppState(Arc::new(App {
+                flows,
+                catalog,
+                store,
+                settings,
+                shutdown,
+            })),
+            Shutdown { signal },
+        )
+    }
+}
+
+pub fn router(state: AppState) -> Router {
+    Router::new()
+        .route("/v1/chat", get(chat::upgrade))
+        .route("/", get(assets::demo_page))
+        .route("/widget.js", get(assets::widget_js))
+        .route("/catalog/images/{file}", get(assets::image))
+        .route("/p/{id}", get(assets::product_page))
+        .route("/healthz", get(assets::health))
+        .with_state(state)
+}
+
+/// Serves `state` on `listener` until `shutdown` is triggered, then closes every conversation with 1001, flushes
+/// the store and returns (within 20 s at most).
+pub async fn run(listener: TcpListener, state: AppState) -> std::io::Result<()> {
+    let mut stop = state.0.shutdown.clone();
+    let app = router(state.clone()).into_make_service_with_connect_info::<SocketAddr>();
+    let sweeper = tokio::spawn(sweep(state.clone()));
+    let served = axum::serve(listener, app).with_graceful_shutdown(async move {
+        let _ = stop.wait_for(|stopped| *stopped).await;
+    });
+    let outcome = tokio::time::timeout(Duration::from_secs(20), served).await;
+    sweeper.abort();
+    if let Err(error) = state.0.store.flush_blocking() {
+        tracing::error!(%error, "final flush failed");
+    }
+    match outcome {
+        Ok(result) => result,
+        Err(_) => {
+            tracing::warn!("connections still open after 20 s; stopping anyway");
+            Ok(())
+        }
+    }
+}
+
+/// Forgets idle sessions every few minutes.
+async fn sweep(state: AppState) {
+    let mut every = tokio::time::interval(Duration::from_secs(300));
+    loop {
+        every.tick().await;
+        let store = state.0.store.clone();
+        let ttl = state.0.settings.session_ttl.as_secs();
+        match tokio::task::spawn_blocking(move || store.sweep(ttl)).await {
+            Ok(Ok(n)) if n > 0 => tracing::info!(removed = n, "swept idle sessions"),
+            Ok(Err(error)) => tracing::warn!(%error, "sweeping sessions failed"),
+            _ => {}
+        }
+    }
+}

@@ -1,0 +1,113 @@
+//! Text normalisation shared by the catalog index, the matcher and the answer parser.
+//!
+//! Shoppers type full-width digits (`５万円`), half-width katakana (`ｶﾞｲﾄﾞ`) and mixed case; catalogs carry the
+//! same words in other widths. Everything that compares text goes through [`normalize`] so that both sides agree:
+//! NFKC folds width variants, then lowercase folds case.
+
+use unicode_normalization::UnicodeNormalization;
+
+/// NFKC-normalised, lowercased, trimmed, with runs of whitespace collapsed to one space.
+pub fn normalize(input: &str) -> String {
+    let folded: String = input.nfkc().flat_map(char::to_lowercase).collect();
+    let mut out = String::with_capacity(folded.len());
+    for word in folded.split_whitespace() {
+        if !out.is_empty() {
+            out.push(' ');
+        }
+        out.push_str(word);
+    }
+    out
+}
+
+/// Whether `c` belongs to a script written without spaces between words (kana, kanji, hangul).
+pub fn is_cjk(c: char) -> bool {
+    matches!(c as u32,
+        0x3040..=0x30FF      // hiragana, katakana
+        | 0x31F0..=0x31FF    // katakana phonetic extensions
+        | 0x3400..=0x4DBF    // CJK extension A
+        | 0x4E00..=0x9FFF    // CJK unified ideographs
+        | 0xF900..=0xFAFF    // CJK compatibility ideographs
+        | 0xAC00..=0xD7AF    // hangul syllables
+        | 0x20000..=0x2FFFF) // CJK extensions B..
+}
+
+/// Splits normalised text into search terms: words for Latin text and digits, overlapping bigrams for runs of
+/// kana and kanji (a lone CJK character stays a unigram). This is what Elasticsearch's `cjk` analyzer does and needs
+/// no dictionary, so it works offline and on any Japanese vocabulary. Returns `(term, byte_from, byte_to)` over
+/// `text`, which must already be normalised.
+pub fn terms(text: &str) -> Vec<(String, usize, usize)> {
+    let mut out = Vec::new();
+    let mut word_start: Option<usize> = None;
+    let mut cjk_run: Vec<(usize, char)> = Vec::new();
+    let flush_cjk = |run: &mut Vec<(usize, char)>, out: &mut Vec<(String, usize, usize)>| {
+        if run.len() == 1 {
+            let (at, c) = run[0];
+            out.push((c.to_string(), at, at + c.len_utf8()));
+        } else {
+            for pair in run.windows(2) {
+                let (at, a) = pair[0];
+                let (at_b, b) = pair[1];
+                out.push((format!("{a}{b}"), at, at_b + b.len_utf8()));
+            }
+        }
+        run.clear();
+    };
+    for (at, c) in text.char_indices() {
+        if is_cjk(c) {
+            if let Some(start) = word_start.take() {
+                out.push((text[start..at].to_string(), start, at));
+            }
+            cjk_run.push((at, c));
+        } else if c.is_alphanumeric() {
+            if !cjk_run.is_empty() {
+                flush_cjk(&mut cjk_run, &mut out);
+            }
+            word_start.get_or_insert(at);
+        } else {
+            if let Some(start) = word_start.take() {
+                out.push((text[start..at].to_string(), start, at));
+            }
+            if !cjk_run.is_empty() {
+                flush_cjk(&mut cjk_run, &mut out);
+            }
+        }
+    }
+    if let Some(start) = word_start {
+        out.push((text[start..].to_string(), start, text.len()));
+    }
+    if !cjk_run.is_empty() {
+        flush_cjk(&mut cjk_run, &mut out);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn words(text: &str) -> Vec<String> {
+        terms(&normalize(text))
+            .into_iter()
+            .map(|(t, _, _)| t)
+            .collect()
+    }
+
+    #[test]
+    fn folds_width_and_case() {
+        assert_eq!(normalize("  ＡＢＣ１２３  Trail "), "abc123 trail");
+        assert_eq!(normalize("ｶﾞｲﾄﾞ"), "ガイド");
+        assert_eq!(normalize("５万円"), "5万円");
+    }
+
+    #[test]
+    fn latin_words_and_cjk_bigrams() {
+        assert_eq!(words("Trail-Runner 3"), ["trail", "runner", "3"]);
+        assert_eq!(words("三徳包丁"), ["三徳", "徳包", "包丁"]);
+        assert_eq!(words("包丁 165mm"), ["包丁", "165mm"]);
+        assert_eq!(words("刀"), ["刀"]);
+        assert_eq!(
+            words("ダマスカスsteel"),
+            ["ダマ", "マス", "スカ", "カス", "steel"]
+        );
+    }
+}

@@ -1,0 +1,174 @@
+// Everything from the server is text: the catalog's XSS product, and hostile links and images.
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { BASE, T, completeWithMouse, demoUrl, launch, newPage, openWidget, shot, waitFrames, widget } from './lib.mjs';
+
+const XSS_TITLE = '<img src=x onerror=alert(1)>';
+// rs-xss is a $94 lightweight road shoe in brown: a road runner who wants light shoes for training, on a
+// budget typed in words as 93 to 95 dollars, any colour, gets it among the picks.
+const XSS_PATH = {
+  terrain: 'road',
+  priorities: ['light'],
+  race: 'no',
+  budget: { text: '93 to 95' },
+  colour: 'any',
+};
+
+/** No <img src="x"> anywhere (page or shadow roots), and every card image has loaded or failed by now. */
+async function injectedImages(page) {
+  await page.waitForFunction(() => {
+    const host = document.querySelector('#shopkeep-widget');
+    return [...host.shadowRoot.querySelectorAll('img')].every((i) => i.complete);
+  }, null, { timeout: T });
+  return page.evaluate(() => {
+    const found = [];
+    const walk = (root) => {
+      for (const el of root.querySelectorAll('*')) {
+        if (el.tagName === 'IMG' && el.getAttribute('src') === 'x') found.push('img[src=x]');
+        if (el.hasAttribute('onerror')) found.push(`${el.tagName}[onerror]`);
+        if (el.tagName === 'SCRIPT' && el.closest('#shopkeep-widget')) found.push('script in widget');
+        if (el.shadowRoot) walk(el.shadowRoot);
+      }
+    };
+    walk(document);
+    return found;
+  });
+}
+
+describe('security', () => {
+  let browser;
+  before(async () => {
+    browser = await launch();
+  });
+  after(async () => {
+    await browser?.close();
+  });
+
+  test('a product titled with HTML is shown as literal text and runs nothing', async () => {
+    const { page, rec, context } = await newPage(browser);
+    try {
+      await page.addInitScript(() => {
+        window.__xss = 0;
+        const orig = window.alert;
+        window.alert = (...a) => {
+          window.__xss++;
+          return orig.apply(window, a);
+        };
+      });
+      const w = await openWidget(page, { flow: 'running-shoes' });
+      await completeWithMouse(w, XSS_PATH);
+      const products = await waitFrames(rec, 'received', (m) => m.type === 'products', 'products');
+      assert.ok(
+        products.products.some((p) => p.id === 'rs-xss'),
+        `the path ${JSON.stringify(XSS_PATH)} should bring rs-xss; got ${products.products.map((p) => p.id)}`,
+      );
+      const card = w.locator('[data-current] .card[data-product="rs-xss"]');
+      await card.waitFor();
+      assert.equal(await card.locator('.ttl').textContent(), XSS_TITLE, 'the title is literal text');
+      assert.equal(await card.locator('.ttl').evaluate((e) => e.children.length), 0, 'no element inside the title');
+      assert.deepEqual(await injectedImages(page), []);
+      assert.equal(await page.evaluate(() => window.__xss), 0, 'alert never called');
+      assert.deepEqual(rec.dialogs, [], 'no dialog fired');
+      await card.scrollIntoViewIfNeeded();
+      await shot(page, 'xss-literal');
+    } finally {
+      await context.close();
+    }
+  });
+
+  test('hostile server strings: only http(s) and same-origin links and images, text stays text', async () => {
+    // A stand-in socket inside the page plays a hostile server; the widget itself is the real one.
+    const { page, rec, context } = await newPage(browser);
+    try {
+      await page.addInitScript(() => {
+        const evil = {
+          type: 'products', result: 'picks', title: '<b>bold?</b>', intro: '<script>alert(1)</script>',
+          relaxed: [{ question: 'colour', label: '<i>Colour</i>', reason: '<u>none</u>' }],
+          products: [
+            { id: 'p1', title: 'js link', brand: 'X', price: 10, currency: 'USD', rating: 4,
+              image: 'javascript:alert(1)', link: 'javascript:alert(2)', explanation: { line: '<img src=x onerror=alert(3)>' } },
+            { id: 'p2', title: 'data image', brand: 'X', price: 10, currency: 'USD', rating: 4,
+              image: 'data:image/svg+xml,<svg onload=alert(4)>', link: '//evil.example/p', explanation: { line: 'ok' } },
+            { id: 'p3', title: 'vbscript', brand: 'X', price: 10, currency: 'USD', rating: 4,
+              image: ' /\\evil.example/i.png', link: 'vbscript:msgbox(1)', explanation: { line: 'ok' } },
+            { id: 'p4', title: 'good', brand: 'X', price: 10, currency: 'USD', rating: 4,
+              image: '/catalog/images/none.svg', link: '/p/p4', explanation: { line: 'ok' } },
+            { id: 'p5', title: 'good abs', brand: 'X', price: 10, currency: 'USD', rating: 4,
+              image: 'https://img.example/x.png', link: 'https://shop.example/p5', explanation: { line: 'ok' } },
+          ],
+          can_back: false,
+        };
+        const Real = window.WebSocket;
+        class Hostile extends EventTarget {
+          constructor(url) {
+            super();
+            this.url = url;
+            this.readyState = 0;
+            this.bufferedAmount = 0;
+            setTimeout(() => {
+              this.readyState = 1;
+              this.onopen?.({});
+            }, 10);
+          }
+          send(data) {
+            const m = JSON.parse(data);
+            const reply = (o) => setTimeout(() => this.onmessage?.({ data: JSON.stringify(o) }), 5);
+            if (m.type === 'start') {
+              reply({ type: 'session', v: 1, session: 's', token: 't', flow: m.flow, title: '<em>T</em>', locale: 'en', resumed: false });
+              reply({ type: 'message', text: '<img src=x onerror=alert(5)>' });
+              reply(evil);
+            }
+          }
+          close() {
+            this.readyState = 3;
+          }
+        }
+        Hostile.OPEN = 1;
+        window.WebSocket = function (url, p) {
+          return /\/v1\/chat/.test(url) ? new Hostile(url) : new Real(url, p);
+        };
+        window.addEventListener('error', () => {});
+      });
+      await context.route('https://img.example/**', (r) => r.abort());
+      const w = await openWidget(page, { flow: 'running-shoes' });
+      await w.locator('[data-current] .card').nth(4).waitFor();
+      const hrefs = await w.locator('.card a.view').evaluateAll((as) => as.map((a) => a.getAttribute('href')));
+      assert.deepEqual(hrefs, [`${BASE}/p/p4`, 'https://shop.example/p5'], 'only safe links are rendered');
+      const srcs = await w.locator('.card img').evaluateAll((is) => is.map((i) => i.getAttribute('src')));
+      assert.deepEqual(srcs, [`${BASE}/catalog/images/none.svg`, 'https://img.example/x.png']);
+      assert.equal(await w.locator('h2').textContent(), '<em>T</em>');
+      assert.equal(await w.locator('.res h3').textContent(), '<b>bold?</b>');
+      assert.equal(await w.locator('.msg.bot').first().textContent(), '<img src=x onerror=alert(5)>');
+      assert.match(await w.locator('.relaxed').textContent(), /<i>Colour<\/i>/);
+      assert.deepEqual(await injectedImages(page), []);
+      assert.deepEqual(rec.dialogs, []);
+    } finally {
+      await context.close();
+    }
+  });
+
+  test('the widget source never uses HTML sinks', async () => {
+    const res = await fetch(`${BASE}/widget.js`);
+    assert.equal(res.status, 200);
+    const src = await res.text();
+    for (const sink of ['innerHTML', 'outerHTML', 'insertAdjacentHTML', 'document.write', 'eval(', 'new Function'])
+      assert.ok(!src.includes(sink), `widget.js must not use ${sink}`);
+    assert.ok(Buffer.byteLength(src) > 1000);
+  });
+
+  test('the demo page loads the widget without console errors', async () => {
+    const { page, rec, context } = await newPage(browser);
+    const consoleErrors = [];
+    page.on('console', (m) => {
+      if (m.type() === 'error') consoleErrors.push(m.text());
+    });
+    try {
+      await page.goto(demoUrl({}));
+      await widget(page).locator('button.launch').waitFor();
+      assert.deepEqual(rec.errors, []);
+      assert.deepEqual(consoleErrors, []);
+    } finally {
+      await context.close();
+    }
+  });
+});

@@ -1,0 +1,5 @@
+//! The one integration-test binary: the real server on port 0, real WebSocket clients, a real browser.
+
+mod browser;
+mod chat;
+mod support;

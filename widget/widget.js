@@ -1,0 +1,1180 @@
+/*! shopkeep chat widget (protocol v1) — self-contained, no dependencies.
+ *
+ * Floating launcher:
+ *   <script src="https://shop.example/widget.js" data-flow="running-shoes" data-locale="en"
+ *           data-theme="#0b6e4f" data-position="right" data-open="false" data-visitor="cust-42" async></script>
+ * Inline (any number of them; attributes as above, per element):
+ *   <div data-shopkeep-inline data-flow="knives" data-locale="ja"></div>
+ * or on the script tag: data-shopkeep-mount="#finder" renders the script's finder inside that element.
+ *
+ * Theming: set on the page (or the host element) any of --sk-accent, --sk-accent-text, --sk-accent-ink,
+ * --sk-bg, --sk-fg, --sk-muted, --sk-border, --sk-surface, --sk-radius, --sk-font, --sk-inline-height.
+ * Every string from the server is rendered as text (textContent / text nodes), never as HTML.
+ */
+(() => {
+  'use strict';
+  const W = window;
+  const D = document;
+  if (W.Shopkeep && W.Shopkeep.loaded) return;
+
+  const SCRIPT =
+    D.currentScript ||
+    [...D.querySelectorAll('script[src]')].find((s) => /\/widget\.js(?:[?#]|$)/.test(s.src));
+  if (!SCRIPT) return;
+  const BASE = new URL(SCRIPT.src, location.href);
+  const WS_URL = (() => {
+    const u = new URL('v1/chat', BASE);
+    u.protocol = u.protocol === 'https:' ? 'wss:' : 'ws:';
+    u.search = u.hash = '';
+    return u.href;
+  })();
+
+  // ---------------------------------------------------------------- strings
+  const STR = {
+    en: {
+      open: 'Open shopping assistant',
+      close: 'Close assistant',
+      assistant: 'Shopping assistant',
+      restart: 'Start over',
+      back: 'Back',
+      skip: 'Skip',
+      skipped: 'Skip this one',
+      resultsNow: 'Show results now',
+      resultsNowSaid: 'Show me results now',
+      send: 'Send',
+      typeHere: 'Type your answer…',
+      typeLabel: 'Type your answer',
+      typeBelow: 'Type your answer in the box below.',
+      step: (n, m) => `Step ${n} of ${m}`,
+      progress: 'Progress',
+      done: 'Your picks',
+      confirm: 'Confirm',
+      pick: (a, b) => (a === b ? `Choose ${a}` : `Choose ${a} to ${b}`),
+      selected: (n) => `${n} selected`,
+      upTo: (v) => `Up to ${v}`,
+      amount: 'Amount',
+      yes: 'Yes',
+      no: 'No',
+      typing: 'The assistant is typing',
+      loosened: 'We loosened: ',
+      view: 'View product',
+      viewNamed: (t) => `View product: ${t}`,
+      rating: (r) => `Rated ${r} out of 5`,
+      picks: 'Products',
+      noResults: 'Sorry, nothing matched. Try going back or starting over.',
+      reconnecting: 'Connection lost. Reconnecting…',
+      offline: 'Not connected right now. Please try again in a moment.',
+      welcomeBack: 'Welcome back! Picking up where you left off.',
+      backSaid: 'Go back',
+      restartSaid: 'Start over',
+      emailTitle: 'Want these picks by email?',
+      emailLabel: 'Email address',
+      consent:
+        'I agree that this shop may keep my answers and email me these picks. I can unsubscribe at any time.',
+      emailSend: 'Email me my picks',
+      consentNeeded: 'Please tick the box to agree first.',
+      emailInvalid: 'Please enter a valid email address.',
+      emailSent: (e) => `Sending your picks to ${e}.`,
+      err: {
+        bad_message: 'Sorry, I couldn’t read that. Please try again.',
+        unknown_type: 'Sorry, something went wrong. Please try again.',
+        unknown_flow: 'Sorry, this finder isn’t available right now.',
+        no_session: 'One moment, reconnecting…',
+        not_allowed: 'Sorry, that isn’t possible for this question.',
+        unsupported_version: 'This assistant needs an update. Please reload the page.',
+        internal: 'Sorry, something went wrong on our side. Please try again.',
+        other: 'Sorry, something went wrong. Please try again.',
+      },
+    },
+    ja: {
+      open: 'ショッピングアシスタントを開く',
+      close: 'アシスタントを閉じる',
+      assistant: 'ショッピングアシスタント',
+      restart: '最初からやり直す',
+      back: '戻る',
+      skip: 'スキップ',
+      skipped: 'この質問はスキップ',
+      resultsNow: '今すぐ結果を見る',
+      resultsNowSaid: '今すぐ結果を見せて',
+      send: '送信',
+      typeHere: '回答を入力…',
+      typeLabel: '回答を入力',
+      typeBelow: '下の入力欄に回答を入力してください。',
+      step: (n, m) => `ステップ ${n} / ${m}`,
+      progress: '進み具合',
+      done: 'おすすめ',
+      confirm: '決定',
+      pick: (a, b) => (a === b ? `${a}つ選んでください` : `${a}〜${b}つ選んでください`),
+      selected: (n) => `${n}件選択中`,
+      upTo: (v) => `${v}まで`,
+      amount: '金額',
+      yes: 'はい',
+      no: 'いいえ',
+      typing: 'アシスタントが入力中',
+      loosened: '条件を緩めました：',
+      view: '商品を見る',
+      viewNamed: (t) => `商品を見る：${t}`,
+      rating: (r) => `5点中${r}点`,
+      picks: '商品',
+      noResults: '条件に合う商品が見つかりませんでした。戻るか、最初からやり直してください。',
+      reconnecting: '接続が切れました。再接続しています…',
+      offline: '現在接続されていません。少し待ってからもう一度お試しください。',
+      welcomeBack: 'おかえりなさい。前回の続きから再開します。',
+      backSaid: '戻る',
+      restartSaid: '最初から',
+      emailTitle: 'おすすめをメールで受け取りますか？',
+      emailLabel: 'メールアドレス',
+      consent: '回答内容の保存と、おすすめ商品のメール送信に同意します。配信はいつでも停止できます。',
+      emailSend: 'メールで受け取る',
+      consentNeeded: '先に同意のチェックを入れてください。',
+      emailInvalid: '正しいメールアドレスを入力してください。',
+      emailSent: (e) => `${e} にお送りします。`,
+      err: {
+        bad_message: 'すみません、うまく読み取れませんでした。もう一度お試しください。',
+        unknown_type: 'すみません、問題が発生しました。もう一度お試しください。',
+        unknown_flow: 'すみません、この診断は現在ご利用いただけません。',
+        no_session: '再接続しています…',
+        not_allowed: 'すみません、この質問ではその操作はできません。',
+        unsupported_version: 'アシスタントの更新が必要です。ページを再読み込みしてください。',
+        internal: 'すみません、こちら側で問題が発生しました。もう一度お試しください。',
+        other: 'すみません、問題が発生しました。もう一度お試しください。',
+      },
+    },
+  };
+  const langOf = (l) => String(l || '').trim().split(/[-_]/)[0].toLowerCase();
+
+  // ---------------------------------------------------------------- helpers
+  /** Build an element. Children that are strings become text nodes (never parsed as HTML). */
+  function h(tag, attrs, ...kids) {
+    const e = D.createElement(tag);
+    if (attrs)
+      for (const k of Object.keys(attrs)) {
+        const v = attrs[k];
+        if (v == null || v === false) continue;
+        if (k === 'class') e.className = v;
+        else if (k === 'text') e.textContent = v;
+        else if (k.startsWith('on')) e.addEventListener(k.slice(2), v);
+        else e.setAttribute(k, v === true ? '' : String(v));
+      }
+    for (const c of kids.flat()) if (c != null && c !== false) e.append(c);
+    return e;
+  }
+  const SVGNS = 'http://www.w3.org/2000/svg';
+  function icon(d, size = 24) {
+    const s = D.createElementNS(SVGNS, 'svg');
+    s.setAttribute('viewBox', '0 0 24 24');
+    s.setAttribute('width', size);
+    s.setAttribute('height', size);
+    s.setAttribute('aria-hidden', 'true');
+    s.setAttribute('focusable', 'false');
+    const p = D.createElementNS(SVGNS, 'path');
+    p.setAttribute('d', d);
+    p.setAttribute('fill', 'currentColor');
+    s.append(p);
+    return s;
+  }
+  const I_CHAT =
+    'M4 4h16a2 2 0 0 1 2 2v10a2 2 0 0 1-2 2H9l-5 4v-4a2 2 0 0 1-2-2V6a2 2 0 0 1 2-2zm3 6.5a1.5 1.5 0 1 0 0 .01zm5 0a1.5 1.5 0 1 0 0 .01zm5 0a1.5 1.5 0 1 0 0 .01z';
+  const I_CLOSE =
+    'M18.3 5.7a1 1 0 0 0-1.4 0L12 10.6 7.1 5.7a1 1 0 1 0-1.4 1.4l4.9 4.9-4.9 4.9a1 1 0 1 0 1.4 1.4l4.9-4.9 4.9 4.9a1 1 0 0 0 1.4-1.4L13.4 12l4.9-4.9a1 1 0 0 0 0-1.4z';
+  const I_RESTART =
+    'M12 5V2L7 6l5 4V7a5 5 0 1 1-5 5H5a7 7 0 1 0 7-7z';
+  const I_SEND = 'M3.4 20.4 21 12 3.4 3.6 3.4 10l12.6 2-12.6 2z';
+  const I_BACK = 'M20 11H7.8l5.6-5.6L12 4l-8 8 8 8 1.4-1.4L7.8 13H20z';
+
+  /** Only http(s) URLs, or a path on the shopkeep server ("/…", not "//…"); anything else is dropped. */
+  function safeUrl(s) {
+    if (typeof s !== 'string') return null;
+    s = s.trim();
+    if (!s) return null;
+    try {
+      if (s[0] === '/') {
+        if (s[1] === '/' || s[1] === '\\') return null;
+        const u = new URL(s, BASE);
+        return u.origin === BASE.origin ? u.href : null;
+      }
+      const u = new URL(s);
+      return u.protocol === 'http:' || u.protocol === 'https:' ? u.href : null;
+    } catch {
+      return null;
+    }
+  }
+  const str = (v) => (v == null ? '' : typeof v === 'string' ? v : String(v));
+  const store = {
+    get(k) {
+      try {
+        return W.sessionStorage.getItem(k);
+      } catch {
+        return null;
+      }
+    },
+    set(k, v) {
+      try {
+        if (v == null) W.sessionStorage.removeItem(k);
+        else W.sessionStorage.setItem(k, v);
+      } catch {
+        /* storage unavailable: no resume */
+      }
+    },
+  };
+  const reducedMotion = () => W.matchMedia && W.matchMedia('(prefers-reduced-motion: reduce)').matches;
+
+  // WCAG relative luminance of a #rgb / #rrggbb colour, or null.
+  function lum(hex) {
+    const m = /^#?([0-9a-f]{3}|[0-9a-f]{6})$/i.exec(str(hex).trim());
+    if (!m) return null;
+    let x = m[1];
+    if (x.length === 3) x = [...x].map((c) => c + c).join('');
+    const ch = [0, 2, 4].map((i) => {
+      const c = parseInt(x.slice(i, i + 2), 16) / 255;
+      return c <= 0.04045 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4;
+    });
+    return 0.2126 * ch[0] + 0.7152 * ch[1] + 0.0722 * ch[2];
+  }
+  const contrast = (a, b) => (Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05);
+
+  // ---------------------------------------------------------------- styles
+  const CSS = `
+:host{all:initial;--a:var(--sk-accent,#0b6e4f);--at:var(--sk-accent-text,#fff);--ai:var(--sk-accent-ink,var(--a));
+--bg:var(--sk-bg,#fff);--fg:var(--sk-fg,#1d232a);--mu:var(--sk-muted,#555f6b);--bd:var(--sk-border,#cfd6dd);
+--sf:var(--sk-surface,#f1f4f6);--r:var(--sk-radius,16px);
+--f:var(--sk-font,system-ui,-apple-system,"Segoe UI",Roboto,"Hiragino Sans","Hiragino Kaku Gothic ProN","Noto Sans JP","IPAGothic",Meiryo,sans-serif);
+font:15px/1.45 var(--f);color:var(--fg);-webkit-text-size-adjust:100%}
+:host([hidden]){display:none}
+*,*::before,*::after{box-sizing:border-box}
+button,input{font:inherit;color:inherit}
+button{cursor:pointer}
+:focus-visible{outline:3px solid var(--a);outline-offset:2px}
+.sr{position:absolute!important;width:1px;height:1px;margin:-1px;padding:0;overflow:hidden;clip:rect(0 0 0 0);white-space:nowrap;border:0}
+.launch{position:fixed;bottom:20px;right:20px;z-index:2147483000;width:60px;height:60px;border-radius:50%;border:0;
+background:var(--a);color:var(--at);display:grid;place-items:center;box-shadow:0 6px 20px rgba(0,0,0,.25);transition:transform .15s}
+.launch:hover{transform:scale(1.06)}
+.left .launch{right:auto;left:20px}
+.panel{display:flex;flex-direction:column;background:var(--bg);color:var(--fg);overflow:hidden;border-radius:var(--r)}
+.float .panel{position:fixed;z-index:2147483001;bottom:92px;right:20px;width:min(400px,calc(100vw - 40px));
+height:min(660px,calc(100vh - 120px));box-shadow:0 12px 40px rgba(0,0,0,.28);animation:pop .18s ease-out}
+.float.left .panel{right:auto;left:20px}
+.inline .panel{position:relative;width:100%;height:var(--sk-inline-height,600px);border:1px solid var(--bd)}
+.panel[hidden]{display:none}
+@keyframes pop{from{opacity:0;transform:translateY(12px) scale(.98)}to{opacity:1;transform:none}}
+@media (max-width:520px){.float .panel{inset:0;width:100%;height:100%;border-radius:0}.float.open .launch{display:none}}
+header{background:var(--a);color:var(--at);padding:12px 12px 10px 16px;flex:none}
+.hrow{display:flex;align-items:center;gap:6px}
+h2{flex:1;margin:0;font-size:16px;font-weight:700;line-height:1.3;overflow:hidden;text-overflow:ellipsis;white-space:nowrap}
+.ib{border:0;background:transparent;color:inherit;width:36px;height:36px;border-radius:50%;display:grid;place-items:center;flex:none}
+.ib:hover{background:rgba(255,255,255,.18)}
+header :focus-visible{outline-color:var(--at)}
+.prog{display:flex;align-items:center;gap:10px;margin-top:6px;font-size:12.5px;font-weight:600}
+.prog[hidden]{display:none}
+.bar{flex:1;height:6px;border-radius:3px;background:rgba(255,255,255,.35);overflow:hidden}
+.bar>i{display:block;height:100%;width:0;background:var(--at);border-radius:3px;transition:width .3s}
+.status{background:#fff4d6;color:#5c4300;font-size:13px;padding:6px 14px;flex:none}
+.status[hidden]{display:none}
+.log{flex:1;overflow-y:auto;overscroll-behavior:contain;padding:16px 14px 8px;position:relative;container-type:inline-size;scroll-behavior:smooth}
+.msg{max-width:88%;margin:0 0 10px;padding:9px 13px;border-radius:16px;white-space:pre-wrap;overflow-wrap:anywhere;animation:in .18s ease-out}
+@keyframes in{from{opacity:0;transform:translateY(6px)}to{opacity:1;transform:none}}
+.bot{background:var(--sf);border-bottom-left-radius:5px}
+.q{font-weight:600}
+.q:focus{outline:none}.q:focus-visible{outline:3px solid var(--a)}
+.hint{background:#fff4d6;color:#4d3900}
+.err{background:#fde8e8;color:#8a1111}
+.me{margin-left:auto;background:var(--a);color:var(--at);border-bottom-right-radius:5px;width:fit-content}
+.note{text-align:center;color:var(--mu);font-size:13px;margin:4px 0 10px}
+.ctrl{margin:0 0 12px}
+.ctrl[inert]{opacity:.55}
+.chips{display:flex;flex-wrap:wrap;gap:8px;margin:0;padding:0;list-style:none}
+.chip{border:1.5px solid var(--a);background:var(--bg);color:var(--ai);border-radius:999px;padding:7px 15px;min-height:38px;
+font-weight:600;display:inline-flex;align-items:center;gap:8px;transition:background .12s}
+.chip:hover{background:color-mix(in srgb,var(--a) 10%,var(--bg))}
+.chip[aria-pressed=true]{background:var(--a);color:var(--at)}
+.chip[aria-pressed=true]::before{content:"✓"}
+.chip:disabled{opacity:.45;cursor:not-allowed}
+.chip img{width:28px;height:28px;border-radius:50%;object-fit:cover;margin-left:-8px}
+.help{color:var(--mu);font-size:13px;margin:8px 2px 0}
+.btn{border:0;border-radius:10px;padding:8px 16px;min-height:38px;background:var(--a);color:var(--at);font-weight:700}
+.btn:disabled{opacity:.45;cursor:not-allowed}
+.ghost{border:1.5px solid var(--bd);background:var(--bg);color:var(--fg);font-weight:600;border-radius:10px;padding:6px 12px;min-height:36px;font-size:14px;display:inline-flex;align-items:center;gap:6px}
+.ghost:hover{border-color:var(--mu)}
+.acts{display:flex;flex-wrap:wrap;gap:8px;margin-top:10px}
+.range{background:var(--sf);border-radius:12px;padding:12px 14px}
+.rrow{display:flex;align-items:center;gap:10px;margin-top:8px}
+.rv{font-size:20px;font-weight:700;color:var(--fg)}
+input[type=range]{flex:1;accent-color:var(--a);min-width:0;height:28px}
+.num{width:96px;padding:6px 8px;border:1.5px solid var(--mu);border-radius:8px;background:var(--bg)}
+.unit{color:var(--mu);font-weight:600}
+.scale{display:flex;justify-content:space-between;color:var(--mu);font-size:12.5px}
+.typing{display:flex;gap:4px;width:fit-content;padding:12px 14px}
+.typing i{width:7px;height:7px;border-radius:50%;background:var(--mu);animation:b 1s infinite}
+.typing i:nth-child(2){animation-delay:.15s}.typing i:nth-child(3){animation-delay:.3s}
+@keyframes b{0%,60%,100%{transform:none;opacity:.5}30%{transform:translateY(-4px);opacity:1}}
+.res{margin:4px 0 14px}
+.res h3{margin:0 0 4px;font-size:16px}
+.res .intro{margin:0 0 8px;color:var(--mu)}
+.relaxed{background:#fff4d6;color:#4d3900;border-radius:10px;padding:8px 12px;margin:0 0 10px;font-size:14px}
+.cards{list-style:none;margin:0;padding:0;display:grid;gap:10px}
+@container (min-width:560px){.cards{grid-template-columns:repeat(auto-fill,minmax(230px,1fr))}.card{grid-template-columns:1fr}.card .im{width:100%;height:160px}}
+.card{display:grid;grid-template-columns:92px 1fr;gap:12px;border:1px solid var(--bd);border-radius:14px;padding:10px;background:var(--bg)}
+.im{width:92px;height:92px;border-radius:10px;background:var(--sf);object-fit:contain;display:block}
+.cb{min-width:0;display:flex;flex-direction:column;gap:2px}
+.brand{font-size:12px;text-transform:uppercase;letter-spacing:.04em;color:var(--mu);font-weight:700}
+.ttl{margin:0;font-size:15px;font-weight:700;overflow-wrap:anywhere}
+.meta{display:flex;align-items:baseline;gap:10px;flex-wrap:wrap}
+.price{font-weight:800;font-size:16px}
+.stars{color:#7a4f00;font-size:13px;font-weight:600}
+.why{font-size:13.5px;color:var(--fg);margin:4px 0 6px;padding-left:20px;position:relative}
+.why::before{content:"✓";position:absolute;left:2px;color:var(--ai);font-weight:800}
+.view{align-self:flex-start;margin-top:auto;text-decoration:none;border-radius:8px;padding:5px 12px;background:var(--a);color:var(--at);font-weight:700;font-size:14px}
+.view:hover{text-decoration:underline}
+.email{margin-top:12px;background:var(--sf);border-radius:12px;padding:12px 14px}
+.email h4{margin:0 0 8px;font-size:15px}
+.email label{display:block}
+.email input[type=email]{width:100%;padding:8px 10px;border:1.5px solid var(--mu);border-radius:8px;margin-top:4px;background:var(--bg)}
+.email .ck{display:flex;gap:8px;align-items:flex-start;margin:10px 0;font-size:13.5px}
+.email .ck input{margin-top:3px;width:18px;height:18px;accent-color:var(--a);flex:none}
+.email .bad{color:#a11;font-size:13.5px;margin:0 0 8px}
+form.comp{display:flex;gap:8px;padding:10px 12px;border-top:1px solid var(--bd);background:var(--bg);flex:none}
+.comp input{flex:1;min-width:0;border:1.5px solid var(--mu);border-radius:999px;padding:9px 14px;background:var(--bg)}
+.comp button{border:0;width:42px;height:42px;border-radius:50%;background:var(--a);color:var(--at);display:grid;place-items:center;flex:none}
+@media (prefers-reduced-motion:reduce){*,*::before,*::after{animation:none!important;transition:none!important;scroll-behavior:auto!important}}
+@media (forced-colors:active){.chip[aria-pressed=true]{outline:3px solid CanvasText}.bar>i{background:CanvasText}}
+`;
+
+  // ---------------------------------------------------------------- the chat
+  let seq = 0;
+  const instances = [];
+
+  class Chat {
+    constructor(host, cfg) {
+      this.host = host;
+      this.cfg = cfg;
+      this.inline = !!cfg.inline;
+      this.id = 'sk' + ++seq;
+      this.lang = langOf(cfg.locale) || langOf(D.documentElement.lang) || 'en';
+      this.key = 'shopkeep:' + cfg.flow + (cfg.storeSuffix || '');
+      this.ws = null;
+      this.attempt = 0;
+      this.retryTimer = 0;
+      this.stopped = false;
+      this.started = false; // a session exists (session message seen on this socket)
+      this.turn = null; // {el, ctrl, kind:'question'|'products', q}
+      this.pending = false;
+      this.wantFocus = false;
+      this.viewedObs = null;
+      this.build();
+      instances.push(this);
+    }
+
+    get t() {
+      return STR[this.lang] || STR.en;
+    }
+    get nf() {
+      const page = D.documentElement.lang || '';
+      return langOf(page) === this.lang ? page : this.lang;
+    }
+
+    // -------------------------------------------------------------- DOM
+    build() {
+      const root = (this.root = this.host.attachShadow({ mode: 'open' }));
+      const t = this.t;
+      const wrap = (this.wrap = h('div', {
+        class: (this.inline ? 'inline' : 'float') + (this.cfg.position === 'left' ? ' left' : ''),
+        lang: this.lang,
+      }));
+      if (this.cfg.theme) {
+        const th = this.cfg.theme;
+        this.host.style.setProperty('--sk-accent', th);
+        const L = lum(th);
+        if (L != null) {
+          const white = contrast(L, 1);
+          const black = contrast(L, 0);
+          this.host.style.setProperty('--sk-accent-text', white >= 4.5 || white >= black ? '#fff' : '#111');
+          // accent used as text/borders on white: fall back to dark ink if too light
+          if (white < 4.5) this.host.style.setProperty('--sk-accent-ink', '#1d232a');
+        }
+      }
+      const titleId = this.id + '-title';
+      this.titleEl = h('h2', { id: titleId, text: t.assistant });
+      this.stepText = h('span', { 'aria-hidden': 'true' });
+      this.barFill = h('i');
+      this.bar = h('div', {
+        class: 'bar',
+        role: 'progressbar',
+        'aria-label': t.progress,
+        'aria-valuemin': 0,
+        'aria-valuemax': 1,
+        'aria-valuenow': 0,
+      }, this.barFill);
+      this.prog = h('div', { class: 'prog', hidden: true }, this.bar, this.stepText);
+      this.restartBtn = h('button', {
+        type: 'button', class: 'ib', 'aria-label': t.restart, title: t.restart,
+        onclick: () => this.restart(),
+      }, icon(I_RESTART, 20));
+      const hrow = h('div', { class: 'hrow' }, this.titleEl, this.restartBtn);
+      if (!this.inline) {
+        this.closeBtn = h('button', {
+          type: 'button', class: 'ib', 'aria-label': t.close, title: t.close,
+          onclick: () => this.close(true),
+        }, icon(I_CLOSE, 22));
+        hrow.append(this.closeBtn);
+      }
+      this.status = h('div', { class: 'status', role: 'status', hidden: true });
+      this.log = h('div', { class: 'log' });
+      this.live = h('div', { class: 'sr', 'aria-live': 'polite', 'aria-atomic': 'true' });
+      this.input = h('input', {
+        type: 'text', 'aria-label': t.typeLabel, placeholder: t.typeHere,
+        autocomplete: 'off', enterkeyhint: 'send', maxlength: 500,
+      });
+      const form = h('form', {
+        class: 'comp',
+        onsubmit: (e) => {
+          e.preventDefault();
+          const v = this.input.value.trim();
+          if (!v) return;
+          if (this.answer({ text: v }, v, false)) this.input.value = '';
+        },
+      }, this.input, h('button', { type: 'submit', 'aria-label': t.send, title: t.send }, icon(I_SEND, 20)));
+      this.panel = h('div', {
+        class: 'panel',
+        id: this.id + '-panel',
+        role: this.inline ? 'region' : 'dialog',
+        'aria-labelledby': titleId,
+        'aria-modal': this.inline ? null : 'false',
+      }, h('header', null, hrow, this.prog), this.status, this.log, form, this.live);
+      this.panel.addEventListener('keydown', (e) => {
+        if (e.key === 'Escape' && !this.inline) {
+          e.preventDefault();
+          this.close(true);
+        }
+      });
+      if (!this.inline) {
+        this.panel.hidden = true;
+        this.launch = h('button', {
+          type: 'button', class: 'launch', 'aria-label': t.open, title: t.open,
+          'aria-expanded': 'false', 'aria-controls': this.panel.id,
+          onclick: () => (this.isOpen ? this.close(true) : this.open(true)),
+        }, icon(I_CHAT, 28));
+        wrap.append(this.launch);
+      }
+      wrap.append(this.panel);
+      root.append(h('style', { text: CSS }), wrap);
+    }
+
+    relabel() {
+      const t = this.t;
+      this.wrap.lang = this.lang;
+      this.bar.setAttribute('aria-label', t.progress);
+      for (const [el, s] of [[this.restartBtn, t.restart], [this.closeBtn, t.close], [this.launch, t.open]])
+        if (el) el.setAttribute('aria-label', s), (el.title = s);
+      this.input.setAttribute('aria-label', t.typeLabel);
+      this.input.placeholder = t.typeHere;
+      const sb = this.input.nextElementSibling;
+      sb.setAttribute('aria-label', t.send);
+      sb.title = t.send;
+    }
+
+    get isOpen() {
+      return this.inline || !this.panel.hidden;
+    }
+    open(byUser) {
+      if (!this.inline) {
+        this.panel.hidden = false;
+        this.wrap.classList.add('open');
+        this.launch.setAttribute('aria-expanded', 'true');
+        store.set(this.key + ':open', '1');
+      }
+      if (byUser) this.wantFocus = true;
+      this.connect();
+      if (byUser) {
+        const q = this.turn && this.turn.el.querySelector('.q');
+        (q || this.input).focus({ preventScroll: true });
+      }
+      this.scrollEnd();
+    }
+    close(byUser) {
+      if (this.inline) return;
+      this.panel.hidden = true;
+      this.wrap.classList.remove('open');
+      this.launch.setAttribute('aria-expanded', 'false');
+      store.set(this.key + ':open', '0');
+      if (byUser) this.launch.focus();
+    }
+
+    // -------------------------------------------------------------- socket
+    connect() {
+      this.stopped = false;
+      if (this.ws && this.ws.readyState <= 1) return;
+      clearTimeout(this.retryTimer);
+      this.retryTimer = 0;
+      let ws;
+      try {
+        ws = new WebSocket(WS_URL);
+      } catch {
+        this.retry();
+        return;
+      }
+      this.ws = ws;
+      this.started = false;
+      ws.onopen = () => {
+        this.sendStart();
+      };
+      ws.onmessage = (e) => {
+        if (this.ws !== ws || typeof e.data !== 'string') return;
+        let m;
+        try {
+          m = JSON.parse(e.data);
+        } catch {
+          return;
+        }
+        if (m && typeof m === 'object') this.onMessage(m);
+      };
+      ws.onclose = () => {
+        if (this.ws !== ws) return;
+        this.ws = null;
+        this.started = false;
+        this.typing(false);
+        if (this.pending) this.unlock();
+        if (!this.stopped) this.retry();
+      };
+      ws.onerror = () => {};
+    }
+    retry() {
+      if (this.retryTimer) return;
+      // exponential backoff with jitter: 0.5 s, 1 s, 2 s … capped at 20 s, each × [0.5, 1)
+      const exp = Math.min(20000, 500 * 2 ** Math.min(this.attempt++, 10));
+      const delay = exp / 2 + Math.random() * (exp / 2);
+      this.setStatus(this.t.reconnecting);
+      this.retryTimer = setTimeout(() => {
+        this.retryTimer = 0;
+        this.connect();
+      }, delay);
+    }
+    sendStart(fresh) {
+      const tok = fresh ? null : store.get(this.key);
+      if (fresh) store.set(this.key, null);
+      this.resuming = !!tok;
+      const m = { type: 'start', v: 1, flow: this.cfg.flow };
+      if (this.cfg.locale) m.locale = langOf(this.cfg.locale);
+      else if (D.documentElement.lang) m.locale = langOf(D.documentElement.lang);
+      if (this.cfg.visitor) m.visitor = this.cfg.visitor;
+      if (tok) m.resume = tok;
+      this.raw(m);
+      this.typing(true);
+    }
+    raw(m) {
+      const ws = this.ws;
+      if (!ws || ws.readyState !== 1) return false;
+      ws.send(JSON.stringify(m));
+      return true;
+    }
+    /** Send a conversational message; shows the typing indicator while the reply is pending. */
+    send(m) {
+      if (!this.started || !this.raw(m)) {
+        this.note(this.t.offline, 'err');
+        this.connect();
+        return false;
+      }
+      this.typing(true);
+      return true;
+    }
+    setStatus(s) {
+      this.status.textContent = s || '';
+      this.status.hidden = !s;
+    }
+
+    // -------------------------------------------------------------- incoming
+    onMessage(m) {
+      if (m.type !== 'session') this.typing(false);
+      switch (m.type) {
+        case 'session':
+          return this.onSession(m);
+        case 'message':
+          // a plain message may be the whole reply (e.g. to consent): free the controls unless a
+          // question or products follow right away
+          clearTimeout(this.unlockTimer);
+          this.unlockTimer = setTimeout(() => this.unlock(), 300);
+          this.add(h('div', { class: 'msg bot', text: str(m.text) }));
+          return this.say(str(m.text));
+        case 'question':
+          return this.onQuestion(m);
+        case 'products':
+          return this.onProducts(m);
+        case 'error':
+          return this.onError(m);
+        default:
+          return undefined; // unknown message types are ignored (forward compatible)
+      }
+    }
+
+    onSession(m) {
+      this.started = true;
+      this.attempt = 0;
+      this.setStatus('');
+      if (typeof m.token === 'string' && m.token) store.set(this.key, m.token);
+      if (m.locale && STR[langOf(m.locale)] && langOf(m.locale) !== this.lang) {
+        this.lang = langOf(m.locale);
+        this.relabel();
+      }
+      if (m.title) this.titleEl.textContent = str(m.title);
+      if (m.resumed) {
+        // the server repeats the current question/products: drop our unanswered copy
+        if (this.turn) {
+          this.turn.el.remove();
+          this.turn = null;
+        }
+        if (!this.log.querySelector('.msg')) this.note(this.t.welcomeBack);
+      } else {
+        this.clear();
+      }
+      this.resuming = false;
+    }
+
+    onError(m) {
+      const code = str(m.code);
+      if (code === 'bad_resume') {
+        // unknown or expired token: forget it and start afresh on the same socket
+        this.clear();
+        this.sendStart(true);
+        return;
+      }
+      if (code === 'no_session') {
+        if (this.ws && this.ws.readyState === 1) this.sendStart();
+        return;
+      }
+      this.unlock();
+      const t = this.t;
+      const text = t.err[code] || t.err.other;
+      this.add(h('div', { class: 'msg err', role: 'alert', text }));
+      this.scrollEnd();
+    }
+
+    onQuestion(q) {
+      const t = this.t;
+      this.drop();
+      this.progress(q.step, q.steps);
+      const el = h('div', {
+        class: 'turn', 'data-question': str(q.id), 'data-kind': str(q.kind), 'data-step': str(q.step),
+        'data-current': '',
+      });
+      if (q.hint) el.append(h('div', { class: 'msg bot hint', text: str(q.hint) }));
+      const qid = this.id + '-q' + ++seq;
+      const qel = h('div', { class: 'msg bot q', id: qid, tabindex: '-1', text: str(q.text) });
+      el.append(qel);
+      const ctrl = h('div', { class: 'ctrl', role: 'group', 'aria-labelledby': qid });
+      const kind = str(q.kind);
+      let opts = Array.isArray(q.options) ? q.options.filter((o) => o && o.value != null) : [];
+      if (kind === 'yes_no' && !opts.length)
+        opts = [{ value: 'yes', label: t.yes }, { value: 'no', label: t.no }];
+      if (kind === 'multi') ctrl.append(this.multi(q, opts));
+      else if (kind === 'range' && q.range) ctrl.append(this.range(q));
+      else if (opts.length && (kind !== 'text' || q.offer_buttons)) ctrl.append(this.single(opts));
+      if (kind === 'text') ctrl.append(h('p', { class: 'help', text: t.typeBelow }));
+      const acts = h('div', { class: 'acts' });
+      if (q.can_back) acts.append(this.ghost(t.back, () => this.back(), I_BACK));
+      if (q.can_skip) acts.append(this.ghost(t.skip, () => this.act({ type: 'skip' }, t.skipped)));
+      if (q.can_results_now)
+        acts.append(this.ghost(t.resultsNow, () => this.act({ type: 'results_now' }, t.resultsNowSaid)));
+      if (acts.childNodes.length) ctrl.append(acts);
+      if (ctrl.childNodes.length) el.append(ctrl);
+      this.turn = { el, ctrl, kind: 'question', q };
+      this.add(el);
+      this.say((q.hint ? str(q.hint) + ' ' : '') + str(q.text));
+      const focus = this.wantFocus && this.isOpen;
+      this.wantFocus = false;
+      if (focus) qel.focus({ preventScroll: true });
+      else if (kind === 'text' && this.isOpen && this.root.activeElement === this.input) this.input.focus();
+      this.scrollTo(el);
+    }
+
+    ghost(label, fn, ic) {
+      return h('button', { type: 'button', class: 'ghost', onclick: fn }, ic ? icon(ic, 16) : null, label);
+    }
+
+    single(opts) {
+      const ul = h('ul', { class: 'chips' });
+      for (const o of opts) {
+        const label = str(o.label != null ? o.label : o.value);
+        const img = safeUrl(o.image);
+        ul.append(
+          h('li', null, h('button', {
+            type: 'button', class: 'chip', 'data-value': str(o.value),
+            onclick: () => this.answer({ value: str(o.value) }, label, true),
+          }, img ? h('img', { src: img, alt: '', loading: 'lazy' }) : null, label)),
+        );
+      }
+      return ul;
+    }
+
+    multi(q, opts) {
+      const t = this.t;
+      const sel = q.select || {};
+      const min = Math.max(0, Number.isFinite(sel.min) ? sel.min : 1);
+      const max = Math.max(1, Number.isFinite(sel.max) ? sel.max : opts.length);
+      const chosen = new Set();
+      const box = h('div');
+      const ul = h('ul', { class: 'chips' });
+      const count = h('span', { class: 'sr', 'aria-live': 'polite' });
+      const confirm = h('button', {
+        type: 'button', class: 'btn', disabled: true,
+        onclick: () => {
+          if (chosen.size < min || chosen.size > max) return;
+          const vals = opts.filter((o) => chosen.has(str(o.value)));
+          this.answer(
+            { values: vals.map((o) => str(o.value)) },
+            vals.map((o) => str(o.label != null ? o.label : o.value)).join(', '),
+            true,
+          );
+        },
+      }, t.confirm);
+      const chips = [];
+      const sync = () => {
+        for (const [b, v] of chips) {
+          const on = chosen.has(v);
+          b.setAttribute('aria-pressed', on ? 'true' : 'false');
+          b.disabled = !on && chosen.size >= max;
+        }
+        confirm.disabled = chosen.size < min || chosen.size === 0;
+        count.textContent = t.selected(chosen.size);
+      };
+      for (const o of opts) {
+        const v = str(o.value);
+        const label = str(o.label != null ? o.label : o.value);
+        const img = safeUrl(o.image);
+        const b = h('button', {
+          type: 'button', class: 'chip', 'aria-pressed': 'false', 'data-value': v,
+          onclick: () => {
+            if (chosen.has(v)) chosen.delete(v);
+            else if (chosen.size < max) chosen.add(v);
+            sync();
+          },
+        }, img ? h('img', { src: img, alt: '', loading: 'lazy' }) : null, label);
+        chips.push([b, v]);
+        ul.append(h('li', null, b));
+      }
+      sync();
+      count.textContent = '';
+      box.append(ul, h('p', { class: 'help', text: t.pick(Math.max(min, 1), max) }), h('div', { class: 'acts' }, confirm), count);
+      return box;
+    }
+
+    fmtUnit(v, unit) {
+      if (/^[A-Z]{3}$/.test(unit || '')) {
+        try {
+          return new Intl.NumberFormat(this.nf, { style: 'currency', currency: unit, maximumFractionDigits: 0 }).format(v);
+        } catch {
+          /* not a currency */
+        }
+      }
+      const n = new Intl.NumberFormat(this.nf).format(v);
+      return unit ? `${n} ${unit}` : n;
+    }
+
+    range(q) {
+      const t = this.t;
+      const r = q.range;
+      const min = Number.isFinite(r.min) ? r.min : 0;
+      const max = Number.isFinite(r.max) && r.max > min ? r.max : min + 100;
+      const step = Number.isFinite(r.step) && r.step > 0 ? r.step : 1;
+      const unit = str(r.unit);
+      let start = min + Math.round((max - min) / 2 / step) * step;
+      if (start > max) start = max;
+      const sid = this.id + '-r' + ++seq;
+      const out = h('output', { class: 'rv', for: sid });
+      const slider = h('input', {
+        type: 'range', id: sid, min, max, step, value: start,
+        'aria-label': str(q.text) || t.amount,
+      });
+      const num = h('input', {
+        type: 'number', class: 'num', min, max, step, value: start, inputmode: 'decimal',
+        'aria-label': `${str(q.text) || t.amount} (${unit || t.amount})`,
+      });
+      const show = (v) => {
+        out.textContent = t.upTo(this.fmtUnit(v, unit));
+        slider.setAttribute('aria-valuetext', out.textContent);
+      };
+      slider.addEventListener('input', () => {
+        num.value = slider.value;
+        show(+slider.value);
+      });
+      num.addEventListener('input', () => {
+        const v = parseFloat(num.value);
+        if (Number.isFinite(v)) {
+          slider.value = String(Math.min(max, Math.max(min, v)));
+          show(Math.min(max, Math.max(min, v)));
+        }
+      });
+      show(start);
+      const form = h('form', {
+        class: 'range',
+        onsubmit: (e) => {
+          e.preventDefault();
+          let v = parseFloat(num.value);
+          if (!Number.isFinite(v)) v = +slider.value;
+          v = Math.min(max, Math.max(min, v));
+          this.answer({ range: { max: v } }, t.upTo(this.fmtUnit(v, unit)), true);
+        },
+      },
+      out,
+      h('div', { class: 'rrow' }, slider),
+      h('div', { class: 'scale', 'aria-hidden': 'true' }, h('span', { text: this.fmtUnit(min, unit) }), h('span', { text: this.fmtUnit(max, unit) })),
+      h('div', { class: 'rrow' }, num, h('span', { class: 'unit', 'aria-hidden': 'true', text: unit }), h('button', { type: 'submit', class: 'btn' }, t.confirm)));
+      return form;
+    }
+
+    onProducts(m) {
+      const t = this.t;
+      this.drop();
+      this.progress(1, 1, true);
+      const res = h('section', {
+        class: 'res', 'aria-label': str(m.title) || t.picks, 'data-kind': 'products', 'data-current': '',
+      });
+      const tid = this.id + '-p' + ++seq;
+      if (m.title) res.append(h('h3', { id: tid, tabindex: '-1', class: 'q', text: str(m.title) }));
+      if (m.intro) res.append(h('p', { class: 'intro', text: str(m.intro) }));
+      const relaxed = Array.isArray(m.relaxed) ? m.relaxed.filter(Boolean) : [];
+      if (relaxed.length) {
+        const parts = relaxed.map((r) => {
+          const l = str(r.label || r.question);
+          return r.reason ? `${l} (${str(r.reason)})` : l;
+        });
+        res.append(h('p', { class: 'relaxed', text: t.loosened + parts.join('; ') }));
+      }
+      const list = Array.isArray(m.products) ? m.products.filter((p) => p && p.id != null) : [];
+      const ul = h('ul', { class: 'cards', 'aria-label': str(m.title) || t.picks });
+      if (this.viewedObs) this.viewedObs.disconnect();
+      const seen = new Set();
+      this.viewedObs =
+        'IntersectionObserver' in W
+          ? new IntersectionObserver(
+              (ents) => {
+                for (const e of ents) {
+                  if (!e.isIntersecting) continue;
+                  const id = e.target.getAttribute('data-product');
+                  this.viewedObs.unobserve(e.target);
+                  if (seen.has(id)) continue;
+                  seen.add(id);
+                  this.raw({ type: 'event', kind: 'viewed', product: id });
+                }
+              },
+              { root: this.log, threshold: 0.5 },
+            )
+          : null;
+      for (const p of list) ul.append(this.card(p));
+      if (list.length) res.append(ul);
+      else res.append(h('p', { class: 'msg bot', text: t.noResults }));
+      const acts = h('div', { class: 'acts' });
+      if (m.can_back) acts.append(this.ghost(t.back, () => this.back(), I_BACK));
+      acts.append(this.ghost(t.restart, () => this.restart(), I_RESTART));
+      res.append(acts);
+      if (m.email_capture) res.append(this.emailForm());
+      this.turn = { el: res, ctrl: acts, kind: 'products' };
+      this.add(res);
+      if (this.viewedObs) for (const li of ul.children) this.viewedObs.observe(li);
+      this.say([str(m.title), str(m.intro), list.map((p) => str(p.title)).join(', ')].filter(Boolean).join('. '));
+      const focus = this.wantFocus && this.isOpen;
+      this.wantFocus = false;
+      const head = res.querySelector('h3');
+      if (focus && head) head.focus({ preventScroll: true });
+      this.scrollTo(res);
+    }
+
+    card(p) {
+      const t = this.t;
+      const title = str(p.title);
+      const li = h('li', { class: 'card', 'data-product': str(p.id) });
+      const img = safeUrl(p.image);
+      li.append(img ? h('img', { class: 'im', src: img, alt: '', loading: 'lazy', decoding: 'async' }) : h('div', { class: 'im', 'aria-hidden': 'true' }));
+      const body = h('div', { class: 'cb' });
+      if (p.brand) body.append(h('span', { class: 'brand', text: str(p.brand) }));
+      body.append(h('h4', { class: 'ttl', text: title }));
+      const meta = h('div', { class: 'meta' });
+      if (typeof p.price === 'number' && Number.isFinite(p.price)) meta.append(h('span', { class: 'price', text: this.price(p.price, p.currency) }));
+      if (typeof p.rating === 'number' && Number.isFinite(p.rating)) {
+        const r = new Intl.NumberFormat(this.nf, { maximumFractionDigits: 1 }).format(p.rating);
+        meta.append(h('span', { class: 'stars', role: 'img', 'aria-label': t.rating(r) }, '★ ' + r));
+      }
+      body.append(meta);
+      const ex = p.explanation || {};
+      const line = str(ex.line) || (Array.isArray(ex.matched) ? ex.matched.map(str).join(', ') : '');
+      if (line) body.append(h('p', { class: 'why', text: line }));
+      const href = safeUrl(p.link);
+      if (href) {
+        body.append(h('a', {
+          class: 'view', href, 'aria-label': t.viewNamed(title),
+          onclick: (e) => this.clicked(e, str(p.id), href),
+        }, t.view));
+      }
+      li.append(body);
+      return li;
+    }
+
+    price(v, cur) {
+      try {
+        return new Intl.NumberFormat(this.nf, { style: 'currency', currency: str(cur) || 'USD' }).format(v);
+      } catch {
+        return `${v} ${str(cur)}`.trim();
+      }
+    }
+
+    clicked(e, id, href) {
+      const sent = this.raw({ type: 'event', kind: 'clicked', product: id });
+      // new tab / window: the page stays, the event is delivered; otherwise wait for the send to flush
+      if (!sent || e.button !== 0 || e.ctrlKey || e.metaKey || e.shiftKey || e.altKey) return;
+      e.preventDefault();
+      const ws = this.ws;
+      const t0 = Date.now();
+      const go = () => {
+        if (ws && ws.bufferedAmount > 0 && Date.now() - t0 < 400) return setTimeout(go, 20);
+        // give the server a moment to read the frame before the socket closes with the page
+        setTimeout(() => W.location.assign(href), 60);
+        return undefined;
+      };
+      go();
+    }
+
+    emailForm() {
+      const t = this.t;
+      const eid = this.id + '-em' + ++seq;
+      const cid = this.id + '-ck' + seq;
+      const email = h('input', { type: 'email', id: eid, autocomplete: 'email', required: true });
+      const ck = h('input', { type: 'checkbox', id: cid });
+      const bad = h('p', { class: 'bad', role: 'alert', hidden: true });
+      const form = h('form', {
+        class: 'email', novalidate: true,
+        onsubmit: (e) => {
+          e.preventDefault();
+          const v = email.value.trim();
+          bad.hidden = true;
+          if (!/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(v)) {
+            bad.textContent = t.emailInvalid;
+            bad.hidden = false;
+            email.focus();
+            return;
+          }
+          if (!ck.checked) {
+            bad.textContent = t.consentNeeded;
+            bad.hidden = false;
+            ck.focus();
+            return;
+          }
+          if (this.send({ type: 'consent', email: v, consent: true })) {
+            form.replaceChildren(h('p', { class: 'help', role: 'status', text: t.emailSent(v) }));
+          }
+        },
+      },
+      h('h4', { text: t.emailTitle }),
+      h('label', { for: eid, text: t.emailLabel }),
+      email,
+      h('div', { class: 'ck' }, ck, h('label', { for: cid, text: t.consent })),
+      bad,
+      h('button', { type: 'submit', class: 'btn' }, t.emailSend));
+      return form;
+    }
+
+    // -------------------------------------------------------------- outgoing
+    answer(payload, echo, fromControl) {
+      return this.act(Object.assign({ type: 'answer' }, payload), echo, fromControl);
+    }
+    act(m, echo, fromControl = true) {
+      if (!this.send(m)) return false;
+      this.lock();
+      if (echo) this.add(h('div', { class: 'msg me', text: echo }));
+      this.wantFocus = fromControl !== false;
+      this.scrollEnd();
+      return true;
+    }
+    back() {
+      this.act({ type: 'back' }, this.t.backSaid);
+    }
+    restart() {
+      if (!this.started) return;
+      if (this.send({ type: 'restart' })) {
+        this.clear();
+        this.wantFocus = true;
+      }
+    }
+    lock() {
+      this.pending = true;
+      if (!this.turn) return;
+      this.turn.el.setAttribute('data-pending', '');
+      if (this.turn.ctrl) this.turn.ctrl.inert = true;
+    }
+    unlock() {
+      if (!this.pending) return;
+      this.pending = false;
+      if (this.turn) this.turn.el.removeAttribute('data-pending');
+      if (this.turn && this.turn.ctrl) {
+        this.turn.ctrl.inert = false;
+        if (this.wantFocus) {
+          const f = this.turn.ctrl.querySelector('button:not(:disabled),input');
+          if (f) f.focus({ preventScroll: true });
+        }
+      }
+      this.wantFocus = false;
+    }
+    /** The current turn's controls are done with (a reply arrived): remove them. */
+    drop() {
+      clearTimeout(this.unlockTimer);
+      this.pending = false;
+      if (!this.turn) return;
+      this.turn.el.removeAttribute('data-current');
+      this.turn.el.removeAttribute('data-pending');
+      if (this.turn.ctrl) this.turn.ctrl.remove();
+      const q = this.turn.el.querySelector('.q');
+      if (q) q.removeAttribute('tabindex');
+    }
+
+    // -------------------------------------------------------------- log
+    clear() {
+      this.log.replaceChildren();
+      if (this.typingEl) this.log.append(this.typingEl);
+      this.turn = null;
+      this.pending = false;
+      this.prog.hidden = true;
+      if (this.viewedObs) this.viewedObs.disconnect();
+    }
+    add(el) {
+      if (this.typingEl && this.typingEl.isConnected) this.log.insertBefore(el, this.typingEl);
+      else this.log.append(el);
+    }
+    note(text, cls) {
+      this.add(h('p', { class: cls === 'err' ? 'msg err' : 'note', role: cls === 'err' ? 'alert' : null, text }));
+      this.scrollEnd();
+    }
+    say(text) {
+      // re-set the live region so screen readers announce the new message
+      this.live.textContent = '';
+      clearTimeout(this.sayTimer);
+      this.sayTimer = setTimeout(() => (this.live.textContent = text), 60);
+    }
+    typing(on) {
+      clearTimeout(this.typingTimer);
+      if (on) {
+        if (!this.typingEl) {
+          this.typingEl = h('div', { class: 'msg bot typing', 'aria-hidden': 'true', title: this.t.typing }, h('i'), h('i'), h('i'));
+          this.log.append(this.typingEl);
+          this.scrollEnd();
+        }
+        this.typingTimer = setTimeout(() => this.typing(false), 20000);
+      } else if (this.typingEl) {
+        this.typingEl.remove();
+        this.typingEl = null;
+      }
+    }
+    progress(step, steps, done) {
+      const t = this.t;
+      if (done) {
+        this.barFill.style.width = '100%';
+        this.stepText.textContent = t.done;
+        this.bar.setAttribute('aria-valuemax', '1');
+        this.bar.setAttribute('aria-valuenow', '1');
+        this.bar.setAttribute('aria-valuetext', t.done);
+        this.prog.hidden = false;
+        return;
+      }
+      const n = Number(step);
+      const m = Math.max(Number(steps), n);
+      if (!Number.isFinite(n) || !Number.isFinite(m) || m <= 0) {
+        this.prog.hidden = true;
+        return;
+      }
+      const txt = t.step(n, m);
+      this.stepText.textContent = txt;
+      this.barFill.style.width = `${Math.round((n / m) * 100)}%`;
+      this.bar.setAttribute('aria-valuemax', String(m));
+      this.bar.setAttribute('aria-valuenow', String(n));
+      this.bar.setAttribute('aria-valuetext', txt);
+      this.prog.hidden = false;
+    }
+    scrollEnd() {
+      requestAnimationFrame(() => (this.log.scrollTop = this.log.scrollHeight));
+    }
+    scrollTo(el) {
+      requestAnimationFrame(() => {
+        const top = el.offsetTop - 12;
+        // show the whole new turn if it fits, else its start
+        const fits = el.offsetHeight + 24 < this.log.clientHeight;
+        this.log.scrollTop = fits ? this.log.scrollHeight : top;
+      });
+    }
+  }
+
+  // ---------------------------------------------------------------- boot
+  function cfgFrom(el, fallback) {
+    const d = el.dataset;
+    return {
+      flow: d.flow || (fallback && fallback.flow),
+      locale: d.locale || (fallback && fallback.locale) || '',
+      theme: d.theme || (fallback && fallback.theme) || '',
+      position: d.position || (fallback && fallback.position) || 'right',
+      visitor: d.visitor || (fallback && fallback.visitor) || '',
+      open: d.open,
+    };
+  }
+
+  function mountInline(el, cfg, n) {
+    if (el.shadowRoot || el.hasAttribute('data-shopkeep-ready') || !cfg.flow) return null;
+    el.setAttribute('data-shopkeep-ready', '');
+    cfg.inline = true;
+    cfg.storeSuffix = ':inline:' + (el.id || n);
+    const c = new Chat(el, cfg);
+    c.open(false);
+    return c;
+  }
+
+  function boot() {
+    const sc = cfgFrom(SCRIPT);
+    let n = 0;
+    const mountSel = SCRIPT.dataset.shopkeepMount;
+    if (mountSel && sc.flow) {
+      let target = null;
+      try {
+        target = D.querySelector(mountSel);
+      } catch {
+        target = null;
+      }
+      if (target) mountInline(target, Object.assign({}, sc), n++);
+    }
+    for (const el of D.querySelectorAll('[data-shopkeep-inline]')) mountInline(el, cfgFrom(el, sc), n++);
+    if (sc.flow && !mountSel) {
+      const host = h('div', { id: 'shopkeep-widget', 'data-shopkeep': 'launcher' });
+      D.body.append(host);
+      const c = new Chat(host, sc);
+      const saved = store.get(c.key + ':open');
+      if (saved === '1' || (saved == null && /^(true|1|yes)$/i.test(sc.open || ''))) c.open(false);
+    }
+    W.addEventListener('pagehide', () => {
+      for (const c of instances) {
+        c.stopped = true;
+        clearTimeout(c.retryTimer);
+        c.retryTimer = 0;
+      }
+    });
+    W.addEventListener('pageshow', (e) => {
+      if (e.persisted) for (const c of instances) if (c.isOpen) c.connect();
+    });
+    W.addEventListener('online', () => {
+      for (const c of instances)
+        if (c.retryTimer) {
+          clearTimeout(c.retryTimer);
+          c.retryTimer = 0;
+          c.connect();
+        }
+    });
+  }
+
+  W.Shopkeep = {
+    loaded: true,
+    version: 1,
+    instances,
+    open() {
+      const c = instances.find((i) => !i.inline);
+      if (c) c.open(true);
+    },
+    close() {
+      const c = instances.find((i) => !i.inline);
+      if (c) c.close(true);
+    },
+  };
+  if (D.readyState === 'loading') D.addEventListener('DOMContentLoaded', boot, { once: true });
+  else boot();
+})();
