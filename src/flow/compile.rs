@@ -363,12 +363,14 @@ pub fn compile(path: &Path, source: &str) -> (Option<Flow>, Vec<Problem>) {
         Err(error) => {
             let at = error.location().unwrap_or(Location::UNKNOWN);
             let message = error.to_string();
-            let first = message
-                .lines()
-                .next()
-                .unwrap_or("not a flow")
-                .trim()
-                .to_string();
+            let mut first = message.lines().next().unwrap_or("not a flow").trim();
+            // The location is already in the problem's prefix; keep only the cause.
+            first = first.strip_prefix("error: ").unwrap_or(first);
+            if first.starts_with("line ")
+                && let Some((_, cause)) = first.split_once(": ")
+            {
+                first = cause;
+            }
             ctx.error(at, format!("{first}; see docs/flows.md for the format"));
             return (None, ctx.problems);
         }
@@ -448,6 +450,8 @@ fn build(ctx: &mut Ctx, spec: FlowSpec, path: &Path, source: &str) -> Option<Flo
     // Per node: (question ids its conditions test, location of the condition).
     let mut condition_uses: Vec<Vec<(String, Location, bool)>> = Vec::new();
     let mut edges: Vec<(usize, usize)> = Vec::new();
+    // Questions with a `next` to an unknown id: already reported, so not again as "no way to a result".
+    let mut broken_goto: HashSet<usize> = HashSet::new();
 
     for (index, q) in spec.questions.iter().enumerate() {
         let id = q.id.value.clone();
@@ -610,6 +614,7 @@ fn build(ctx: &mut Ctx, spec: FlowSpec, path: &Path, source: &str) -> Option<Flo
                         continue;
                     }
                     let Some(&target) = ids.get(goto) else {
+                        broken_goto.insert(index);
                         ctx.error(at, format!("question `{id}` goes to unknown question `{goto}`; add a question or result with that id, or fix the id"));
                         continue;
                     };
@@ -810,7 +815,7 @@ fn build(ctx: &mut Ctx, spec: FlowSpec, path: &Path, source: &str) -> Option<Flo
     for i in 0..n_questions {
         if !reachable[i] {
             ctx.error(node_line(i), format!("question `{}` cannot be reached from the start; link to it from a `next` or remove it", node_name(i)));
-        } else if !reaches_result[i] && !reported[i] {
+        } else if !reaches_result[i] && !reported[i] && !broken_goto.contains(&i) {
             ctx.error(
                 node_line(i),
                 format!(

@@ -6,12 +6,13 @@ use std::collections::BTreeMap;
 use std::fmt;
 use std::marker::PhantomData;
 
+use schemars::JsonSchema;
 use serde::Deserialize;
 use serde::de::{self, Deserializer, MapAccess, SeqAccess, Visitor};
 pub use serde_saphyr::Spanned;
 
 /// Text in one or several locales: `Road` or `{en: Road, ja: ロード}`.
-#[derive(Clone, Debug, PartialEq, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Deserialize, JsonSchema)]
 #[serde(untagged)]
 pub enum Text {
     One(String),
@@ -40,37 +41,54 @@ impl Text {
     }
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct FlowSpec {
     #[serde(rename = "$schema", default)]
     pub schema: Option<String>,
+    /// Unique finder id (lowercase letters, digits, '-'); the widget's `data-flow`.
+    #[schemars(with = "String")]
     pub id: Spanned<String>,
+    /// The finder's title: a string, or a map from locale to string.
     pub title: Text,
+    /// Locales this finder speaks; the first is the default. Default: [en].
     #[serde(default)]
     pub locales: Vec<String>,
+    /// Said before the first question.
     pub greeting: Option<Text>,
+    /// Constraints applied to every match of this finder; never relaxed.
     #[serde(default)]
+    #[schemars(with = "Option<OneOrMany<ConstraintSpec>>")]
     pub scope: Option<Spanned<OneOrMany<ConstraintSpec>>>,
+    /// The first question (default: the first under `questions`).
+    #[schemars(with = "Option<String>")]
     pub start: Option<Spanned<String>>,
+    /// Answers needed before 'show results now' is offered (default: never offered).
     pub min_answers: Option<usize>,
+    /// Answers not understood before buttons and a skip are offered (default 2).
     pub max_misses: Option<u32>,
+    /// Only products with stock > 0 (default true).
     pub in_stock_only: Option<bool>,
+    /// At most `max` picks sharing one value of `field` (default brand / 2).
     pub diversity: Option<DiversitySpec>,
+    /// Question ids whose constraints may be relaxed when too few products match, first first.
     #[serde(default)]
+    #[schemars(with = "Vec<String>")]
     pub relax: Vec<Spanned<String>>,
+    /// The questions, in order; a question without `next` goes on to the one after it.
     pub questions: Vec<QuestionSpec>,
+    /// Result nodes: how many products to show and the title/intro templates.
     pub results: Vec<ResultSpec>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct DiversitySpec {
     pub field: String,
     pub max: usize,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Kind {
     Single,
@@ -81,46 +99,76 @@ pub enum Kind {
     Info,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct QuestionSpec {
+    /// Unique among the finder's questions and results.
+    #[schemars(with = "String")]
     pub id: Spanned<String>,
+    /// single, multi, range, yes_no, text (free text mapped to options) or info (a message).
+    #[schemars(with = "Kind")]
     pub kind: Spanned<Kind>,
+    /// The question as the shopper reads it.
     pub text: Text,
+    /// Shown when an answer is not understood.
     pub help: Option<Text>,
+    /// The choices (single, multi, yes_no, text).
     #[serde(default)]
     pub options: Vec<OptionSpec>,
+    /// For multi: how many may be picked.
+    #[schemars(with = "Option<SelectSpec>")]
     pub select: Option<Spanned<SelectSpec>>,
+    /// For range: the slider's bounds, step, unit and the buckets the catalog check tries.
+    #[schemars(with = "Option<RangeSpec>")]
     pub range: Option<Spanned<RangeSpec>>,
+    /// For range: catalog fields that must lie in the answered range.
+    #[schemars(with = "Option<OneOrMany<ConstraintSpec>>")]
     pub filter: Option<Spanned<OneOrMany<ConstraintSpec>>>,
+    /// For range: catalog fields preferred when they lie in the answered range.
+    #[schemars(with = "Option<OneOrMany<ConstraintSpec>>")]
     pub boost: Option<Spanned<OneOrMany<ConstraintSpec>>>,
+    /// For text: search the catalog with text that matches no option (default true).
     pub search: Option<bool>,
+    /// The shopper may skip this question.
     #[serde(default)]
     pub skippable: bool,
+    /// Ask only when this condition holds; otherwise follow `next`.
+    #[schemars(with = "Option<CondSpec>")]
     pub ask_when: Option<Spanned<CondSpec>>,
+    /// Where to go after this question.
+    #[schemars(with = "Option<NextSpec>")]
     pub next: Option<Spanned<NextSpec>>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct OptionSpec {
+    /// Unique in the question; what conditions and tests refer to.
+    #[schemars(with = "String")]
     pub value: Spanned<String>,
+    /// What the shopper reads (default: the value).
     pub label: Option<Text>,
+    /// An http(s) URL or a path on this server.
     pub image: Option<String>,
+    /// Other words a shopper may type for this option.
     #[serde(default)]
     pub synonyms: Vec<String>,
+    /// Hard constraint(s) on products when this option is chosen.
+    #[schemars(with = "Option<OneOrMany<ConstraintSpec>>")]
     pub filter: Option<Spanned<OneOrMany<ConstraintSpec>>>,
+    /// Soft preference(s), each with a `weight`, when this option is chosen.
+    #[schemars(with = "Option<OneOrMany<ConstraintSpec>>")]
     pub boost: Option<Spanned<OneOrMany<ConstraintSpec>>>,
 }
 
-#[derive(Clone, Copy, Debug, Deserialize)]
+#[derive(Clone, Copy, Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SelectSpec {
     pub min: Option<usize>,
     pub max: Option<usize>,
 }
 
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RangeSpec {
     pub min: f64,
@@ -132,7 +180,7 @@ pub struct RangeSpec {
 }
 
 /// A YAML scalar: a keyword, a number or a boolean.
-#[derive(Clone, Debug, PartialEq, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Deserialize, JsonSchema)]
 #[serde(untagged)]
 pub enum ScalarSpec {
     Bool(bool),
@@ -141,9 +189,10 @@ pub enum ScalarSpec {
 }
 
 /// `{field: F, OP: V, weight: W}`: exactly one operator (none on a range question).
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ConstraintSpec {
+    /// A catalog field: category, brand, price, rating, stock, tags or any product attribute.
     pub field: String,
     pub eq: Option<ScalarSpec>,
     pub ne: Option<ScalarSpec>,
@@ -154,17 +203,20 @@ pub struct ConstraintSpec {
     pub lte: Option<f64>,
     pub gt: Option<f64>,
     pub gte: Option<f64>,
+    /// Under `boost`: how much a match counts (default 1).
     pub weight: Option<f32>,
 }
 
 /// A condition on earlier answers: one of the forms in `docs/flows.md`.
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CondSpec {
     pub all: Option<Vec<CondSpec>>,
     pub any: Option<Vec<CondSpec>>,
     pub not: Option<Box<CondSpec>>,
+    /// Holds when the shopper answered (did not skip) this question.
     pub answered: Option<String>,
+    /// The question whose answer is tested (with eq, ne, in, contains, lt, lte, gt or gte).
     pub answer: Option<String>,
     pub eq: Option<ScalarSpec>,
     pub ne: Option<ScalarSpec>,
@@ -177,7 +229,7 @@ pub struct CondSpec {
     pub gte: Option<f64>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RuleSpec {
     pub when: Option<CondSpec>,
@@ -191,13 +243,20 @@ pub enum NextSpec {
     Rules(Vec<RuleSpec>),
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ResultSpec {
+    #[schemars(with = "String")]
     pub id: Spanned<String>,
+    /// How many products to show (default 4).
     pub count: Option<usize>,
+    /// A minijinja template over the answers, e.g. "Here are {{ count }} shoes".
+    #[schemars(with = "Option<Text>")]
     pub title: Option<Spanned<Text>>,
+    /// A minijinja template shown under the title.
+    #[schemars(with = "Option<Text>")]
     pub intro: Option<Spanned<Text>>,
+    /// Offer to email the picks (with explicit consent).
     #[serde(default)]
     pub email_capture: bool,
 }
@@ -224,6 +283,38 @@ impl<T> OneOrMany<T> {
             OneOrMany::Many(items) => items,
         }
     }
+}
+
+impl<T: JsonSchema> JsonSchema for OneOrMany<T> {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        format!("OneOrMany_{}", T::schema_name()).into()
+    }
+
+    fn json_schema(generator: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        let one = generator.subschema_for::<T>();
+        let many = generator.subschema_for::<Vec<T>>();
+        schemars::json_schema!({ "anyOf": [one, many] })
+    }
+}
+
+impl JsonSchema for NextSpec {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "Next".into()
+    }
+
+    fn json_schema(generator: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        let rules = generator.subschema_for::<Vec<RuleSpec>>();
+        schemars::json_schema!({
+            "description": "A question or result id, or a list of {when, goto} rules (the first that holds wins; end with one without `when`).",
+            "anyOf": [{"type": "string"}, rules]
+        })
+    }
+}
+
+/// The JSON Schema of a flow file, for editors (yaml-language-server) and `docs/flow.schema.json`.
+pub fn json_schema() -> String {
+    let schema = schemars::schema_for!(FlowSpec);
+    serde_json::to_string_pretty(&schema).expect("a schema always serialises") + "\n"
 }
 
 impl<'de, T: Deserialize<'de>> Deserialize<'de> for OneOrMany<T> {

@@ -2,4 +2,5 @@
 
 mod browser;
 mod chat;
+mod flows;
 mod support;
