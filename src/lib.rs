@@ -13,6 +13,7 @@
 //! - [`server`]: axum router, the `/v1/chat` WebSocket protocol, static assets; the only module that knows axum.
 //! - [`cli`]: the `shopkeep` command line (serve, check, query).
 
+pub mod audit;
 pub mod catalog;
 pub mod cli;
 pub mod conversation;

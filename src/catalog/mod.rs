@@ -10,6 +10,7 @@
 //! Invariant: every comparison of text goes through [`crate::text::normalize`], on the index side and the query
 //! side alike.
 
+pub mod bits;
 pub mod feed;
 pub mod index;
 pub mod matcher;

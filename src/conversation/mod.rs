@@ -15,7 +15,7 @@ use serde::{Deserialize, Serialize};
 use crate::catalog::{Constraint, MatchRequest, Op, Want};
 use crate::flow::{Condition, Flow, Kind, Node, Question, Test};
 pub use parse::{match_option, parse_range};
-pub use present::{Pick, Showcase, present};
+pub use present::{Pick, Showcase, present, range_label};
 
 /// Where a conversation stands, as stored between turns.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -449,7 +449,7 @@ fn range_answer(q: &Question, min: Option<f64>, max: Option<f64>) -> Option<Answ
         (Some(a), Some(b)) if a > b => (Some(b), Some(a)),
         other => other,
     };
-    // The slider's own ends mean "no bound" on that side.
+    // The slider's own ends mean "no bound" on that side; the whole slider means "any".
     let range = q.range.as_ref()?;
     let min = min.filter(|m| *m > range.min);
     let max = max.filter(|m| *m < range.max);

@@ -192,6 +192,11 @@ impl Flow {
         self.remaining[index]
     }
 
+    /// The flow file's path as given, for messages.
+    pub fn file_name(&self) -> String {
+        self.path.display().to_string()
+    }
+
     pub fn default_locale(&self) -> &str {
         self.locales.first().map_or("en", String::as_str)
     }

@@ -1,0 +1,263 @@
+//! The catalog-aware check: every answer path of a finder, run against the indexed catalog before it goes live.
+//!
+//! The walk drives the real conversation engine ([`conversation::step`]) with every answer a shopper can give —
+//! each option, each combination a multi-choice allows, each bucket of a range, a skip where allowed, other text
+//! where a text question searches — so branching, `ask_when` and fast paths follow exactly the runtime rules.
+//! Work is shared across prefixes: each answer's filter is a bitset over the index computed once, and a path's
+//! products are its prefix's products intersected with its last answer's. Counts are before relaxation: a path
+//! with no products is one where the shopper would only see loosened picks.
+
+use std::collections::HashMap;
+
+use fixedbitset::FixedBitSet;
+
+use crate::catalog::bits::Bits;
+use crate::catalog::{Catalog, Constraint, IndexError, Want};
+use crate::conversation::{self, Effect, Input, Position, Reply, Session};
+use crate::flow::{Flow, Kind, Question};
+
+/// Paths past this many are not walked (a finder that large needs splitting anyway).
+const MAX_PATHS: usize = 2_000_000;
+
+/// One answer path and how many products pass its filters.
+#[derive(Clone, Debug, PartialEq)]
+pub struct PathOutcome {
+    /// `question: answer` for each answer on the path.
+    pub answers: Vec<String>,
+    pub result: String,
+    pub products: usize,
+}
+
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Audit {
+    pub flow: String,
+    pub paths: usize,
+    pub empty: Vec<PathOutcome>,
+    pub thin: Vec<PathOutcome>,
+    /// Paths with fewer products than this are *thin*.
+    pub thin_below: usize,
+    /// The walk stopped at [`MAX_PATHS`].
+    pub truncated: bool,
+}
+
+struct Walker<'a> {
+    flow: &'a Flow,
+    catalog: &'a Catalog,
+    bits: Bits,
+    constraints: HashMap<String, FixedBitSet>,
+    wants: HashMap<String, Option<FixedBitSet>>,
+    audit: Audit,
+    progress: &'a mut dyn FnMut(usize),
+}
+
+/// Walks every answer path of `flow` against `catalog`; calls `progress` with the paths done so far now and then.
+pub fn audit(
+    flow: &Flow,
+    catalog: &Catalog,
+    thin_below: usize,
+    progress: &mut dyn FnMut(usize),
+) -> Result<Audit, IndexError> {
+    let bits = catalog.bits();
+    let base = catalog.bits_for(&bits, &flow.scope, flow.in_stock_only)?;
+    let mut walker = Walker {
+        flow,
+        catalog,
+        bits,
+        constraints: HashMap::new(),
+        wants: HashMap::new(),
+        audit: Audit {
+            flow: flow.id.clone(),
+            thin_below,
+            ..Audit::default()
+        },
+        progress,
+    };
+    let session = Session::new("audit".into(), flow, None, None);
+    let (session, effects) = conversation::step(flow, session, Input::Start);
+    let mut labels = Vec::new();
+    walker.visit(session, &effects, &base, &mut labels, 0)?;
+    (walker.progress)(walker.audit.paths);
+    Ok(walker.audit)
+}
+
+impl Walker<'_> {
+    fn visit(
+        &mut self,
+        session: Session,
+        effects: &[Effect],
+        products: &FixedBitSet,
+        labels: &mut Vec<String>,
+        depth: usize,
+    ) -> Result<(), IndexError> {
+        if self.audit.truncated {
+            return Ok(());
+        }
+        if self.audit.paths >= MAX_PATHS {
+            self.audit.truncated = true;
+            return Ok(());
+        }
+        if let Some(result) = effects.iter().find_map(|e| match e {
+            Effect::Search { result, .. } => Some(result.clone()),
+            _ => None,
+        }) {
+            self.audit.paths += 1;
+            if self.audit.paths.is_multiple_of(5_000) {
+                (self.progress)(self.audit.paths);
+            }
+            let count = products.count_ones(..);
+            if count < self.audit.thin_below {
+                let outcome = PathOutcome {
+                    answers: labels.clone(),
+                    result,
+                    products: count,
+                };
+                if count == 0 {
+                    self.audit.empty.push(outcome)
+                } else {
+                    self.audit.thin.push(outcome)
+                }
+            }
+            return Ok(());
+        }
+        let Position::Asking(id) = &session.at else {
+            return Ok(());
+        };
+        // A walk longer than twice the graph is going round a loop; its paths are counted by their first lap.
+        if depth > self.flow.nodes.len() * 2 {
+            return Ok(());
+        }
+        let Some(question) = self.flow.question(id) else {
+            return Ok(());
+        };
+        for (input, label) in inputs(question, &session.locale, self.flow.default_locale()) {
+            let (next, effects) = conversation::step(self.flow, session.clone(), input);
+            if next.answers.len() == session.answers.len() {
+                continue; // not taken as an answer
+            }
+            let narrowed = match self.want_bits(&next, &question.id)? {
+                Some(bits) => {
+                    let mut set = products.clone();
+                    set.intersect_with(&bits);
+                    set
+                }
+                None => products.clone(),
+            };
+            labels.push(format!("{}: {label}", question.id));
+            self.visit(next, &effects, &narrowed, labels, depth + 1)?;
+            labels.pop();
+        }
+        Ok(())
+    }
+
+    /// The products the latest answer to `question` allows (`None`: it filters nothing).
+    fn want_bits(
+        &mut self,
+        session: &Session,
+        question: &str,
+    ) -> Result<Option<FixedBitSet>, IndexError> {
+        let request = conversation::request(self.flow, session, 1);
+        let Some(want) = request.wants.iter().rev().find(|w| w.question == question) else {
+            return Ok(None);
+        };
+        if want.any_of.is_empty() {
+            return Ok(None);
+        }
+        let key = format!("{:?}", want.any_of);
+        if let Some(cached) = self.wants.get(&key) {
+            return Ok(cached.clone());
+        }
+        let bits = self.union_of_clauses(want)?;
+        self.wants.insert(key, Some(bits.clone()));
+        Ok(Some(bits))
+    }
+
+    fn union_of_clauses(&mut self, want: &Want) -> Result<FixedBitSet, IndexError> {
+        let mut union = FixedBitSet::with_capacity(self.bits.len());
+        for clause in &want.any_of {
+            let mut all = FixedBitSet::with_capacity(self.bits.len());
+            all.insert_range(..);
+            for constraint in clause {
+                all.intersect_with(self.constraint_bits(constraint)?);
+            }
+            union.union_with(&all);
+        }
+        Ok(union)
+    }
+
+    fn constraint_bits(&mut self, constraint: &Constraint) -> Result<&FixedBitSet, IndexError> {
+        let key = format!("{}{:?}", constraint.field, constraint.op);
+        if !self.constraints.contains_key(&key) {
+            let set = self.bits.run(&*self.catalog.query_for(constraint))?;
+            self.constraints.insert(key.clone(), set);
+        }
+        Ok(&self.constraints[&key])
+    }
+}
+
+/// Every answer a shopper can give to `q`, with how it reads.
+fn inputs(q: &Question, locale: &str, fallback: &str) -> Vec<(Input, String)> {
+    let mut out = Vec::new();
+    match q.kind {
+        Kind::Single | Kind::YesNo | Kind::Text => {
+            for option in &q.options {
+                out.push((
+                    Input::Answer(Reply::Value(option.value.clone())),
+                    option.label(locale, fallback).to_string(),
+                ));
+            }
+            if q.kind == Kind::Text && q.search {
+                out.push((
+                    Input::Answer(Reply::Text("…".into())),
+                    "(other words)".into(),
+                ));
+            }
+        }
+        Kind::Multi => {
+            let (min, max) = q.select.unwrap_or((1, q.options.len()));
+            let n = q.options.len().min(16);
+            for mask in 1u32..(1 << n) {
+                let size = mask.count_ones() as usize;
+                if size < min || size > max {
+                    continue;
+                }
+                let chosen: Vec<_> = (0..n)
+                    .filter(|i| mask & (1 << i) != 0)
+                    .map(|i| &q.options[i])
+                    .collect();
+                let values = chosen.iter().map(|o| o.value.clone()).collect();
+                let label = chosen
+                    .iter()
+                    .map(|o| o.label(locale, fallback))
+                    .collect::<Vec<_>>()
+                    .join(" + ");
+                out.push((Input::Answer(Reply::Values(values)), label));
+            }
+        }
+        Kind::Range => {
+            if let Some(range) = &q.range {
+                let mut cuts = vec![range.min];
+                cuts.extend(range.buckets.iter().copied());
+                cuts.push(range.max);
+                for pair in cuts.windows(2) {
+                    let reply = Reply::Range {
+                        min: Some(pair[0]),
+                        max: Some(pair[1]),
+                    };
+                    let unit = range.unit.as_deref();
+                    let label = conversation::range_label(
+                        (pair[0] > range.min).then_some(pair[0]),
+                        (pair[1] < range.max).then_some(pair[1]),
+                        unit,
+                        locale,
+                    );
+                    out.push((Input::Answer(reply), label));
+                }
+            }
+        }
+        Kind::Info => {}
+    }
+    if q.skippable {
+        out.push((Input::Skip, "(skipped)".into()));
+    }
+    out
+}

@@ -1,0 +1,58 @@
+//! The catalog-aware check finds a seeded dead end and names the answers that lead there.
+
+use shopkeep::catalog::Catalog;
+use shopkeep::flow::Flows;
+
+use crate::support::repo;
+
+#[test]
+fn names_the_answers_that_lead_to_an_empty_shelf() {
+    let (flows, _) = Flows::load_dir(&repo("tests/fixtures/audit/flows")).expect("fixture flows");
+    let (catalog, _) =
+        Catalog::from_dir(&repo("tests/fixtures/audit/catalog")).expect("fixture catalog");
+    let flow = flows.get("dead-end").expect("flow");
+    let audit = shopkeep::audit::audit(flow, &catalog, 2, &mut |_| {}).expect("audit");
+    // 2 terrains × 2 waterproof × (2 buckets + skip) = 12 paths.
+    assert_eq!(audit.paths, 12);
+    let empty: Vec<String> = audit.empty.iter().map(|p| p.answers.join(", ")).collect();
+    assert_eq!(
+        empty,
+        [
+            // Road and waterproof from $100: r3 is in range but out of stock.
+            "terrain: road, waterproof: Yes, budget: From 100",
+            "terrain: track, waterproof: Yes, budget: Under 100",
+            "terrain: track, waterproof: Yes, budget: From 100",
+            "terrain: track, waterproof: Yes, budget: (skipped)",
+        ]
+    );
+    // One product exactly: thin, not empty.
+    assert!(audit.thin.iter().any(|p| p.answers.join(", ")
+        == "terrain: road, waterproof: Yes, budget: Under 100"
+        && p.products == 1));
+}
+
+#[test]
+fn the_cli_fails_on_a_dead_end_and_passes_the_shipped_finders() {
+    let run = |flows: &str, catalog: &str| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_shopkeep"))
+            .args([
+                "check",
+                &repo(flows).display().to_string(),
+                "--catalog",
+                &repo(catalog).display().to_string(),
+            ])
+            .output()
+            .expect("shopkeep runs")
+    };
+    let broken = run("tests/fixtures/audit/flows", "tests/fixtures/audit/catalog");
+    let out = String::from_utf8_lossy(&broken.stdout);
+    assert!(!broken.status.success(), "{out}");
+    assert!(
+        out.contains("error: no products for terrain: track, waterproof: Yes"),
+        "{out}"
+    );
+    let shipped = run("flows", "catalog");
+    let out = String::from_utf8_lossy(&shipped.stdout);
+    assert!(shipped.status.success(), "{out}");
+    assert!(out.contains("0 end with no products"), "{out}");
+}
