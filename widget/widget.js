@@ -312,10 +312,10 @@ input[type=range]{flex:1;accent-color:var(--a);min-width:0;height:28px}
 .res .intro{margin:0 0 8px;color:var(--mu)}
 .relaxed{background:#fff4d6;color:#4d3900;border-radius:10px;padding:8px 12px;margin:0 0 10px;font-size:14px}
 .cards{list-style:none;margin:0;padding:0;display:grid;gap:10px}
-@container (min-width:560px){.cards{grid-template-columns:repeat(auto-fill,minmax(230px,1fr))}.card{grid-template-columns:1fr}.card .im{width:100%;height:160px}}
 .card{display:grid;grid-template-columns:92px 1fr;gap:12px;border:1px solid var(--bd);border-radius:14px;padding:10px;background:var(--bg)}
 .im{width:92px;height:92px;border-radius:10px;background:var(--sf);object-fit:contain;display:block}
 .cb{min-width:0;display:flex;flex-direction:column;gap:2px}
+@container (min-width:540px){.cards{grid-template-columns:repeat(auto-fill,minmax(220px,1fr))}.card{grid-template-columns:1fr;gap:10px}.card .im{width:100%;height:150px}}
 .brand{font-size:12px;text-transform:uppercase;letter-spacing:.04em;color:var(--mu);font-weight:700}
 .ttl{margin:0;font-size:15px;font-weight:700;overflow-wrap:anywhere}
 .meta{display:flex;align-items:baseline;gap:10px;flex-wrap:wrap}
@@ -1090,7 +1090,7 @@ form.comp{display:flex;gap:8px;padding:10px 12px;border-top:1px solid var(--bd);
     }
     scrollTo(el) {
       requestAnimationFrame(() => {
-        const top = el.offsetTop - 12;
+        const top = el.offsetTop - 8;
         // show the whole new turn if it fits, else its start
         const fits = el.offsetHeight + 24 < this.log.clientHeight;
         this.log.scrollTop = fits ? this.log.scrollHeight : top;

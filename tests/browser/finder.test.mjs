@@ -305,6 +305,103 @@ describe('running-shoes finder', () => {
     }
   });
 
+  test('relaxed constraints are said plainly', async () => {
+    const { page, rec, context } = await newPage(browser);
+    try {
+      const w = await openWidget(page, { flow: FLOW });
+      // green, waterproof trail shoes under $50 do not exist: the finder loosens colour and budget
+      await completeWithMouse(w, { terrain: 'trail', waterproof: 'yes', priorities: ['light'], budget: 50, colour: 'green' });
+      const products = await waitFrames(rec, 'received', (m) => m.type === 'products', 'products');
+      assert.ok(products.relaxed.length > 0, 'the server relaxed something');
+      const text = await w.locator('[data-current] .relaxed').textContent();
+      assert.match(text, /^We loosened: /);
+      for (const r of products.relaxed) assert.ok(text.includes(r.label), `mentions ${r.label}`);
+      await w.locator('[data-current] .relaxed').scrollIntoViewIfNeeded();
+      await shot(page, 'relaxed');
+    } finally {
+      await context.close();
+    }
+  });
+
+  test('skip and "show results now" appear only when allowed and work', async () => {
+    const { page, rec, context } = await newPage(browser);
+    try {
+      const w = await openWidget(page, { flow: FLOW });
+      const skip = (c) => c.el.locator('.ghost', { hasText: /^Skip$/ });
+      const now = (c) => c.el.locator('.ghost', { hasText: 'Show results now' });
+      for (let i = 0; i < 12; i++) {
+        const c = await current(w);
+        assert.notEqual(c.kind, 'products', 'a skippable question comes before the picks');
+        const q = rec.received.filter((m) => m.type === 'question').at(-1);
+        assert.equal(await skip(c).count(), q.can_skip ? 1 : 0, `skip shown iff can_skip (${c.id})`);
+        assert.equal(await now(c).count(), q.can_results_now ? 1 : 0, `results now shown iff can_results_now (${c.id})`);
+        if (q.can_skip) {
+          await skip(c).click();
+          await waitFrames(rec, 'sent', (m) => m.type === 'skip', 'skip');
+          break;
+        }
+        await answerWithMouse(w, PREFS);
+      }
+      const c = await current(w);
+      if (c.kind !== 'products') {
+        const q = rec.received.filter((m) => m.type === 'question').at(-1);
+        assert.ok(q.can_results_now, 'results now is offered after enough answers');
+        await now(c).click();
+        await waitFrames(rec, 'sent', (m) => m.type === 'results_now', 'results_now');
+      }
+      await assertCards(w);
+    } finally {
+      await context.close();
+    }
+  });
+
+  test('typed answers: understood words answer; a hint, then buttons, when not understood', async () => {
+    const { page, rec, context } = await newPage(browser);
+    try {
+      const w = await openWidget(page, { flow: FLOW });
+      const input = w.locator('form.comp input');
+      const first = await current(w);
+      await input.fill('mountains');
+      await input.press('Enter');
+      await waitFrames(rec, 'sent', (m) => m.type === 'answer' && m.text === 'mountains', 'a text answer');
+      const second = await current(w);
+      assert.notEqual(second.id, first.id, 'the typed answer was understood');
+      await w.locator('.msg.me', { hasText: 'mountains' }).waitFor();
+      await input.fill('purple elephants');
+      await input.press('Enter');
+      const hinted = await waitFrames(rec, 'received', (m) => m.type === 'question' && m.hint, 'a hint');
+      await w.locator('[data-current] .hint', { hasText: hinted.hint }).waitFor();
+      assert.equal((await current(w)).id, second.id, 'the same question again');
+      await input.fill('more elephants');
+      await input.press('Enter');
+      await waitFrames(rec, 'received', (m) => m.type === 'question' && m.offer_buttons, 'offer_buttons');
+      const c = await current(w);
+      assert.ok((await c.el.locator('.chip').count()) > 0, 'buttons are offered');
+      await shot(page, 'typed-hint');
+    } finally {
+      await context.close();
+    }
+  });
+
+  test('a server error is shown politely and the conversation goes on', async () => {
+    const { page, rec, context } = await newPage(browser);
+    try {
+      const w = await openWidget(page, { flow: FLOW });
+      const c = await current(w);
+      // the first question cannot be skipped: ask anyway, as a confused client would
+      await page.evaluate(() => window.Shopkeep.instances[0].raw({ type: 'skip' }));
+      await waitFrames(rec, 'received', (m) => m.type === 'error' && m.code === 'not_allowed', 'not_allowed');
+      const err = w.locator('.msg.err');
+      await err.waitFor();
+      assert.match(await err.textContent(), /^Sorry/);
+      assert.doesNotMatch(await err.textContent(), /not_allowed|skipped\./, 'no raw codes');
+      await answerWithMouse(w, PREFS);
+      assert.notEqual((await current(w)).id, c.id, 'still works');
+    } finally {
+      await context.close();
+    }
+  });
+
   test('phone-sized viewport: full-screen panel, products', async () => {
     const { page, context } = await newPage(browser, { viewport: PHONE });
     try {

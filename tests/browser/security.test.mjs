@@ -35,6 +35,48 @@ async function injectedImages(page) {
   });
 }
 
+/**
+ * Replace the page's chat socket with a stand-in that answers `start` with a session, a message holding HTML
+ * and then `products`; it records what the widget sends in window.__sent. Used only where the real server
+ * cannot be made to send such data (hostile strings; a finder with email capture).
+ */
+function stubServer(page, products) {
+  return page.addInitScript((products) => {
+    window.__sent = [];
+    const Real = window.WebSocket;
+    class Stub extends EventTarget {
+      constructor(url) {
+        super();
+        this.url = url;
+        this.readyState = 0;
+        this.bufferedAmount = 0;
+        setTimeout(() => {
+          this.readyState = 1;
+          this.onopen?.({});
+        }, 10);
+      }
+      send(data) {
+        const m = JSON.parse(data);
+        window.__sent.push(m);
+        const reply = (o) => setTimeout(() => this.onmessage?.({ data: JSON.stringify(o) }), 5);
+        if (m.type === 'start') {
+          reply({ type: 'session', v: 1, session: 's', token: 't', flow: m.flow, title: '<em>T</em>', locale: 'en', resumed: false });
+          reply({ type: 'message', text: '<img src=x onerror=alert(5)>' });
+          reply(products);
+        } else if (m.type === 'consent') {
+          reply({ type: 'message', text: 'Thanks!' });
+        }
+      }
+      close() {
+        this.readyState = 3;
+      }
+    }
+    window.WebSocket = function (url, p) {
+      return /\/v1\/chat/.test(url) ? new Stub(url) : new Real(url, p);
+    };
+  }, products);
+}
+
 describe('security', () => {
   let browser;
   before(async () => {
@@ -80,54 +122,22 @@ describe('security', () => {
     // A stand-in socket inside the page plays a hostile server; the widget itself is the real one.
     const { page, rec, context } = await newPage(browser);
     try {
-      await page.addInitScript(() => {
-        const evil = {
-          type: 'products', result: 'picks', title: '<b>bold?</b>', intro: '<script>alert(1)</script>',
-          relaxed: [{ question: 'colour', label: '<i>Colour</i>', reason: '<u>none</u>' }],
-          products: [
-            { id: 'p1', title: 'js link', brand: 'X', price: 10, currency: 'USD', rating: 4,
-              image: 'javascript:alert(1)', link: 'javascript:alert(2)', explanation: { line: '<img src=x onerror=alert(3)>' } },
-            { id: 'p2', title: 'data image', brand: 'X', price: 10, currency: 'USD', rating: 4,
-              image: 'data:image/svg+xml,<svg onload=alert(4)>', link: '//evil.example/p', explanation: { line: 'ok' } },
-            { id: 'p3', title: 'vbscript', brand: 'X', price: 10, currency: 'USD', rating: 4,
-              image: ' /\\evil.example/i.png', link: 'vbscript:msgbox(1)', explanation: { line: 'ok' } },
-            { id: 'p4', title: 'good', brand: 'X', price: 10, currency: 'USD', rating: 4,
-              image: '/catalog/images/none.svg', link: '/p/p4', explanation: { line: 'ok' } },
-            { id: 'p5', title: 'good abs', brand: 'X', price: 10, currency: 'USD', rating: 4,
-              image: 'https://img.example/x.png', link: 'https://shop.example/p5', explanation: { line: 'ok' } },
-          ],
-          can_back: false,
-        };
-        const Real = window.WebSocket;
-        class Hostile extends EventTarget {
-          constructor(url) {
-            super();
-            this.url = url;
-            this.readyState = 0;
-            this.bufferedAmount = 0;
-            setTimeout(() => {
-              this.readyState = 1;
-              this.onopen?.({});
-            }, 10);
-          }
-          send(data) {
-            const m = JSON.parse(data);
-            const reply = (o) => setTimeout(() => this.onmessage?.({ data: JSON.stringify(o) }), 5);
-            if (m.type === 'start') {
-              reply({ type: 'session', v: 1, session: 's', token: 't', flow: m.flow, title: '<em>T</em>', locale: 'en', resumed: false });
-              reply({ type: 'message', text: '<img src=x onerror=alert(5)>' });
-              reply(evil);
-            }
-          }
-          close() {
-            this.readyState = 3;
-          }
-        }
-        Hostile.OPEN = 1;
-        window.WebSocket = function (url, p) {
-          return /\/v1\/chat/.test(url) ? new Hostile(url) : new Real(url, p);
-        };
-        window.addEventListener('error', () => {});
+      await stubServer(page, {
+        type: 'products', result: 'picks', title: '<b>bold?</b>', intro: '<script>alert(1)</script>',
+        relaxed: [{ question: 'colour', label: '<i>Colour</i>', reason: '<u>none</u>' }],
+        products: [
+          { id: 'p1', title: 'js link', brand: 'X', price: 10, currency: 'USD', rating: 4,
+            image: 'javascript:alert(1)', link: 'javascript:alert(2)', explanation: { line: '<img src=x onerror=alert(3)>' } },
+          { id: 'p2', title: 'data image', brand: 'X', price: 10, currency: 'USD', rating: 4,
+            image: 'data:image/svg+xml,<svg onload=alert(4)>', link: '//evil.example/p', explanation: { line: 'ok' } },
+          { id: 'p3', title: 'vbscript', brand: 'X', price: 10, currency: 'USD', rating: 4,
+            image: ' /\\evil.example/i.png', link: 'vbscript:msgbox(1)', explanation: { line: 'ok' } },
+          { id: 'p4', title: 'good', brand: 'X', price: 10, currency: 'USD', rating: 4,
+            image: '/catalog/images/none.svg', link: '/p/p4', explanation: { line: 'ok' } },
+          { id: 'p5', title: 'good abs', brand: 'X', price: 10, currency: 'USD', rating: 4,
+            image: 'https://img.example/x.png', link: 'https://shop.example/p5', explanation: { line: 'ok' } },
+        ],
+        can_back: false,
       });
       await context.route('https://img.example/**', (r) => r.abort());
       const w = await openWidget(page, { flow: 'running-shoes' });
@@ -142,6 +152,37 @@ describe('security', () => {
       assert.match(await w.locator('.relaxed').textContent(), /<i>Colour<\/i>/);
       assert.deepEqual(await injectedImages(page), []);
       assert.deepEqual(rec.dialogs, []);
+    } finally {
+      await context.close();
+    }
+  });
+
+  test('email capture asks for explicit consent before sending it', async () => {
+    const { page, context } = await newPage(browser);
+    try {
+      await stubServer(page, {
+        type: 'products', result: 'picks', title: 'Picks', intro: null, relaxed: [], can_back: true,
+        email_capture: true,
+        products: [{ id: 'p1', title: 'Shoe', brand: 'B', price: 99, currency: 'USD', rating: 4.5,
+          image: null, link: '/p/p1', explanation: { matched: ['Road'], missed: [], line: 'Matches: Road' } }],
+      });
+      const w = await openWidget(page, { flow: 'running-shoes' });
+      const form = w.locator('form.email');
+      await form.waitFor();
+      const box = form.locator('input[type=checkbox]');
+      assert.equal(await box.isChecked(), false, 'consent is not pre-ticked');
+      assert.match(await form.locator('.ck label').textContent(), /agree.*email/i, 'the consent text is explicit');
+      await form.locator('input[type=email]').fill('aiko@example.com');
+      await form.locator('button[type=submit]').click();
+      await form.locator('.bad', { hasText: /tick the box/ }).waitFor();
+      assert.deepEqual(await page.evaluate(() => window.__sent.filter((m) => m.type === 'consent')), []);
+      await box.check();
+      await form.locator('button[type=submit]').click();
+      await page.waitForFunction(() => window.__sent.some((m) => m.type === 'consent'));
+      const sent = await page.evaluate(() => window.__sent.find((m) => m.type === 'consent'));
+      assert.deepEqual(sent, { type: 'consent', email: 'aiko@example.com', consent: true });
+      await w.locator('.msg.bot', { hasText: 'Thanks!' }).waitFor();
+      await shot(page, 'email-consent');
     } finally {
       await context.close();
     }
