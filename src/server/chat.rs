@@ -107,7 +107,9 @@ async fn serve(mut socket: WebSocket, state: AppState) {
                 .await;
                 return;
             }
-            Some(Ok(Message::Close(_))) | None => return,
+            // Keep reading once more so the library sends its reply to the close frame (a clean 1000).
+            Some(Ok(Message::Close(_))) => continue,
+            None => return,
             Some(Ok(Message::Ping(_) | Message::Pong(_))) => {}
             Some(Err(error)) => {
                 tracing::debug!(%error, "connection ended");

@@ -11,6 +11,7 @@ mod assets;
 mod chat;
 pub mod protocol;
 
+use std::future::IntoFuture;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -110,12 +111,20 @@ pub fn router(state: AppState) -> Router {
 /// the store and returns (within 20 s at most).
 pub async fn run(listener: TcpListener, state: AppState) -> std::io::Result<()> {
     let mut stop = state.0.shutdown.clone();
+    let mut stopping = state.0.shutdown.clone();
     let app = router(state.clone()).into_make_service_with_connect_info::<SocketAddr>();
     let sweeper = tokio::spawn(sweep(state.clone()));
-    let served = axum::serve(listener, app).with_graceful_shutdown(async move {
-        let _ = stop.wait_for(|stopped| *stopped).await;
-    });
-    let outcome = tokio::time::timeout(Duration::from_secs(20), served).await;
+    let served = axum::serve(listener, app)
+        .with_graceful_shutdown(async move {
+            let _ = stop.wait_for(|stopped| *stopped).await;
+        })
+        .into_future();
+    tokio::pin!(served);
+    // Serve until stopped; from the stop on, allow 20 s for conversations to close before giving up on them.
+    let outcome = tokio::select! {
+        result = &mut served => Ok(result),
+        () = async move { drop(stopping.wait_for(|stopped| *stopped).await) } => tokio::time::timeout(Duration::from_secs(20), served).await,
+    };
     sweeper.abort();
     if let Err(error) = state.0.store.flush_blocking() {
         tracing::error!(%error, "final flush failed");
