@@ -41,12 +41,14 @@ install_system_packages() {
 }
 
 install_python_packages() {
-  if python3 -c 'import aiosmtpd' >/dev/null 2>&1; then
-    echo "aiosmtpd: present"
+  # aiosmtpd: the real SMTP server of the email tests; websockets + jsonschema: the protocol-doc client.
+  if python3 -c 'import aiosmtpd, websockets, jsonschema' >/dev/null 2>&1; then
+    echo "python packages: present"
     return 0
   fi
-  python3 -m pip install --quiet --disable-pip-version-check --root-user-action=ignore aiosmtpd \
-    || python3 -m pip install --quiet --disable-pip-version-check --root-user-action=ignore --break-system-packages aiosmtpd
+  local pip=(python3 -m pip install --quiet --disable-pip-version-check --root-user-action=ignore)
+  "${pip[@]}" aiosmtpd websockets jsonschema \
+    || "${pip[@]}" --break-system-packages aiosmtpd websockets jsonschema
 }
 
 install_node_modules() {
@@ -60,7 +62,7 @@ install_node_modules() {
 }
 
 step "system packages (chromium, fonts, node)" install_system_packages
-step "python packages (aiosmtpd)" install_python_packages
+step "python packages (aiosmtpd, websockets, jsonschema)" install_python_packages
 step "npm ci tests/browser" install_node_modules
 
 # ---------------------------------------------------------------- lint

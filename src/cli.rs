@@ -13,7 +13,7 @@ use clap::{Parser, Subcommand};
 use crate::catalog::Catalog;
 use crate::conversation::{self, Answered, Input, Reply, Session};
 use crate::flow::{Flows, LoadError, Severity, check_fields};
-use crate::server::{self, App, Settings};
+use crate::server::{self, App, Limits, Settings};
 use crate::store::Store;
 
 #[derive(Debug, Parser)]
@@ -61,6 +61,18 @@ pub struct ServeArgs {
     /// Days an idle conversation can still be resumed.
     #[arg(long, env = "SHOPKEEP_SESSION_DAYS", default_value_t = 30)]
     pub session_days: u64,
+    /// Largest chat message a client may send, in bytes (bigger closes with 1009).
+    #[arg(long, env = "SHOPKEEP_MAX_MESSAGE_BYTES", default_value_t = 16 * 1024)]
+    pub max_message_bytes: usize,
+    /// Sustained chat messages per second per connection (more closes with 1008); 0 for no limit.
+    #[arg(long, env = "SHOPKEEP_MESSAGES_PER_SECOND", default_value_t = 10)]
+    pub messages_per_second: u32,
+    /// Open conversations one client address may hold (more get 429); 0 for no limit.
+    #[arg(long, env = "SHOPKEEP_CONNECTIONS_PER_IP", default_value_t = 64)]
+    pub connections_per_ip: usize,
+    /// Minutes without a message before a conversation's connection is closed (it can be resumed).
+    #[arg(long, env = "SHOPKEEP_IDLE_MINUTES", default_value_t = 30)]
+    pub idle_minutes: u64,
 }
 
 #[derive(Debug, clap::Args)]
@@ -158,7 +170,14 @@ fn serve(args: ServeArgs) -> anyhow::Result<()> {
             allowed_origins: args.allow_origins.clone(),
             session_ttl: Duration::from_secs(args.session_days.max(1) * 24 * 3600),
             catalog_dir: args.catalog.clone(),
-            ..Settings::default()
+            limits: Limits {
+                max_message_bytes: args.max_message_bytes.max(256),
+                messages_per_second: args.messages_per_second,
+                message_burst: args.messages_per_second.saturating_mul(2),
+                connections_per_ip: args.connections_per_ip,
+                idle_timeout: Duration::from_secs(args.idle_minutes.max(1) * 60),
+                ..Limits::default()
+            },
         };
         let (n_flows, n_products) = (flows.len(), catalog.len());
         let (state, shutdown) = App::new(flows, catalog, store, settings);

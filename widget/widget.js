@@ -527,12 +527,14 @@ form.comp{display:flex;gap:8px;padding:10px 12px;border-top:1px solid var(--bd);
         }
         if (m && typeof m === 'object') this.onMessage(m);
       };
-      ws.onclose = () => {
+      ws.onclose = (e) => {
         if (this.ws !== ws) return;
         this.ws = null;
         this.started = false;
         this.typing(false);
         if (this.pending) this.unlock();
+        // 1000: the server closed a long-silent conversation; reconnect when the shopper next acts, not now
+        if (e.code === 1000) return;
         if (!this.stopped) this.retry();
       };
       ws.onerror = () => {};

@@ -7,6 +7,8 @@
 use std::net::SocketAddr;
 use std::sync::Arc;
 
+use tokio::time::Instant;
+
 use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade};
 use axum::extract::{ConnectInfo, State};
 use axum::http::{HeaderMap, StatusCode, header};
@@ -14,6 +16,7 @@ use axum::response::{IntoResponse, Response};
 use tracing::Instrument;
 
 use super::AppState;
+use super::limits::{Limits, MessageRate};
 use super::protocol::{ClientMsg, EventKind, ProductsOut, ServerMsg, VERSION};
 use crate::conversation::{self, Effect, Event, Input, Reply, Session};
 use crate::flow::Flow;
@@ -33,15 +36,32 @@ pub(super) async fn upgrade(
         )
             .into_response();
     }
-    let max = state.0.settings.max_message_bytes;
+    let limits = &state.0.settings.limits;
+    let Some(slot) = state
+        .0
+        .connections
+        .admit(peer.ip(), limits.connections_per_ip)
+    else {
+        return (
+            StatusCode::TOO_MANY_REQUESTS,
+            "too many open conversations from this address; close one and try again",
+        )
+            .into_response();
+    };
+    let max = limits.max_message_bytes;
     ws.read_buffer_size(4096)
         .write_buffer_size(4096)
+        .max_write_buffer_size(limits.max_write_buffer.max(4096 + 1))
         .max_message_size(max)
         .max_frame_size(max)
         .on_upgrade(move |socket| {
             let span =
                 tracing::info_span!("chat", peer = %peer.ip(), session = tracing::field::Empty);
-            serve(socket, state).instrument(span)
+            async move {
+                serve(socket, state).await;
+                drop(slot);
+            }
+            .instrument(span)
         })
 }
 
@@ -79,21 +99,54 @@ struct Current {
 }
 
 async fn serve(mut socket: WebSocket, state: AppState) {
+    let limits = state.0.settings.limits.clone();
+    let rate = MessageRate::new(&limits);
     let mut current: Option<Current> = None;
     let mut stop = state.0.shutdown.clone();
+    let mut ping =
+        tokio::time::interval_at(Instant::now() + limits.ping_interval, limits.ping_interval);
+    ping.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    // Any frame proves the peer is there; only messages keep a conversation from being idle.
+    let mut heard = Instant::now();
+    let mut last_message = Instant::now();
     loop {
         let frame = tokio::select! {
             frame = socket.recv() => frame,
+            _ = ping.tick() => {
+                if heard.elapsed() > limits.ping_interval * 2 {
+                    tracing::debug!("the peer stopped answering pings");
+                    return;
+                }
+                if !send(&mut socket, Message::Ping(Default::default()), &limits).await {
+                    return;
+                }
+                continue;
+            }
+            () = tokio::time::sleep_until(last_message + limits.idle_timeout) => {
+                close(&mut socket, 1000, "closed after a long silence; reconnect to resume").await;
+                return;
+            }
             _ = stopped(&mut stop) => {
                 close(&mut socket, 1001, "the server is restarting; reconnect and resume").await;
                 return;
             }
         };
+        heard = Instant::now();
         match frame {
             Some(Ok(Message::Text(text))) => {
+                last_message = heard;
+                if !rate.allow() {
+                    close(
+                        &mut socket,
+                        1008,
+                        "too many messages; slow down and reconnect",
+                    )
+                    .await;
+                    return;
+                }
                 for reply in turn(&state, &mut current, text.as_str()).await {
                     let json = serde_json::to_string(&reply).expect("wire types always serialise");
-                    if socket.send(Message::Text(json.into())).await.is_err() {
+                    if !send(&mut socket, Message::Text(json.into()), &limits).await {
                         return;
                     }
                 }
@@ -112,9 +165,48 @@ async fn serve(mut socket: WebSocket, state: AppState) {
             None => return,
             Some(Ok(Message::Ping(_) | Message::Pong(_))) => {}
             Some(Err(error)) => {
-                tracing::debug!(%error, "connection ended");
+                if let Some((code, reason)) = close_code_for(error) {
+                    close(&mut socket, code, reason).await;
+                }
                 return;
             }
+        }
+    }
+}
+
+/// The RFC 6455 close code for a read error the peer caused, if the connection can still say so.
+fn close_code_for(error: axum::Error) -> Option<(u16, &'static str)> {
+    use tokio_tungstenite::tungstenite::Error as WsError;
+    use tokio_tungstenite::tungstenite::error::CapacityError;
+    let error = match error.into_inner().downcast::<WsError>() {
+        Ok(error) => *error,
+        Err(other) => {
+            tracing::debug!(error = %other, "connection ended");
+            return None;
+        }
+    };
+    tracing::debug!(%error, "connection ended");
+    match error {
+        WsError::Capacity(CapacityError::MessageTooLong { .. }) => {
+            Some((1009, "the message is over the size limit; send less"))
+        }
+        WsError::Utf8(_) => Some((1007, "a text frame was not valid UTF-8")),
+        WsError::Protocol(_) => Some((1002, "that frame breaks the WebSocket protocol")),
+        _ => None,
+    }
+}
+
+/// Sends one frame within the send timeout; `false` when the connection is gone or stuck.
+async fn send(socket: &mut WebSocket, message: Message, limits: &Limits) -> bool {
+    match tokio::time::timeout(limits.send_timeout, socket.send(message)).await {
+        Ok(Ok(())) => true,
+        Ok(Err(error)) => {
+            tracing::debug!(%error, "sending failed");
+            false
+        }
+        Err(_) => {
+            tracing::debug!("the client stopped reading; giving up on it");
+            false
         }
     }
 }

@@ -9,6 +9,7 @@
 
 mod assets;
 mod chat;
+pub mod limits;
 pub mod protocol;
 
 use std::future::IntoFuture;
@@ -22,6 +23,9 @@ use axum::routing::get;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 
+use limits::Connections;
+pub use limits::Limits;
+
 use crate::catalog::Catalog;
 use crate::flow::Flows;
 use crate::store::Store;
@@ -31,8 +35,8 @@ use crate::store::Store;
 pub struct Settings {
     /// Origins allowed to open the chat WebSocket, besides the server's own and loopback pages. `*` allows all.
     pub allowed_origins: Vec<String>,
-    /// Largest client message, in bytes.
-    pub max_message_bytes: usize,
+    /// Limits of the chat WebSocket.
+    pub limits: Limits,
     /// Sessions idle for longer are forgotten.
     pub session_ttl: Duration,
     pub catalog_dir: PathBuf,
@@ -42,7 +46,7 @@ impl Default for Settings {
     fn default() -> Settings {
         Settings {
             allowed_origins: Vec::new(),
-            max_message_bytes: 16 * 1024,
+            limits: Limits::default(),
             session_ttl: Duration::from_secs(30 * 24 * 3600),
             catalog_dir: PathBuf::from("catalog"),
         }
@@ -55,6 +59,8 @@ pub struct App {
     pub catalog: Catalog,
     pub store: Store,
     pub settings: Settings,
+    /// Open chat connections per client address.
+    pub connections: Arc<Connections>,
     shutdown: watch::Receiver<bool>,
 }
 
@@ -89,6 +95,7 @@ impl App {
                 catalog,
                 store,
                 settings,
+                connections: Arc::default(),
                 shutdown,
             })),
             Shutdown { signal },

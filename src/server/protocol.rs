@@ -1,6 +1,7 @@
 //! The wire types of the chat protocol, v1 (documented in `docs/protocol.md`). Only these (and stored types)
 //! derive `Serialize`: they are a versioned boundary.
 
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use crate::conversation::{Pick, Prompt, Showcase};
@@ -8,44 +9,61 @@ use crate::conversation::{Pick, Prompt, Showcase};
 pub const VERSION: u32 = 1;
 
 /// Client → server.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
+#[schemars(rename = "ClientMessage")]
 pub enum ClientMsg {
+    /// Begin a finder, or resume the conversation whose token is `resume`.
     Start {
+        /// The protocol version the client speaks (1).
         v: Option<u32>,
+        /// The finder's id, e.g. `running-shoes`.
         flow: String,
+        /// `en`, `ja`, …; the finder's default when absent or not offered.
         locale: Option<String>,
+        /// The shop's own visitor or customer id, if it has one.
         visitor: Option<String>,
+        /// The `token` of an earlier `session` message.
         resume: Option<String>,
     },
+    /// Answer the current question with exactly one of `value`, `values`, `text`, `range`.
     Answer {
+        /// An option's value (single, yes/no, text questions).
         value: Option<String>,
+        /// Option values (multi questions).
         values: Option<Vec<String>>,
+        /// What the shopper typed; understood for every kind of question.
         text: Option<String>,
+        /// A range (range questions); either bound may be absent.
         range: Option<RangeIn>,
     },
+    /// Undo the last answer and ask its question again.
     Back,
+    /// Forget every answer and ask the first question.
     Restart,
+    /// Pass over the current question (when `can_skip`).
     Skip,
+    /// Show products now (when `can_results_now`).
     ResultsNow,
+    /// The shopper saw or clicked a product; recorded, no reply.
     Event {
         kind: EventKind,
+        /// The product's id.
         product: String,
     },
-    Consent {
-        email: String,
-        consent: bool,
-    },
+    /// The shopper agrees (or not) to keep their answers and to be emailed.
+    Consent { email: String, consent: bool },
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(rename = "RangeAnswer")]
 pub struct RangeIn {
     pub min: Option<f64>,
     pub max: Option<f64>,
 }
 
-#[derive(Clone, Copy, Debug, Deserialize, Serialize)]
+#[derive(Clone, Copy, Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum EventKind {
     Viewed,
@@ -53,9 +71,11 @@ pub enum EventKind {
 }
 
 /// Server → client.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, JsonSchema)]
 #[serde(tag = "type", rename_all = "snake_case")]
+#[schemars(rename = "ServerMessage")]
 pub enum ServerMsg {
+    /// Sent after `start`: keep `token` and send it back as `resume` after a refresh or reconnect.
     Session {
         v: u32,
         session: String,
@@ -65,73 +85,96 @@ pub enum ServerMsg {
         locale: String,
         resumed: bool,
     },
-    Message {
-        text: String,
-    },
+    /// Plain text from the finder (the greeting, an info message, a reply to consent).
+    Message { text: String },
+    /// The question to answer now.
     Question(QuestionOut),
+    /// The picks, each with why it was picked.
     Products(ProductsOut),
+    /// A problem with the last message; the conversation is unchanged and still open.
     Error {
+        /// `bad_message`, `unknown_type`, `unknown_flow`, `no_session`, `bad_resume`, `not_allowed`,
+        /// `unsupported_version` or `internal`.
         code: &'static str,
         message: String,
     },
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, JsonSchema)]
+#[schemars(rename = "Question")]
 pub struct QuestionOut {
     pub id: String,
+    /// `single`, `multi`, `range`, `yes_no` or `text`.
     pub kind: &'static str,
     pub text: String,
+    /// The choices, as chips (empty for range questions).
     pub options: Vec<OptionOut>,
+    /// How many options a multi question takes.
     pub select: Option<SelectOut>,
+    /// The slider of a range question.
     pub range: Option<RangeOut>,
+    /// This question's number, from 1: "step 2 of 4".
     pub step: usize,
+    /// Questions on the longest path from here, answered ones included; may shrink as answers branch.
     pub steps: usize,
     pub can_back: bool,
     pub can_skip: bool,
     pub can_results_now: bool,
+    /// Set when the previous answer was not understood.
     pub hint: Option<String>,
+    /// Set once the shopper was not understood `max_misses` times: show the options as buttons and a skip.
     pub offer_buttons: bool,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, JsonSchema)]
+#[schemars(rename = "Option")]
 pub struct OptionOut {
     pub value: String,
     pub label: String,
     pub image: Option<String>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, JsonSchema)]
+#[schemars(rename = "Select")]
 pub struct SelectOut {
     pub min: usize,
     pub max: usize,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, JsonSchema)]
+#[schemars(rename = "Range")]
 pub struct RangeOut {
     pub min: f64,
     pub max: f64,
     pub step: f64,
+    /// A currency code (`USD`, `JPY`) or a unit such as `L` or `mm`.
     pub unit: Option<String>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, JsonSchema)]
+#[schemars(rename = "Products")]
 pub struct ProductsOut {
     pub result: String,
     pub title: String,
     pub intro: Option<String>,
+    /// The answers loosened to avoid an empty result; say them plainly.
     pub relaxed: Vec<RelaxedOut>,
     pub products: Vec<ProductOut>,
     pub can_back: bool,
+    /// Offer the email capture (with its consent text) under the picks.
     pub email_capture: bool,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, JsonSchema)]
+/// An answer that was loosened because too few products satisfied every answer.
+#[schemars(rename = "Relaxed")]
 pub struct RelaxedOut {
     pub question: String,
     pub label: String,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, JsonSchema)]
+#[schemars(rename = "Product")]
 pub struct ProductOut {
     pub id: String,
     pub title: String,
@@ -144,11 +187,32 @@ pub struct ProductOut {
     pub explanation: ExplanationOut,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, JsonSchema)]
+/// Why a product was picked.
+#[schemars(rename = "Explanation")]
 pub struct ExplanationOut {
+    /// The answers it satisfies, as the shopper reads them.
     pub matched: Vec<String>,
+    /// The answers it misses, with by how much for numbers ("$12.00 over your budget").
     pub missed: Vec<String>,
+    /// One line for a product card: "Matches: Trail, Waterproof · $12.00 over your budget".
     pub line: String,
+}
+
+/// The JSON Schema of every message, both ways (`docs/protocol.schema.json`): `$defs/ClientMessage` and
+/// `$defs/ServerMessage`; the root accepts either.
+pub fn json_schema() -> String {
+    let mut generator = schemars::generate::SchemaSettings::draft2020_12().into_generator();
+    let client = generator.subschema_for::<ClientMsg>();
+    let server = generator.subschema_for::<ServerMsg>();
+    let schema = serde_json::json!({
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "title": format!("shopkeep chat protocol v{VERSION}"),
+        "description": "JSON text frames over the WebSocket at /v1/chat; see docs/protocol.md.",
+        "anyOf": [client, server],
+        "$defs": generator.take_definitions(true),
+    });
+    serde_json::to_string_pretty(&schema).expect("a schema always serialises") + "\n"
 }
 
 impl From<Prompt> for QuestionOut {

@@ -226,3 +226,58 @@ async fn unknown_flow_and_messages_before_start() {
     let ids = product_ids(&json!({"products": []}));
     assert!(ids.is_empty());
 }
+
+#[test]
+fn the_published_protocol_schema_is_current() {
+    let generated = shopkeep::server::protocol::json_schema();
+    let path = crate::support::repo("docs/protocol.schema.json");
+    if std::env::var_os("SHOPKEEP_UPDATE_SCHEMA").is_some() {
+        std::fs::write(&path, &generated).expect("write schema");
+    }
+    let published = std::fs::read_to_string(&path).unwrap_or_default();
+    assert!(
+        published == generated,
+        "docs/protocol.schema.json is stale: run `SHOPKEEP_UPDATE_SCHEMA=1 cargo test --test it schema`"
+    );
+}
+
+/// A client written from docs/protocol.md alone (Python's `websockets`, installed by scripts/test.sh) completes
+/// every shipped finder, and every message it receives fits docs/protocol.schema.json.
+#[tokio::test]
+async fn a_client_written_from_the_protocol_doc_completes_every_finder() {
+    let app = spawn_app().await;
+    let script = crate::support::repo("tests/clients/chat_client.py");
+    let schema = crate::support::repo("docs/protocol.schema.json");
+    for (flow, locale) in [
+        ("running-shoes", "en"),
+        ("backpacks", "en"),
+        ("knives", "ja"),
+    ] {
+        let run = tokio::process::Command::new("python3")
+            .arg(&script)
+            .arg(app.ws_url())
+            .args([flow, locale])
+            .arg(&schema)
+            .kill_on_drop(true)
+            .output();
+        let output = tokio::time::timeout(std::time::Duration::from_secs(60), run)
+            .await
+            .expect("the client finishes in time")
+            .expect("python3 runs (scripts/test.sh installs websockets and jsonschema)");
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(output.status.success(), "{flow}: {stderr}");
+        let outcome: serde_json::Value =
+            serde_json::from_slice(&output.stdout).expect("one JSON line");
+        let picks = outcome["products"].as_array().expect("products");
+        assert!(!picks.is_empty(), "{flow}: no products: {outcome:#}");
+        for kind in ["message", "question", "products"] {
+            assert!(
+                outcome["types"]
+                    .as_array()
+                    .expect("types")
+                    .contains(&json!(kind)),
+                "{flow}: {outcome:#}"
+            );
+        }
+    }
+}

@@ -90,6 +90,25 @@ impl Client {
         Client { ws }
     }
 
+    /// Connects as a browser page on `origin` would; the handshake's error (such as a 403) when refused.
+    pub async fn try_connect(
+        url: &str,
+        origin: Option<&str>,
+    ) -> Result<Client, tokio_tungstenite::tungstenite::Error> {
+        use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+        let mut request = url.into_client_request()?;
+        if let Some(origin) = origin {
+            request.headers_mut().insert(
+                "origin",
+                origin.parse().expect("an origin is a valid header value"),
+            );
+        }
+        let (ws, _) = tokio::time::timeout(WAIT, connect_async(request))
+            .await
+            .expect("connect in time")?;
+        Ok(Client { ws })
+    }
+
     pub async fn send(&mut self, message: Value) {
         self.ws
             .send(Message::Text(message.to_string().into()))
@@ -129,6 +148,25 @@ impl Client {
                 Some(Err(_)) | None => return None,
             }
         }
+    }
+
+    /// Counts the pings the server sends until it closes the connection; the close code.
+    pub async fn pings_until_closed(&mut self) -> (usize, Option<u16>) {
+        let mut pings = 0;
+        for _ in 0..1000 {
+            match tokio::time::timeout(WAIT, self.ws.next())
+                .await
+                .expect("a frame in time")
+            {
+                Some(Ok(Message::Ping(_))) => pings += 1,
+                Some(Ok(Message::Close(frame))) => {
+                    return (pings, frame.map(|f| u16::from(f.code)));
+                }
+                Some(Ok(_)) => {}
+                Some(Err(_)) | None => return (pings, None),
+            }
+        }
+        panic!("the connection was neither closed nor quiet");
     }
 
     /// Receives until a message of `kind` arrives; returns it and everything before it.
