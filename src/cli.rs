@@ -12,7 +12,7 @@ use clap::{Parser, Subcommand};
 
 use crate::catalog::Catalog;
 use crate::conversation::{self, Answered, Input, Reply, Session};
-use crate::flow::{Flows, LoadError, Severity, check_fields};
+use crate::flow::{Flows, Severity, check_fields};
 use crate::server::{self, App, Limits, Settings};
 use crate::store::Store;
 
@@ -73,6 +73,12 @@ pub struct ServeArgs {
     /// Minutes without a message before a conversation's connection is closed (it can be resumed).
     #[arg(long, env = "SHOPKEEP_IDLE_MINUTES", default_value_t = 30)]
     pub idle_minutes: u64,
+    /// Do not reload when a file in the flows or catalog folder changes (POST /admin/reload still does).
+    #[arg(long, env = "SHOPKEEP_NO_WATCH")]
+    pub no_watch: bool,
+    /// Bearer token for admin requests such as POST /admin/reload; without it only this machine may ask.
+    #[arg(long, env = "SHOPKEEP_ADMIN_TOKEN", hide_env_values = true)]
+    pub admin_token: Option<String>,
 }
 
 #[derive(Debug, clap::Args)]
@@ -111,38 +117,15 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
     }
 }
 
-/// Loads flows and catalog and checks the flows' mappings against the catalog's fields.
+/// Loads flows and catalog and checks the flows' mappings against the catalog's fields; prints the warnings and
+/// the rows the feeds skipped.
 fn load(flows_dir: &Path, catalog_dir: &Path) -> anyhow::Result<(Flows, Catalog)> {
-    let flows = match Flows::load_dir(flows_dir) {
-        Ok((flows, warnings)) => {
-            warnings.iter().for_each(|w| eprintln!("{w}"));
-            flows
-        }
-        Err(LoadError::Problems { problems }) => {
-            problems.iter().for_each(|p| eprintln!("{p}"));
-            bail!(
-                "the flows in `{}` have errors (listed above); fix them and start again",
-                flows_dir.display()
-            );
-        }
-        Err(other) => return Err(other.into()),
-    };
-    let (catalog, reports) = Catalog::from_dir(catalog_dir)?;
-    for report in reports.iter().filter(|r| !r.skipped.is_empty()) {
+    let loaded = crate::setup::load(flows_dir, catalog_dir)?;
+    loaded.warnings.iter().for_each(|w| eprintln!("{w}"));
+    for report in loaded.reports.iter().filter(|r| !r.skipped.is_empty()) {
         eprintln!("{report}");
     }
-    let problems: Vec<_> = flows
-        .iter()
-        .flat_map(|f| check_fields(f, catalog.fields()))
-        .collect();
-    if !problems.is_empty() {
-        problems.iter().for_each(|p| eprintln!("{p}"));
-        bail!(
-            "the flows map answers to fields the catalog in `{}` lacks (listed above)",
-            catalog_dir.display()
-        );
-    }
-    Ok((flows, catalog))
+    Ok((loaded.flows, loaded.catalog))
 }
 
 fn serve(args: ServeArgs) -> anyhow::Result<()> {
@@ -169,7 +152,10 @@ fn serve(args: ServeArgs) -> anyhow::Result<()> {
         let settings = Settings {
             allowed_origins: args.allow_origins.clone(),
             session_ttl: Duration::from_secs(args.session_days.max(1) * 24 * 3600),
+            flows_dir: args.flows.clone(),
             catalog_dir: args.catalog.clone(),
+            watch: !args.no_watch,
+            admin_token: args.admin_token.clone().filter(|t| !t.trim().is_empty()),
             limits: Limits {
                 max_message_bytes: args.max_message_bytes.max(256),
                 messages_per_second: args.messages_per_second,

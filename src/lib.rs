@@ -11,6 +11,7 @@
 //! - [`conversation`]: the pure engine — `step(flow, session, input) -> (session, effects)`; no IO, not async.
 //! - [`store`]: sled trees for sessions and answers; the only module that knows sled; group-committed flushes.
 //! - [`server`]: axum router, the `/v1/chat` WebSocket protocol, static assets; the only module that knows axum.
+//! - [`setup`]: loading flows and catalog and checking them together (serve, query, reload).
 //! - [`cli`]: the `shopkeep` command line (serve, check, query).
 
 pub mod audit;
@@ -20,5 +21,6 @@ pub mod conversation;
 pub mod flow;
 pub mod money;
 pub mod server;
+pub mod setup;
 pub mod store;
 pub mod text;

@@ -43,8 +43,8 @@ pub(super) async fn widget_js() -> Response {
 pub(super) async fn health(State(state): State<AppState>) -> Response {
     let body = serde_json::json!({
         "status": "ok",
-        "flows": state.0.flows.len(),
-        "products": state.0.catalog.len(),
+        "flows": state.0.flows().len(),
+        "products": state.0.catalog().len(),
     });
     with_headers(body.to_string(), "application/json", "no-store")
 }
@@ -92,7 +92,7 @@ pub(super) async fn product_page(
     State(state): State<AppState>,
     Path(id): Path<String>,
 ) -> Response {
-    let catalog = state.0.catalog.clone();
+    let catalog = state.0.catalog();
     let product = match tokio::task::spawn_blocking(move || catalog.get(&id)).await {
         Ok(Ok(Some(product))) => product,
         _ => return not_found("product"),

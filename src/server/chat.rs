@@ -55,8 +55,8 @@ pub(super) async fn upgrade(
         .max_message_size(max)
         .max_frame_size(max)
         .on_upgrade(move |socket| {
-            let span =
-                tracing::info_span!("chat", peer = %peer.ip(), session = tracing::field::Empty);
+            // No personal data in logs: the span names the session, not the shopper's address.
+            let span = tracing::info_span!("chat", session = tracing::field::Empty);
             async move {
                 serve(socket, state).await;
                 drop(slot);
@@ -421,7 +421,7 @@ async fn start(
                 )];
             }
         };
-        let Some(flow) = app.flows.get(&session.flow).cloned() else {
+        let Some(flow) = app.live.flow_at(&session.flow, &session.flow_version) else {
             return vec![error(
                 "bad_resume",
                 "that finder is no longer offered; send start without resume",
@@ -439,8 +439,9 @@ async fn start(
         *current = Some(conv);
         return replies;
     }
-    let Some(flow) = app.flows.get(flow_id).cloned() else {
-        let known: Vec<&str> = app.flows.iter().map(|f| f.id.as_str()).collect();
+    let flows = app.flows();
+    let Some(flow) = flows.get(flow_id).cloned() else {
+        let known: Vec<&str> = flows.iter().map(|f| f.id.as_str()).collect();
         return vec![error(
             "unknown_flow",
             format!(
@@ -517,7 +518,7 @@ async fn carry_out(state: &AppState, conv: &mut Current, effects: Vec<Effect>) -
                 }
             }
             Effect::Search { result, request } => {
-                let catalog = app.catalog.clone();
+                let catalog = app.catalog();
                 match tokio::task::spawn_blocking(move || catalog.find(&request)).await {
                     Ok(Ok(outcome)) => {
                         let showcase =

@@ -11,6 +11,7 @@ mod assets;
 mod chat;
 pub mod limits;
 pub mod protocol;
+pub mod reload;
 
 use std::future::IntoFuture;
 use std::net::SocketAddr;
@@ -19,12 +20,13 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Router;
-use axum::routing::get;
+use axum::routing::{get, post};
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 
 use limits::Connections;
 pub use limits::Limits;
+use reload::Live;
 
 use crate::catalog::Catalog;
 use crate::flow::Flows;
@@ -39,7 +41,13 @@ pub struct Settings {
     pub limits: Limits,
     /// Sessions idle for longer are forgotten.
     pub session_ttl: Duration,
+    /// Where the served finders come from; reloads read it again.
+    pub flows_dir: PathBuf,
     pub catalog_dir: PathBuf,
+    /// Reload when a file in the flows or catalog folder changes.
+    pub watch: bool,
+    /// The bearer token of admin requests (`POST /admin/reload`); without one, only this machine may ask.
+    pub admin_token: Option<String>,
 }
 
 impl Default for Settings {
@@ -48,15 +56,18 @@ impl Default for Settings {
             allowed_origins: Vec::new(),
             limits: Limits::default(),
             session_ttl: Duration::from_secs(30 * 24 * 3600),
+            flows_dir: PathBuf::from("flows"),
             catalog_dir: PathBuf::from("catalog"),
+            watch: false,
+            admin_token: None,
         }
     }
 }
 
 /// Everything a request needs.
 pub struct App {
-    pub flows: Flows,
-    pub catalog: Catalog,
+    /// The finders and catalog served now; reloads swap them.
+    pub live: Live,
     pub store: Store,
     pub settings: Settings,
     /// Open chat connections per client address.
@@ -91,8 +102,7 @@ impl App {
         let (signal, shutdown) = watch::channel(false);
         (
             AppState(Arc::new(App {
-                flows,
-                catalog,
+                live: Live::new(flows, catalog),
                 store,
                 settings,
                 connections: Arc::default(),
@@ -100,6 +110,18 @@ impl App {
             })),
             Shutdown { signal },
         )
+    }
+}
+
+impl App {
+    /// The finders served now.
+    pub fn flows(&self) -> Arc<Flows> {
+        self.live.flows()
+    }
+
+    /// The catalog served now (a cheap handle: a search keeps the catalog it started on).
+    pub fn catalog(&self) -> Catalog {
+        self.live.catalog()
     }
 }
 
@@ -111,6 +133,7 @@ pub fn router(state: AppState) -> Router {
         .route("/catalog/images/{file}", get(assets::image))
         .route("/p/{id}", get(assets::product_page))
         .route("/healthz", get(assets::health))
+        .route("/admin/reload", post(reload::admin_reload))
         .with_state(state)
 }
 
@@ -121,6 +144,17 @@ pub async fn run(listener: TcpListener, state: AppState) -> std::io::Result<()> 
     let mut stopping = state.0.shutdown.clone();
     let app = router(state.clone()).into_make_service_with_connect_info::<SocketAddr>();
     let sweeper = tokio::spawn(sweep(state.clone()));
+    let _watching = if state.0.settings.watch {
+        match reload::watch(&state) {
+            Ok(guard) => Some(guard),
+            Err(error) => {
+                tracing::warn!(%error, "cannot watch the flows and catalog folders; reload with POST /admin/reload");
+                None
+            }
+        }
+    } else {
+        None
+    };
     let served = axum::serve(listener, app)
         .with_graceful_shutdown(async move {
             let _ = stop.wait_for(|stopped| *stopped).await;

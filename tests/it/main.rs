@@ -5,4 +5,5 @@ mod browser;
 mod chat;
 mod flows;
 mod limits;
+mod reload;
 mod support;

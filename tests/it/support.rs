@@ -56,11 +56,22 @@ pub async fn spawn_app() -> TestApp {
     spawn_with(tempfile::tempdir().expect("temp dir"), Settings::default()).await
 }
 
-pub async fn spawn_with(data: tempfile::TempDir, mut settings: Settings) -> TestApp {
-    let (flows, _) = Flows::load_dir(&repo("flows")).expect("shipped flows load");
-    let (catalog, _) = Catalog::from_dir(&repo("catalog")).expect("shipped catalog loads");
+pub async fn spawn_with(data: tempfile::TempDir, settings: Settings) -> TestApp {
+    spawn_dirs(&repo("flows"), &repo("catalog"), data, settings).await
+}
+
+/// The flows and catalog of the given folders, served on 127.0.0.1:0.
+pub async fn spawn_dirs(
+    flows_dir: &std::path::Path,
+    catalog_dir: &std::path::Path,
+    data: tempfile::TempDir,
+    mut settings: Settings,
+) -> TestApp {
+    let (flows, _) = Flows::load_dir(flows_dir).expect("the flows load");
+    let (catalog, _) = Catalog::from_dir(catalog_dir).expect("the catalog loads");
     let store = Store::open(data.path()).expect("store opens");
-    settings.catalog_dir = repo("catalog");
+    settings.flows_dir = flows_dir.to_path_buf();
+    settings.catalog_dir = catalog_dir.to_path_buf();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .expect("bind port 0");
@@ -73,6 +84,47 @@ pub async fn spawn_with(data: tempfile::TempDir, mut settings: Settings) -> Test
         data,
         server,
     }
+}
+
+/// One HTTP/1.1 request to the server (`Connection: close`); the status and the body.
+pub async fn http(
+    addr: SocketAddr,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+) -> (u16, String) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let exchange = async {
+        let mut stream = TcpStream::connect(addr).await.expect("connect");
+        let mut request = format!(
+            "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\nContent-Length: 0\r\n"
+        );
+        for (name, value) in headers {
+            request.push_str(&format!("{name}: {value}\r\n"));
+        }
+        request.push_str("\r\n");
+        stream
+            .write_all(request.as_bytes())
+            .await
+            .expect("send the request");
+        let mut response = Vec::new();
+        stream
+            .read_to_end(&mut response)
+            .await
+            .expect("read the response");
+        response
+    };
+    let response = tokio::time::timeout(Duration::from_secs(60), exchange)
+        .await
+        .expect("a response in time");
+    let text = String::from_utf8_lossy(&response).to_string();
+    let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
+    let status = head
+        .split_whitespace()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .expect("an HTTP status line");
+    (status, body.to_string())
 }
 
 pub struct Client {

@@ -1,0 +1,317 @@
+//! Reloading finders and the catalog while serving, without disturbing a conversation.
+//!
+//! [`Live`] holds what is served now behind locks that are only ever held to clone an `Arc` (never across an
+//! `.await`). A reload builds the new flows or catalog off to the side, checks them together (a finder with errors,
+//! or one that maps to a field the new catalog lacks, is refused and the old ones keep serving), then swaps. A
+//! search that started before a swap finishes on the catalog it started with, so no search fails during one.
+//!
+//! A conversation stays on the finder version it started with: every version served since the server started is
+//! kept (the last [`KEPT_VERSIONS`]) and a resumed session gets its own version back.
+//!
+//! Reloads happen on `POST /admin/reload` and, with `Settings::watch`, when a file in the flows or catalog folder
+//! changes (after a quiet moment, so an editor's save is one reload).
+
+use std::collections::{HashMap, VecDeque};
+use std::net::SocketAddr;
+use std::path::Path;
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::Duration;
+
+use axum::Json;
+use axum::extract::{ConnectInfo, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+
+use super::AppState;
+use crate::catalog::Catalog;
+use crate::flow::{Flow, Flows};
+use crate::setup::{self, SetupError};
+
+/// Older finder versions kept for the conversations that started on them.
+pub const KEPT_VERSIONS: usize = 64;
+
+/// What is served now.
+pub struct Live {
+    flows: RwLock<Arc<Flows>>,
+    catalog: RwLock<Catalog>,
+    versions: Mutex<Versions>,
+    /// One reload at a time: two saves in a row must not race each other's swap.
+    reloading: Mutex<()>,
+}
+
+#[derive(Default)]
+struct Versions {
+    by_key: HashMap<(String, String), Arc<Flow>>,
+    order: VecDeque<(String, String)>,
+}
+
+impl Versions {
+    fn keep(&mut self, flows: &Flows) {
+        for flow in flows.iter() {
+            let key = (flow.id.clone(), flow.version.clone());
+            if self.by_key.insert(key.clone(), Arc::clone(flow)).is_none() {
+                self.order.push_back(key);
+            }
+        }
+        while self.order.len() > KEPT_VERSIONS {
+            if let Some(oldest) = self.order.pop_front() {
+                self.by_key.remove(&oldest);
+            }
+        }
+    }
+}
+
+fn read<T: Clone>(lock: &RwLock<T>) -> T {
+    lock.read()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+        .clone()
+}
+
+fn write<T>(lock: &RwLock<T>, value: T) {
+    *lock
+        .write()
+        .unwrap_or_else(|poisoned| poisoned.into_inner()) = value;
+}
+
+impl Live {
+    pub fn new(flows: Flows, catalog: Catalog) -> Live {
+        let mut versions = Versions::default();
+        versions.keep(&flows);
+        Live {
+            flows: RwLock::new(Arc::new(flows)),
+            catalog: RwLock::new(catalog),
+            versions: Mutex::new(versions),
+            reloading: Mutex::new(()),
+        }
+    }
+
+    pub fn flows(&self) -> Arc<Flows> {
+        read(&self.flows)
+    }
+
+    pub fn catalog(&self) -> Catalog {
+        read(&self.catalog)
+    }
+
+    /// The finder `id` at `version` if it is still kept, else its current version.
+    pub fn flow_at(&self, id: &str, version: &str) -> Option<Arc<Flow>> {
+        let kept = self
+            .versions
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .by_key
+            .get(&(id.to_string(), version.to_string()))
+            .cloned();
+        kept.or_else(|| self.flows().get(id).cloned())
+    }
+}
+
+/// Which folder changed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Part {
+    Flows,
+    Catalog,
+    Both,
+}
+
+/// What a reload now serves.
+#[derive(Debug, serde::Serialize)]
+pub struct Reloaded {
+    pub flows: usize,
+    pub products: usize,
+    /// Flow warnings and skipped feed rows.
+    pub notes: Vec<String>,
+}
+
+/// Reloads `part` from the server's folders and swaps it in; on any problem the old parts keep serving. Blocking:
+/// run it off the async runtime.
+pub fn reload(state: &AppState, part: Part) -> Result<Reloaded, SetupError> {
+    let app = &state.0;
+    let _one_at_a_time = app
+        .live
+        .reloading
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
+    let settings = &app.settings;
+    let mut notes = Vec::new();
+    let flows = match part {
+        Part::Catalog => None,
+        Part::Flows | Part::Both => {
+            let (flows, warnings) = setup::load_flows(&settings.flows_dir)?;
+            notes.extend(warnings.iter().map(ToString::to_string));
+            Some(flows)
+        }
+    };
+    let catalog = match part {
+        Part::Flows => None,
+        Part::Catalog | Part::Both => {
+            let (catalog, reports) = setup::load_catalog(&settings.catalog_dir)?;
+            notes.extend(
+                reports
+                    .iter()
+                    .filter(|r| !r.skipped.is_empty())
+                    .map(ToString::to_string),
+            );
+            Some(catalog)
+        }
+    };
+    let live = &app.live;
+    let checked_flows = flows
+        .as_ref()
+        .map_or_else(|| live.flows(), |f| Arc::new(f.clone()));
+    let checked_catalog = catalog.clone().unwrap_or_else(|| live.catalog());
+    setup::check(&checked_flows, &checked_catalog, &settings.catalog_dir)?;
+    if let Some(catalog) = catalog {
+        write(&live.catalog, catalog);
+    }
+    if flows.is_some() {
+        live.versions
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .keep(&checked_flows);
+        write(&live.flows, Arc::clone(&checked_flows));
+    }
+    Ok(Reloaded {
+        flows: checked_flows.len(),
+        products: checked_catalog.len(),
+        notes,
+    })
+}
+
+async fn reload_off_runtime(state: &AppState, part: Part) -> Result<Reloaded, SetupError> {
+    let state = state.clone();
+    match tokio::task::spawn_blocking(move || reload(&state, part)).await {
+        Ok(outcome) => outcome,
+        Err(error) => Err(SetupError::Interrupted(error.to_string())),
+    }
+}
+
+/// `POST /admin/reload`: reloads flows and catalog now. Allowed with `Authorization: Bearer <admin token>`, or
+/// from this machine when no token is set.
+pub(super) async fn admin_reload(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+) -> Response {
+    if !admin_allowed(&state, peer, &headers) {
+        return (
+            StatusCode::FORBIDDEN,
+            "admin requests need `Authorization: Bearer <token>` (set with --admin-token), or come from this machine",
+        )
+            .into_response();
+    }
+    match reload_off_runtime(&state, Part::Both).await {
+        Ok(reloaded) => {
+            tracing::info!(
+                flows = reloaded.flows,
+                products = reloaded.products,
+                "reloaded"
+            );
+            (StatusCode::OK, Json(reloaded)).into_response()
+        }
+        Err(error) => {
+            tracing::warn!(%error, "reload refused; still serving the previous flows and catalog");
+            let body = serde_json::json!({
+                "error": "the reload was refused; the previous flows and catalog are still served",
+                "problems": error.lines(),
+            });
+            (StatusCode::UNPROCESSABLE_ENTITY, Json(body)).into_response()
+        }
+    }
+}
+
+fn admin_allowed(state: &AppState, peer: SocketAddr, headers: &HeaderMap) -> bool {
+    match &state.0.settings.admin_token {
+        Some(token) => headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .is_some_and(|given| given.trim() == token),
+        None => peer.ip().is_loopback(),
+    }
+}
+
+/// Watches the flows and catalog folders and reloads what changed. The returned guard stops watching when dropped.
+pub fn watch(state: &AppState) -> notify::Result<impl Drop> {
+    use notify::{EventKind, RecursiveMode, Watcher as _};
+    let (changes, mut changed) = tokio::sync::mpsc::unbounded_channel::<Part>();
+    let settings = &state.0.settings;
+    let flows_dir = absolute(&settings.flows_dir);
+    let catalog_dir = absolute(&settings.catalog_dir);
+    let (flows_seen, catalog_seen) = (flows_dir.clone(), catalog_dir.clone());
+    let mut watcher = notify::recommended_watcher(move |event: notify::Result<notify::Event>| {
+        let Ok(event) = event else { return };
+        // Reading the files (as a reload does) must not trigger another reload: only changes count.
+        if !matches!(
+            event.kind,
+            EventKind::Create(_) | EventKind::Modify(_) | EventKind::Remove(_)
+        ) {
+            return;
+        }
+        let flows = event.paths.iter().any(|p| p.starts_with(&flows_seen));
+        // Pictures under catalog/images/ are served from disk as they are; only feeds need a rebuild.
+        let catalog = event
+            .paths
+            .iter()
+            .any(|p| p.starts_with(&catalog_seen) && !p.starts_with(catalog_seen.join("images")));
+        let part = match (flows, catalog) {
+            (true, true) => Part::Both,
+            (true, false) => Part::Flows,
+            (false, true) => Part::Catalog,
+            (false, false) => return,
+        };
+        let _ = changes.send(part);
+    })?;
+    watcher.watch(&flows_dir, RecursiveMode::NonRecursive)?;
+    watcher.watch(&catalog_dir, RecursiveMode::NonRecursive)?;
+    let state = state.clone();
+    let task = tokio::spawn(async move {
+        while let Some(first) = changed.recv().await {
+            // An editor's save is several events: wait until the folder has been quiet for a moment.
+            let (mut flows, mut catalog) = (first != Part::Catalog, first != Part::Flows);
+            while let Ok(Some(more)) = tokio::time::timeout(QUIET, changed.recv()).await {
+                flows |= more != Part::Catalog;
+                catalog |= more != Part::Flows;
+            }
+            let part = match (flows, catalog) {
+                (true, true) => Part::Both,
+                (false, true) => Part::Catalog,
+                _ => Part::Flows,
+            };
+            match reload_off_runtime(&state, part).await {
+                Ok(reloaded) => tracing::info!(
+                    ?part,
+                    flows = reloaded.flows,
+                    products = reloaded.products,
+                    "reloaded after a file change"
+                ),
+                Err(error) => tracing::warn!(
+                    %error,
+                    "a changed file was refused; still serving the previous flows and catalog"
+                ),
+            }
+        }
+    });
+    Ok(WatchGuard {
+        _watcher: watcher,
+        task,
+    })
+}
+
+/// How long a folder must be quiet after a change before it is reloaded.
+const QUIET: Duration = Duration::from_millis(300);
+
+struct WatchGuard<W> {
+    _watcher: W,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl<W> Drop for WatchGuard<W> {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+fn absolute(path: &Path) -> std::path::PathBuf {
+    std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf())
+}

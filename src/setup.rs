@@ -1,0 +1,101 @@
+//! Loading what a server serves: the finders of a flows folder and the catalog of a catalog folder, with the
+//! finders' mappings checked against the catalog's fields. `shopkeep serve`, `query` and a reload while serving
+//! all load through here, so a finder with errors is refused the same way everywhere.
+
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+
+use crate::catalog::feed::ImportReport;
+use crate::catalog::{Catalog, IndexError};
+use crate::flow::{Flows, LoadError, Problem, check_fields};
+
+#[derive(Debug, thiserror::Error)]
+pub enum SetupError {
+    #[error("{}the flows in `{}` have errors (listed above); fix them and try again", list(.problems), .dir.display())]
+    Flows {
+        dir: PathBuf,
+        problems: Vec<Problem>,
+    },
+    #[error(transparent)]
+    FlowFolder(LoadError),
+    #[error(transparent)]
+    Catalog(#[from] IndexError),
+    #[error("{}the flows map answers to fields the catalog in `{}` lacks (listed above); add the fields to the feed or change the mappings", list(.problems), .dir.display())]
+    Fields {
+        dir: PathBuf,
+        problems: Vec<Problem>,
+    },
+    #[error("the reload stopped unexpectedly ({0}); try again")]
+    Interrupted(String),
+}
+
+impl SetupError {
+    /// Each problem on its own line (file:line:column: what and the fix), for an admin reply.
+    pub fn lines(&self) -> Vec<String> {
+        match self {
+            SetupError::Flows { problems, .. } | SetupError::Fields { problems, .. } => {
+                problems.iter().map(ToString::to_string).collect()
+            }
+            other => vec![other.to_string()],
+        }
+    }
+}
+
+fn list(problems: &[Problem]) -> String {
+    problems.iter().fold(String::new(), |mut out, problem| {
+        let _ = writeln!(out, "{problem}");
+        out
+    })
+}
+
+/// The finders of `dir` and their warnings; any error in any finder refuses them all.
+pub fn load_flows(dir: &Path) -> Result<(Flows, Vec<Problem>), SetupError> {
+    Flows::load_dir(dir).map_err(|error| match error {
+        LoadError::Problems { problems } => SetupError::Flows {
+            dir: dir.to_path_buf(),
+            problems,
+        },
+        other => SetupError::FlowFolder(other),
+    })
+}
+
+/// The catalog of `dir`, and what each feed file yielded (skipped rows with their lines).
+pub fn load_catalog(dir: &Path) -> Result<(Catalog, Vec<ImportReport>), SetupError> {
+    Ok(Catalog::from_dir(dir)?)
+}
+
+/// Refuses `flows` whose mappings name fields `catalog` (read from `catalog_dir`) does not have.
+pub fn check(flows: &Flows, catalog: &Catalog, catalog_dir: &Path) -> Result<(), SetupError> {
+    let problems: Vec<Problem> = flows
+        .iter()
+        .flat_map(|flow| check_fields(flow, catalog.fields()))
+        .collect();
+    if problems.is_empty() {
+        Ok(())
+    } else {
+        Err(SetupError::Fields {
+            dir: catalog_dir.to_path_buf(),
+            problems,
+        })
+    }
+}
+
+/// Flows and catalog, checked together; warnings and import reports are returned for the caller to print.
+pub struct Loaded {
+    pub flows: Flows,
+    pub catalog: Catalog,
+    pub warnings: Vec<Problem>,
+    pub reports: Vec<ImportReport>,
+}
+
+pub fn load(flows_dir: &Path, catalog_dir: &Path) -> Result<Loaded, SetupError> {
+    let (flows, warnings) = load_flows(flows_dir)?;
+    let (catalog, reports) = load_catalog(catalog_dir)?;
+    check(&flows, &catalog, catalog_dir)?;
+    Ok(Loaded {
+        flows,
+        catalog,
+        warnings,
+        reports,
+    })
+}
