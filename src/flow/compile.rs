@@ -616,6 +616,8 @@ fn build(ctx: &mut Ctx, spec: FlowSpec, path: &Path, source: &str) -> Option<Flo
                     let Some(&target) = ids.get(goto) else {
                         broken_goto.insert(index);
                         ctx.error(at, format!("question `{id}` goes to unknown question `{goto}`; add a question or result with that id, or fix the id"));
+                        // A default rule with a wrong id is still the default: report the id, not a missing rule.
+                        open_ended |= when.is_none();
                         continue;
                     };
                     let when = match when {

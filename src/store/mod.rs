@@ -76,6 +76,8 @@ pub struct Store {
     events: sled::Tree,
     flushes: mpsc::UnboundedSender<Waiter>,
     sequence: std::sync::Arc<AtomicU64>,
+    /// Flushes run by the group-commit flusher so far.
+    flushed: std::sync::Arc<AtomicU64>,
 }
 
 pub fn now() -> u64 {
@@ -116,7 +118,8 @@ impl Store {
                     },
                 })?;
         let (flushes, waiting) = mpsc::unbounded_channel();
-        tokio::spawn(flusher(db.clone(), waiting));
+        let flushed = std::sync::Arc::new(AtomicU64::new(0));
+        tokio::spawn(flusher(db.clone(), waiting, flushed.clone()));
         Ok(Store {
             sessions: db.open_tree("sessions")?,
             answers: db.open_tree("answers")?,
@@ -124,14 +127,24 @@ impl Store {
             db,
             flushes,
             sequence: std::sync::Arc::new(AtomicU64::new(0)),
+            flushed,
         })
     }
 
     pub fn put_session(&self, token: &str, session: &Session) -> Result<(), StoreError> {
+        self.put_session_at(token, session, now())
+    }
+
+    fn put_session_at(
+        &self,
+        token: &str,
+        session: &Session,
+        updated: u64,
+    ) -> Result<(), StoreError> {
         let record = StoredSession {
             v: VERSION,
             session: session.clone(),
-            updated: now(),
+            updated,
         };
         let bytes = serde_json::to_vec(&record).map_err(|e| StoreError::Corrupt(e.to_string()))?;
         self.sessions.insert(token.as_bytes(), bytes)?;
@@ -245,6 +258,11 @@ impl Store {
         }
     }
 
+    /// How many group-commit flushes have run (each covers every acknowledgement waiting when it started).
+    pub fn flush_count(&self) -> u64 {
+        self.flushed.load(Ordering::Relaxed)
+    }
+
     /// Flushes now, blocking; for shutdown.
     pub fn flush_blocking(&self) -> Result<(), StoreError> {
         self.db.flush()?;
@@ -253,13 +271,18 @@ impl Store {
 }
 
 /// Serves flush requests: takes every request waiting, runs one flush off the async runtime, answers them all.
-async fn flusher(db: sled::Db, mut waiting: mpsc::UnboundedReceiver<Waiter>) {
+async fn flusher(
+    db: sled::Db,
+    mut waiting: mpsc::UnboundedReceiver<Waiter>,
+    flushed: std::sync::Arc<AtomicU64>,
+) {
     while let Some(first) = waiting.recv().await {
         let mut batch = vec![first];
         while let Ok(more) = waiting.try_recv() {
             batch.push(more);
         }
         let db = db.clone();
+        flushed.fetch_add(1, Ordering::Relaxed);
         let outcome = match tokio::task::spawn_blocking(move || db.flush()).await {
             Ok(Ok(_)) => Ok(()),
             Ok(Err(e)) => Err(e.to_string()),
@@ -277,4 +300,84 @@ pub fn new_token(bytes: usize) -> String {
     let mut buf = vec![0u8; bytes];
     rand::rng().fill_bytes(&mut buf);
     buf.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::conversation::Position;
+
+    fn session(id: &str) -> Session {
+        Session {
+            id: id.into(),
+            flow: "running-shoes".into(),
+            flow_version: "v1".into(),
+            locale: "en".into(),
+            visitor: None,
+            at: Position::Asking("terrain".into()),
+            answers: Vec::new(),
+            misses: 0,
+        }
+    }
+
+    #[tokio::test]
+    async fn idle_sessions_expire_and_are_swept() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let store = Store::open(dir.path()).expect("open");
+        store.put_session("fresh", &session("a")).expect("put");
+        store
+            .put_session_at("stale", &session("b"), now() - 3600)
+            .expect("put");
+        assert_eq!(
+            store.session("fresh", 60).expect("read"),
+            Some(session("a"))
+        );
+        assert_eq!(
+            store.session("stale", 60).expect("read"),
+            None,
+            "an expired session cannot be resumed"
+        );
+        assert!(store.session("stale", 7200).expect("read").is_some());
+        assert_eq!(store.sweep(60).expect("sweep"), 1);
+        assert_eq!(store.sweep(60).expect("sweep"), 0);
+        assert!(
+            store.session("stale", 7200).expect("read").is_none(),
+            "swept away"
+        );
+        assert!(store.session("fresh", 60).expect("read").is_some());
+    }
+
+    #[tokio::test]
+    async fn a_second_store_on_the_same_folder_is_refused() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let _first = Store::open(dir.path()).expect("open");
+        let second = Store::open(dir.path()).err().expect("refused");
+        assert!(matches!(second, StoreError::Locked { .. }), "{second}");
+    }
+
+    #[tokio::test]
+    async fn many_waiters_share_few_flushes() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let store = Store::open(dir.path()).expect("open");
+        let waits: Vec<_> = (0..200)
+            .map(|n| {
+                let store = store.clone();
+                tokio::spawn(async move {
+                    store
+                        .put_session(&format!("t{n}"), &session("s"))
+                        .expect("put");
+                    store.durable().await
+                })
+            })
+            .collect();
+        for wait in waits {
+            wait.await.expect("join").expect("durable");
+        }
+        assert_eq!(store.sessions.len(), 200);
+        let flushes = store.flush_count();
+        assert!(
+            (1..=20).contains(&flushes),
+            "200 durable acknowledgements took {flushes} flushes"
+        );
+    }
 }

@@ -5,5 +5,6 @@ mod browser;
 mod chat;
 mod flows;
 mod limits;
+mod process;
 mod reload;
 mod support;

@@ -101,6 +101,8 @@ async fn a_broken_edit_is_refused_with_its_location_and_the_old_flows_keep_servi
     let (status, body) = http(app.addr, "POST", "/admin/reload", &[]).await;
     assert_eq!(status, 422, "{body}");
     let refused: serde_json::Value = serde_json::from_str(&body).expect("json");
+    let problems = refused["problems"].as_array().expect("problems");
+    assert_eq!(problems.len(), 1, "one mistake, one problem: {problems:#?}");
     let problems = refused["problems"].to_string();
     assert!(
         problems.contains("running-shoes.yaml:3") && problems.contains("`nowhere`"),

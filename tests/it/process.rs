@@ -1,0 +1,199 @@
+//! The real `shopkeep serve` process: acknowledged answers survive `kill -9`, and bad start-ups (a port in use, a
+//! data directory another server holds, an unwritable one, a missing flows folder) fail with one line that names
+//! the thing and the fix.
+
+use std::path::Path;
+use std::process::Stdio;
+use std::time::Duration;
+
+use serde_json::json;
+use tokio::io::{AsyncBufReadExt, BufReader};
+use tokio::process::{Child, Command};
+
+use crate::support::{Client, repo};
+
+fn shopkeep() -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_shopkeep"));
+    command
+        .current_dir(repo(""))
+        .env("RUST_LOG", "warn")
+        .stdin(Stdio::null())
+        .kill_on_drop(true);
+    command
+}
+
+/// Starts `shopkeep serve` on port 0 with `data`; the child and its chat URL once it says it is serving.
+async fn serve(data: &Path) -> (Child, String) {
+    let mut child = shopkeep()
+        .args(["serve", "--addr", "127.0.0.1:0", "--no-watch", "--data"])
+        .arg(data)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start shopkeep serve");
+    let stdout = child.stdout.take().expect("stdout");
+    let mut lines = BufReader::new(stdout).lines();
+    let line = tokio::time::timeout(Duration::from_secs(60), lines.next_line())
+        .await
+        .expect("the server starts in time")
+        .expect("read stdout")
+        .expect("a line");
+    let url = line
+        .split_whitespace()
+        .find(|w| w.starts_with("http://"))
+        .unwrap_or_else(|| panic!("no URL in {line:?}"));
+    let ws = url
+        .replacen("http://", "ws://", 1)
+        .trim_end_matches('/')
+        .to_string()
+        + "/v1/chat";
+    (child, ws)
+}
+
+async fn kill(mut child: Child) {
+    child.start_kill().expect("SIGKILL");
+    tokio::time::timeout(Duration::from_secs(10), child.wait())
+        .await
+        .expect("the process dies")
+        .expect("wait");
+}
+
+#[tokio::test]
+async fn acknowledged_answers_survive_kill_9() {
+    let data = tempfile::tempdir().expect("temp dir");
+    let (child, url) = serve(data.path()).await;
+    let mut client = Client::connect(&url).await;
+    let (session, _) = client.start("running-shoes", "en").await;
+    let token = session["token"].as_str().expect("token").to_string();
+    let question = client.answer(json!({"value": "trail"})).await;
+    assert_eq!(question["id"], "waterproof");
+    kill(child).await;
+
+    let steps = [
+        (json!({"value": "yes"}), "priorities"),
+        (json!({"values": ["cushioning", "light"]}), "budget"),
+        (json!({"text": "under 150"}), "colour"),
+    ];
+    let mut expected = "waterproof";
+    for (answer, next) in steps {
+        let (child, url) = serve(data.path()).await;
+        let mut client = Client::connect(&url).await;
+        client
+            .send(json!({"type": "start", "v": 1, "flow": "running-shoes", "resume": token}))
+            .await;
+        let (question, _) = client.until("question").await;
+        assert_eq!(
+            question["id"], expected,
+            "resumed where the last acknowledged answer left it"
+        );
+        let question = client.answer(answer).await;
+        assert_eq!(question["id"], next, "{question:#}");
+        expected = next;
+        // Killed right after the acknowledgement: no flush on the way out.
+        kill(child).await;
+    }
+    let (_child, url) = serve(data.path()).await;
+    let mut client = Client::connect(&url).await;
+    client
+        .send(json!({"type": "start", "v": 1, "flow": "running-shoes", "resume": token}))
+        .await;
+    let (question, _) = client.until("question").await;
+    assert_eq!(question["id"], "colour");
+    let products = client.answer(json!({"value": "any"})).await;
+    assert_eq!(products["type"], "products");
+    for pick in products["products"].as_array().expect("picks") {
+        assert!(pick["price"].as_f64().expect("price") <= 150.0, "{pick:#}");
+    }
+}
+
+async fn failed_start(args: &[&str]) -> String {
+    let output = shopkeep()
+        .args(args)
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .output();
+    let output = tokio::time::timeout(Duration::from_secs(60), output)
+        .await
+        .expect("exits in time")
+        .expect("runs");
+    assert!(!output.status.success(), "{args:?} should fail");
+    let stderr = String::from_utf8_lossy(&output.stderr).trim().to_string();
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    stderr
+}
+
+#[tokio::test]
+async fn bad_start_ups_name_the_thing_and_the_fix() {
+    let data = tempfile::tempdir().expect("temp dir");
+    let (_running, url) = serve(data.path()).await;
+    let port = url
+        .rsplit(':')
+        .next()
+        .and_then(|p| p.split('/').next())
+        .expect("port");
+    let other = tempfile::tempdir().expect("temp dir");
+    let other_data = other.path().to_str().expect("utf-8 path");
+
+    let addr = format!("127.0.0.1:{port}");
+    let stderr =
+        failed_start(&["serve", "--no-watch", "--addr", &addr, "--data", other_data]).await;
+    assert!(
+        stderr.contains(&format!("port {port} is in use")) && stderr.contains("--addr"),
+        "{stderr}"
+    );
+
+    let held = data.path().to_str().expect("utf-8 path");
+    let stderr = failed_start(&[
+        "serve",
+        "--no-watch",
+        "--addr",
+        "127.0.0.1:0",
+        "--data",
+        held,
+    ])
+    .await;
+    assert!(
+        stderr.contains("in use by another shopkeep") && stderr.contains("--data"),
+        "{stderr}"
+    );
+
+    let file = other.path().join("a-file");
+    std::fs::write(&file, "not a folder").expect("write");
+    let inside_file = file.join("data");
+    let stderr = failed_start(&[
+        "serve",
+        "--no-watch",
+        "--addr",
+        "127.0.0.1:0",
+        "--data",
+        inside_file.to_str().expect("utf-8 path"),
+    ])
+    .await;
+    assert!(
+        stderr.contains("cannot create data directory") && stderr.contains("--data"),
+        "{stderr}"
+    );
+
+    let stderr = failed_start(&[
+        "serve",
+        "--no-watch",
+        "--addr",
+        "127.0.0.1:0",
+        "--data",
+        other_data,
+        "--flows",
+        "no-such-folder",
+    ])
+    .await;
+    assert!(
+        stderr.contains("no-such-folder") && stderr.contains("--flows"),
+        "{stderr}"
+    );
+
+    let stderr = failed_start(&["serve", "--addr", "not-an-address"]).await;
+    assert!(
+        stderr.contains("not-an-address") && stderr.contains("--addr"),
+        "{stderr}"
+    );
+    assert_eq!(stderr.lines().count(), 1, "one line: {stderr}");
+}
