@@ -126,12 +126,16 @@ impl App {
 }
 
 pub fn router(state: AppState) -> Router {
-    Router::new()
-        .route("/v1/chat", get(chat::upgrade))
+    // Pages and the widget go out gzipped to browsers that accept it; the chat upgrade is left alone.
+    let assets = Router::new()
         .route("/", get(assets::demo_page))
         .route("/widget.js", get(assets::widget_js))
         .route("/catalog/images/{file}", get(assets::image))
         .route("/p/{id}", get(assets::product_page))
+        .layer(tower_http::compression::CompressionLayer::new());
+    Router::new()
+        .route("/v1/chat", get(chat::upgrade))
+        .merge(assets)
         .route("/healthz", get(assets::health))
         .route("/admin/reload", post(reload::admin_reload))
         .with_state(state)

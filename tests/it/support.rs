@@ -93,6 +93,36 @@ pub async fn http(
     path: &str,
     headers: &[(&str, &str)],
 ) -> (u16, String) {
+    let response = http_raw(addr, method, path, headers).await;
+    (
+        response.status,
+        String::from_utf8_lossy(&response.body).to_string(),
+    )
+}
+
+pub struct HttpResponse {
+    pub status: u16,
+    /// Header lines, names lowercased: `content-type: text/html`.
+    pub headers: Vec<String>,
+    /// As sent (still chunked or compressed if the server did so).
+    pub body: Vec<u8>,
+}
+
+impl HttpResponse {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.iter().find_map(|line| {
+            line.strip_prefix(name)
+                .and_then(|rest| rest.strip_prefix(": "))
+        })
+    }
+}
+
+pub async fn http_raw(
+    addr: SocketAddr,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+) -> HttpResponse {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let exchange = async {
         let mut stream = TcpStream::connect(addr).await.expect("connect");
@@ -117,14 +147,28 @@ pub async fn http(
     let response = tokio::time::timeout(Duration::from_secs(60), exchange)
         .await
         .expect("a response in time");
-    let text = String::from_utf8_lossy(&response).to_string();
-    let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
-    let status = head
-        .split_whitespace()
-        .nth(1)
+    let split = response
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .expect("a complete HTTP head");
+    let head = String::from_utf8_lossy(&response[..split]).to_string();
+    let mut lines = head.lines();
+    let status = lines
+        .next()
+        .and_then(|line| line.split_whitespace().nth(1))
         .and_then(|s| s.parse().ok())
         .expect("an HTTP status line");
-    (status, body.to_string())
+    let headers = lines
+        .map(|line| match line.split_once(": ") {
+            Some((name, value)) => format!("{}: {value}", name.to_ascii_lowercase()),
+            None => line.to_string(),
+        })
+        .collect();
+    HttpResponse {
+        status,
+        headers,
+        body: response[split + 4..].to_vec(),
+    }
 }
 
 pub struct Client {
