@@ -216,10 +216,18 @@ fn check(args: CheckArgs) -> anyhow::Result<()> {
         _ => {}
     }
     let (mut errors, mut warnings) = (0, 0);
+    let shared = match args.path.is_dir() {
+        true => crate::flow::Shared::load(&args.path.join("shared")),
+        false => crate::flow::Shared::beside(&args.path),
+    };
+    for problem in &shared.problems {
+        println!("{problem}");
+        errors += 1;
+    }
     for path in &files {
         let source = std::fs::read_to_string(path)
             .with_context(|| format!("cannot read flow `{}`", path.display()))?;
-        let (flow, mut problems) = crate::flow::compile(path, &source);
+        let (flow, mut problems) = crate::flow::compile_with(path, &source, &shared);
         if let (Some(flow), Ok(catalog)) = (&flow, &catalog) {
             let field_problems = check_fields(flow, catalog.fields());
             let fields_ok = field_problems.is_empty();

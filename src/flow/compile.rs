@@ -14,8 +14,9 @@ use petgraph::graph::{DiGraph, NodeIndex};
 use petgraph::visit::{Bfs, Reversed};
 use serde_saphyr::{Location, Spanned};
 
+use super::shared::Shared;
 use super::spec::{
-    CondSpec, ConstraintSpec, FlowSpec, Kind, NextSpec, OneOrMany, ScalarSpec, Text,
+    CondSpec, ConstraintSpec, FlowSpec, Kind, NextSpec, OneOrMany, QuestionSpec, ScalarSpec, Text,
 };
 use super::{
     Choice, Condition, FieldRef, Flow, Node, Problem, Question, Range, Results, Rule, Severity,
@@ -177,6 +178,7 @@ impl Ctx {
             (at.line(), at.column())
         };
         self.field_refs.push(FieldRef {
+            file: self.file.clone(),
             field: field.to_string(),
             numeric,
             line,
@@ -353,6 +355,12 @@ fn fingerprint(source: &str) -> String {
 /// Compiles the flow file at `path` with contents `source`. Returns the flow when it has no errors, and every
 /// problem found (warnings too).
 pub fn compile(path: &Path, source: &str) -> (Option<Flow>, Vec<Problem>) {
+    let shared = Shared::beside(path);
+    compile_with(path, source, &shared)
+}
+
+/// Compiles a flow whose `use` entries are looked up in `shared`.
+pub fn compile_with(path: &Path, source: &str, shared: &Shared) -> (Option<Flow>, Vec<Problem>) {
     let mut ctx = Ctx {
         file: path.display().to_string(),
         problems: Vec::new(),
@@ -375,13 +383,116 @@ pub fn compile(path: &Path, source: &str) -> (Option<Flow>, Vec<Problem>) {
             return (None, ctx.problems);
         }
     };
-    let flow = build(&mut ctx, spec, path, source);
+    let mut spec = spec;
+    let origins = resolve(&mut ctx, &mut spec, shared);
+    let flow = build(&mut ctx, spec, &origins, path, source);
     let has_errors = ctx.problems.iter().any(|p| p.severity == Severity::Error);
     ctx.problems.sort_by_key(|p| (p.severity, p.line, p.column));
     (if has_errors { None } else { flow }, ctx.problems)
 }
 
-fn build(ctx: &mut Ctx, spec: FlowSpec, path: &Path, source: &str) -> Option<Flow> {
+/// Fills each `use` entry from its shared question and checks that every other question has a kind and a text.
+/// Returns, per question, the file its kind, options and mappings come from (`None`: the flow itself). After
+/// this, every question has `kind` and `text`.
+fn resolve(ctx: &mut Ctx, spec: &mut FlowSpec, shared: &Shared) -> Vec<Option<String>> {
+    let mut origins = Vec::new();
+    for q in &mut spec.questions {
+        let id = q.id.value.clone();
+        let Some(uses) = q.uses.clone() else {
+            if q.kind.is_none() {
+                ctx.error(q.id.referenced, format!("question `{id}` has no `kind`; add one of single, multi, range, yes_no, text, info (or `use` a shared question)"));
+            }
+            if q.text.is_none() {
+                ctx.error(
+                    q.id.referenced,
+                    format!("question `{id}` has no `text`; add what the shopper reads"),
+                );
+            }
+            fill_missing(q);
+            origins.push(None);
+            continue;
+        };
+        let own = [
+            ("kind", q.kind.is_some()),
+            ("text", q.text.is_some()),
+            ("help", q.help.is_some()),
+            ("options", !q.options.is_empty()),
+            ("select", q.select.is_some()),
+            ("range", q.range.is_some()),
+            ("filter", q.filter.is_some()),
+            ("boost", q.boost.is_some()),
+            ("search", q.search.is_some()),
+        ];
+        for (field, set) in own {
+            if set {
+                ctx.error(uses.referenced, format!("question `{id}` uses shared question `{}` and also sets `{field}`; a shared question brings its own, so remove `{field}` here (or drop `use`)", uses.value));
+            }
+        }
+        match shared.get(&uses.value) {
+            Some((file, from)) => {
+                q.kind = from.kind.clone();
+                q.text = from.text.clone();
+                q.help = from.help.clone();
+                q.options = from.options.clone();
+                q.select = from.select.clone();
+                q.range = from.range.clone();
+                q.filter = from.filter.clone();
+                q.boost = from.boost.clone();
+                q.search = from.search;
+                fill_missing(q);
+                origins.push(Some(file.to_string()));
+            }
+            None => {
+                let known = shared.ids();
+                ctx.error(
+                    uses.referenced,
+                    format!(
+                        "question `{id}` uses `{}`, which is no shared question; {}",
+                        uses.value,
+                        if known.is_empty() {
+                            "add it to a file in flows/shared/".to_string()
+                        } else {
+                            format!("use one of: {}", known.join(", "))
+                        }
+                    ),
+                );
+                fill_missing(q);
+                origins.push(None);
+            }
+        }
+    }
+    origins
+}
+
+/// Gives a question that lacks them a placeholder kind and text, so that checking goes on and reports every other
+/// problem too (the flow is refused anyway: the lack is already an error).
+fn fill_missing(q: &mut QuestionSpec) {
+    if q.kind.is_none() {
+        q.kind = Some(Spanned {
+            value: Kind::Info,
+            referenced: q.id.referenced,
+            defined: q.id.defined,
+        });
+    }
+    if q.text.is_none() {
+        q.text = Some(Text::One(String::new()));
+    }
+}
+
+/// The kind of a resolved question.
+fn kind_of(q: &QuestionSpec) -> &Spanned<Kind> {
+    q.kind
+        .as_ref()
+        .expect("`resolve` gives every question a kind")
+}
+
+fn build(
+    ctx: &mut Ctx,
+    spec: FlowSpec,
+    origins: &[Option<String>],
+    path: &Path,
+    source: &str,
+) -> Option<Flow> {
     let flow_id = spec.id.value.clone();
     if flow_id.is_empty()
         || !flow_id
@@ -432,14 +543,14 @@ fn build(ctx: &mut Ctx, spec: FlowSpec, path: &Path, source: &str) -> Option<Flo
     // What conditions may test.
     let mut known: HashMap<String, QuestionInfo> = HashMap::new();
     for q in &spec.questions {
-        let values = match q.kind.value {
+        let values = match kind_of(q).value {
             Kind::YesNo if q.options.is_empty() => vec!["yes".to_string(), "no".to_string()],
             _ => q.options.iter().map(|o| o.value.value.clone()).collect(),
         };
         known.insert(
             q.id.value.clone(),
             QuestionInfo {
-                kind: q.kind.value,
+                kind: kind_of(q).value,
                 values,
             },
         );
@@ -453,9 +564,15 @@ fn build(ctx: &mut Ctx, spec: FlowSpec, path: &Path, source: &str) -> Option<Flo
     // Questions with a `next` to an unknown id: already reported, so not again as "no way to a result".
     let mut broken_goto: HashSet<usize> = HashSet::new();
 
+    let flow_file = ctx.file.clone();
     for (index, q) in spec.questions.iter().enumerate() {
         let id = q.id.value.clone();
-        let kind = q.kind.value;
+        let kind = kind_of(q).value;
+        let kind_at = kind_of(q).referenced;
+        // A shared question's options and mappings are checked, and reported, in its own file.
+        if let Some(Some(file)) = origins.get(index) {
+            ctx.file = file.clone();
+        }
         let mut uses = Vec::new();
         let mut options = Vec::new();
         let mut seen_values: HashSet<String> = HashSet::new();
@@ -491,7 +608,7 @@ fn build(ctx: &mut Ctx, spec: FlowSpec, path: &Path, source: &str) -> Option<Flo
         match kind {
             Kind::Single | Kind::Multi if options.is_empty() => {
                 ctx.error(
-                    q.kind.referenced,
+                    kind_at,
                     format!("question `{id}` is a choice but has no options; add `options`"),
                 );
             }
@@ -499,7 +616,7 @@ fn build(ctx: &mut Ctx, spec: FlowSpec, path: &Path, source: &str) -> Option<Flo
                 let mut defaults = default_yes_no();
                 for o in &options {
                     if o.value != "yes" && o.value != "no" {
-                        ctx.error(q.kind.referenced, format!("yes/no question `{id}` has option `{}`; its options are `yes` and `no`", o.value));
+                        ctx.error(kind_at, format!("yes/no question `{id}` has option `{}`; its options are `yes` and `no`", o.value));
                     }
                 }
                 for d in &mut defaults {
@@ -513,7 +630,7 @@ fn build(ctx: &mut Ctx, spec: FlowSpec, path: &Path, source: &str) -> Option<Flo
                 options = defaults;
             }
             Kind::Info | Kind::Range if !options.is_empty() => {
-                ctx.error(q.kind.referenced, format!("question `{id}` is {} and takes no options; remove them or change its kind", kind_name(kind)));
+                ctx.error(kind_at, format!("question `{id}` is {} and takes no options; remove them or change its kind", kind_name(kind)));
             }
             _ => {}
         }
@@ -565,7 +682,7 @@ fn build(ctx: &mut Ctx, spec: FlowSpec, path: &Path, source: &str) -> Option<Flo
             }
             (None, Kind::Range) => {
                 ctx.error(
-                    q.kind.referenced,
+                    kind_at,
                     format!("range question `{id}` needs `range: {{min, max}}`"),
                 );
                 None
@@ -589,6 +706,7 @@ fn build(ctx: &mut Ctx, spec: FlowSpec, path: &Path, source: &str) -> Option<Flo
             }
             (Vec::new(), Vec::new())
         };
+        ctx.file = flow_file.clone();
         let ask_when = q.ask_when.as_ref().and_then(|c| {
             let mut used = Vec::new();
             let cond = ctx.condition(&c.value, c.referenced, &known, &mut used);
@@ -661,7 +779,7 @@ fn build(ctx: &mut Ctx, spec: FlowSpec, path: &Path, source: &str) -> Option<Flo
         nodes.push(Node::Question(Box::new(Question {
             id,
             kind,
-            text: q.text.clone(),
+            text: q.text.clone().unwrap_or(Text::One(String::new())),
             help: q.help.clone(),
             options,
             select,
@@ -921,7 +1039,6 @@ fn longest_remaining(nodes: &[Node], graph: &DiGraph<usize, ()>) -> Vec<usize> {
 /// Checks the flow's mappings against the fields a catalog has: unknown fields, and numeric comparisons on
 /// fields that hold no numbers.
 pub fn check_fields(flow: &Flow, fields: &Fields) -> Vec<Problem> {
-    let file = flow.path.display().to_string();
     let mut problems = Vec::new();
     for r in &flow.field_refs {
         let problem = match fields.kind(&r.field) {
@@ -937,7 +1054,7 @@ pub fn check_fields(flow: &Flow, fields: &Fields) -> Vec<Problem> {
         };
         if let Some(message) = problem {
             problems.push(Problem {
-                file: file.clone(),
+                file: r.file.clone(),
                 line: r.line,
                 column: r.column,
                 severity: Severity::Error,

@@ -7,6 +7,7 @@
 //! Key types: [`Flow`], [`Question`], [`Choice`], [`Condition`], [`Problem`], [`Flows`] (every flow of a folder).
 
 mod compile;
+pub mod shared;
 pub mod spec;
 
 use std::collections::{BTreeMap, HashMap};
@@ -17,7 +18,8 @@ use std::sync::Arc;
 use petgraph::graph::DiGraph;
 
 use crate::catalog::Constraint;
-pub use compile::{check_fields, compile, kind_name};
+pub use compile::{check_fields, compile, compile_with, kind_name};
+pub use shared::Shared;
 pub use spec::{Kind, Text};
 
 /// How serious a problem is: errors stop a flow from being served; warnings do not.
@@ -79,6 +81,8 @@ pub struct Flow {
 
 #[derive(Clone, Debug)]
 pub struct FieldRef {
+    /// The file the mapping is written in: the flow's, or a shared question's.
+    pub file: String,
     pub field: String,
     pub numeric: bool,
     pub line: u64,
@@ -288,14 +292,16 @@ impl Flows {
     /// warnings are returned beside the flows.
     pub fn load_dir(dir: &Path) -> Result<(Flows, Vec<Problem>), LoadError> {
         let mut flows = Flows::default();
-        let mut problems = Vec::new();
+        let files = Self::files(dir)?;
+        let shared = Shared::load(&dir.join("shared"));
+        let mut problems = shared.problems.clone();
         let mut first_seen: HashMap<String, PathBuf> = HashMap::new();
-        for path in Self::files(dir)? {
+        for path in files {
             let source = std::fs::read_to_string(&path).map_err(|source| LoadError::File {
                 path: path.clone(),
                 source,
             })?;
-            let (flow, mut found) = compile(&path, &source);
+            let (flow, mut found) = compile_with(&path, &source, &shared);
             problems.append(&mut found);
             if let Some(flow) = flow {
                 if let Some(other) = first_seen.insert(flow.id.clone(), path.clone()) {

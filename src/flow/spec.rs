@@ -99,17 +99,22 @@ pub enum Kind {
     Info,
 }
 
-#[derive(Debug, Deserialize, JsonSchema)]
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct QuestionSpec {
     /// Unique among the finder's questions and results.
     #[schemars(with = "String")]
     pub id: Spanned<String>,
+    /// A shared question (from a file in `flows/shared/`) to ask here: it brings its kind, text, help, options,
+    /// range and mappings; this entry keeps its own id, `next`, `ask_when` and `skippable`.
+    #[serde(rename = "use")]
+    #[schemars(with = "Option<String>")]
+    pub uses: Option<Spanned<String>>,
     /// single, multi, range, yes_no, text (free text mapped to options) or info (a message).
-    #[schemars(with = "Kind")]
-    pub kind: Spanned<Kind>,
+    #[schemars(with = "Option<Kind>")]
+    pub kind: Option<Spanned<Kind>>,
     /// The question as the shopper reads it.
-    pub text: Text,
+    pub text: Option<Text>,
     /// Shown when an answer is not understood.
     pub help: Option<Text>,
     /// The choices (single, multi, yes_no, text).
@@ -140,7 +145,7 @@ pub struct QuestionSpec {
     pub next: Option<Spanned<NextSpec>>,
 }
 
-#[derive(Debug, Deserialize, JsonSchema)]
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct OptionSpec {
     /// Unique in the question; what conditions and tests refer to.
@@ -229,7 +234,7 @@ pub struct CondSpec {
     pub gte: Option<f64>,
 }
 
-#[derive(Debug, Deserialize, JsonSchema)]
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RuleSpec {
     pub when: Option<CondSpec>,
@@ -237,7 +242,7 @@ pub struct RuleSpec {
 }
 
 /// `next: budget` or `next: [{when: …, goto: …}, {goto: …}]`.
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub enum NextSpec {
     Id(String),
     Rules(Vec<RuleSpec>),
@@ -309,6 +314,22 @@ impl JsonSchema for NextSpec {
             "anyOf": [{"type": "string"}, rules]
         })
     }
+}
+
+/// A file of shared questions (`flows/shared/*.yaml`) that finders ask with `- {id: …, use: …}`.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SharedSpec {
+    #[serde(rename = "$schema", default)]
+    pub schema: Option<String>,
+    /// Questions as in a finder, without `next` or `ask_when`: each finder wires them into its own graph.
+    pub questions: Vec<QuestionSpec>,
+}
+
+/// The JSON Schema of a shared-questions file (`docs/shared.schema.json`).
+pub fn shared_json_schema() -> String {
+    let schema = schemars::schema_for!(SharedSpec);
+    serde_json::to_string_pretty(&schema).expect("a schema always serialises") + "\n"
 }
 
 /// The JSON Schema of a flow file, for editors (yaml-language-server) and `docs/flow.schema.json`.

@@ -41,7 +41,7 @@ fn yaml_shape_errors_name_the_field_and_the_choices() {
     check(
         "bad-yaml.yaml",
         &[
-            "6:5: error: unknown field `colour`, expected one of id, kind, text, help, options, select, range, filter, boost, search, skippable, ask_when, next; see docs/flows.md for the format",
+            "6:5: error: unknown field `colour`, expected one of id, use, kind, text, help, options, select, range, filter, boost, search, skippable, ask_when, next; see docs/flows.md for the format",
         ],
     );
 }
@@ -185,14 +185,99 @@ fn the_shipped_flows_have_no_problems() {
 
 #[test]
 fn the_published_json_schema_is_current() {
-    let generated = shopkeep::flow::spec::json_schema();
-    let path = repo("docs/flow.schema.json");
+    check_schema("docs/flow.schema.json", shopkeep::flow::spec::json_schema());
+    check_schema(
+        "docs/shared.schema.json",
+        shopkeep::flow::spec::shared_json_schema(),
+    );
+}
+
+fn check_schema(file: &str, generated: String) {
+    let path = repo(file);
     if std::env::var_os("SHOPKEEP_UPDATE_SCHEMA").is_some() {
         std::fs::write(&path, &generated).expect("write schema");
     }
     let published = std::fs::read_to_string(&path).unwrap_or_default();
     assert!(
         published == generated,
-        "docs/flow.schema.json is stale: run `SHOPKEEP_UPDATE_SCHEMA=1 cargo test --test it schema`"
+        "{file} is stale: run `SHOPKEEP_UPDATE_SCHEMA=1 cargo test --test it schema`"
+    );
+}
+
+/// Like [`problems`], with the file each problem is in: `file:line:col: message`.
+fn located(fixture: &str) -> Vec<String> {
+    let path = repo("tests/fixtures/flows").join(fixture);
+    let source = std::fs::read_to_string(&path).expect("fixture");
+    let (flow, mut problems) = compile(&path, &source);
+    assert!(flow.is_none(), "a flow with errors is refused");
+    let fields = Fields::builtin();
+    let shared = shopkeep::flow::Shared::beside(&path);
+    let (gift_file, _) = shared.get("gift").expect("the shared fixture is read");
+    assert!(gift_file.ends_with("shared/common.yaml"));
+    // The unknown catalog field inside a shared question is found when the fields are checked.
+    let field_source = source
+        .replace(
+            "  - id: again\n    use: gift\n    text: Is it for someone else?\n",
+            "",
+        )
+        .replace("  - id: nowhere\n    use: wrapping\n", "")
+        .replace("  - id: bare\n    text: A question with no kind\n", "");
+    let (fixed, _) = compile(&path, &field_source);
+    let fixed = fixed.expect("without the broken entries the flow compiles");
+    problems.extend(check_fields(&fixed, &fields));
+    problems
+        .iter()
+        .map(|p| {
+            let file = std::path::Path::new(&p.file)
+                .components()
+                .rev()
+                .take(2)
+                .collect::<Vec<_>>()
+                .into_iter()
+                .rev()
+                .map(|c| c.as_os_str().to_string_lossy().to_string())
+                .collect::<Vec<_>>()
+                .join("/");
+            format!("{file}:{}:{}: {}", p.line, p.column, p.message)
+        })
+        .collect()
+}
+
+#[test]
+fn shared_questions_are_asked_with_use_and_their_problems_point_to_their_file() {
+    let found = located("uses-shared.yaml");
+    let expected = [
+        "flows/uses-shared.yaml:18:10: question `again` uses shared question `gift` and also sets `text`; a shared question brings its own, so remove `text` here (or drop `use`)",
+        "flows/uses-shared.yaml:21:10: question `nowhere` uses `wrapping`, which is no shared question; use one of: gift, shade",
+        "flows/uses-shared.yaml:22:9: question `bare` has no `kind`; add one of single, multi, range, yes_no, text, info (or `use` a shared question)",
+        "shared/common.yaml:14:17: `hue` is not a field of the catalog; use one of: brand, category, currency, description, id, price, rating, stock, tags, title",
+    ];
+    for line in expected {
+        assert!(
+            found.iter().any(|f| f == line),
+            "missing {line:?} in {found:#?}"
+        );
+    }
+
+    // A finder asking a shared question gets it whole, with its own id and way on.
+    let path = repo("flows/running-shoes.yaml");
+    let source = std::fs::read_to_string(&path).expect("flow");
+    let (flow, problems) = compile(&path, &source);
+    assert!(problems.is_empty(), "{problems:?}");
+    let flow = flow.expect("compiles");
+    let colour = flow.question("colour").expect("the shared colour question");
+    assert_eq!(colour.options.len(), 6);
+    assert!(colour.skippable, "the finder's own `skippable` holds");
+    assert_eq!(colour.text.get("ja", "en"), "好きな色はありますか？");
+}
+
+#[test]
+fn a_broken_shared_file_refuses_the_folder_and_says_where() {
+    let error = shopkeep::flow::Flows::load_dir(&repo("tests/fixtures/shared-broken"))
+        .expect_err("refused");
+    let text = error.to_string();
+    assert!(
+        text.contains("shared/sizes.yaml:2:9: error: shared question `size` sets `next`, which belongs to each finder that asks it; remove it here"),
+        "{text}"
     );
 }

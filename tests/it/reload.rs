@@ -13,10 +13,10 @@ use crate::support::{Client, TestApp, http, repo, spawn_dirs};
 const OLD_TEXT: &str = "What matters most? Pick one or two.";
 const NEW_TEXT: &str = "What matters most to you on a run?";
 
-/// A copy of the shipped flows and catalog that a test may edit.
+/// A copy of the shipped flows (with their shared questions) and catalog that a test may edit.
 fn copy_parts() -> tempfile::TempDir {
     let dir = tempfile::tempdir().expect("temp dir");
-    for part in ["flows", "catalog"] {
+    for part in ["flows", "flows/shared", "catalog"] {
         std::fs::create_dir_all(dir.path().join(part)).expect("mkdir");
         for entry in std::fs::read_dir(repo(part)).expect("read the shipped folder") {
             let path = entry.expect("entry").path();

@@ -1,0 +1,123 @@
+//! Shared questions: the files in `flows/shared/` hold questions that several finders ask (a budget, a contact
+//! preference, a "who is it for"), written once. A finder asks one with `- {id: budget, use: budget}`; the entry
+//! keeps its own id, `next`, `ask_when` and `skippable`, and the shared question brings the rest.
+//!
+//! A shared file's own problems (YAML shape, duplicate ids, a `next` that belongs in the finder) are reported
+//! against that file; the problems of its options and mappings are reported against it too when a finder compiles
+//! them, so a merchandiser is always sent to the line to fix.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use super::spec::{QuestionSpec, SharedSpec};
+use super::{Problem, Severity};
+
+/// The shared questions of a flows folder, by id, with the file each comes from.
+#[derive(Debug, Default)]
+pub struct Shared {
+    by_id: BTreeMap<String, (String, QuestionSpec)>,
+    /// Problems of the shared files themselves.
+    pub problems: Vec<Problem>,
+}
+
+impl Shared {
+    /// The shared questions for the flow file at `flow_path`: those in `shared/` beside it (none if there is no
+    /// such folder).
+    pub fn beside(flow_path: &Path) -> Shared {
+        match flow_path.parent() {
+            Some(dir) => Shared::load(&dir.join("shared")),
+            None => Shared::default(),
+        }
+    }
+
+    /// Reads every `*.yaml` / `*.yml` file in `dir`; a missing folder means no shared questions.
+    pub fn load(dir: &Path) -> Shared {
+        let mut shared = Shared::default();
+        let Ok(entries) = std::fs::read_dir(dir) else {
+            return shared;
+        };
+        let mut files: Vec<PathBuf> = entries
+            .filter_map(Result::ok)
+            .map(|e| e.path())
+            .filter(|p| p.is_file() && p.extension().is_some_and(|e| e == "yaml" || e == "yml"))
+            .collect();
+        files.sort();
+        for path in files {
+            shared.read(&path);
+        }
+        shared
+    }
+
+    fn problem(&mut self, file: &str, line: u64, column: u64, message: String) {
+        self.problems.push(Problem {
+            file: file.to_string(),
+            line,
+            column,
+            severity: Severity::Error,
+            message,
+        });
+    }
+
+    fn read(&mut self, path: &Path) {
+        let file = path.display().to_string();
+        let source = match std::fs::read_to_string(path) {
+            Ok(source) => source,
+            Err(error) => {
+                self.problem(
+                    &file,
+                    1,
+                    1,
+                    format!("cannot read shared questions: {error}"),
+                );
+                return;
+            }
+        };
+        let spec: SharedSpec = match serde_saphyr::from_str(&source) {
+            Ok(spec) => spec,
+            Err(error) => {
+                let at = error.location();
+                let message = error.to_string();
+                let cause = message.lines().next().unwrap_or("not a list of questions");
+                let cause = cause.split_once(": ").map_or(cause, |(_, c)| c);
+                let (line, column) = at.map_or((1, 1), |at| (at.line(), at.column()));
+                self.problem(&file, line, column, format!("{cause}; a shared file holds `questions:` as in a finder, see docs/flows.md"));
+                return;
+            }
+        };
+        for question in spec.questions {
+            let at = question.id.referenced;
+            let id = question.id.value.clone();
+            for (field, set) in [
+                ("next", question.next.is_some()),
+                ("ask_when", question.ask_when.is_some()),
+                ("use", question.uses.is_some()),
+            ] {
+                if set {
+                    self.problem(&file, at.line(), at.column(), format!("shared question `{id}` sets `{field}`, which belongs to each finder that asks it; remove it here"));
+                }
+            }
+            if let Some((other, _)) = self.by_id.get(&id) {
+                let other = other.clone();
+                self.problem(
+                    &file,
+                    at.line(),
+                    at.column(),
+                    format!(
+                        "shared question `{id}` is also defined in `{other}`; give each its own id"
+                    ),
+                );
+                continue;
+            }
+            self.by_id.insert(id, (file.clone(), question));
+        }
+    }
+
+    /// The shared question `id` and the file it is written in.
+    pub fn get(&self, id: &str) -> Option<(&str, &QuestionSpec)> {
+        self.by_id.get(id).map(|(file, q)| (file.as_str(), q))
+    }
+
+    pub fn ids(&self) -> Vec<&str> {
+        self.by_id.keys().map(String::as_str).collect()
+    }
+}
