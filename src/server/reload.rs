@@ -263,6 +263,11 @@ pub fn watch(state: &AppState) -> notify::Result<impl Drop> {
         let _ = changes.send(part);
     })?;
     watcher.watch(&flows_dir, RecursiveMode::NonRecursive)?;
+    // Shared questions live one folder down; `flows/tests/` (conversation tests) is not watched.
+    let shared_dir = flows_dir.join("shared");
+    if shared_dir.is_dir() {
+        watcher.watch(&shared_dir, RecursiveMode::NonRecursive)?;
+    }
     watcher.watch(&catalog_dir, RecursiveMode::NonRecursive)?;
     let state = state.clone();
     let task = tokio::spawn(async move {
