@@ -1,4 +1,4 @@
-//! The `shopkeep` command line: `serve`, `check`, `query`.
+//! The `shopkeep` command line: `serve`, `check`, `test`, `query`.
 //!
 //! Arguments are parsed in two stages (as ripgrep does): clap reads what the user typed, then each command builds
 //! the validated values the library takes. Errors here are `anyhow` with one line naming the thing and the fix.
@@ -33,6 +33,8 @@ pub enum Command {
     Serve(ServeArgs),
     /// Check flow files (and their mappings against the catalog).
     Check(CheckArgs),
+    /// Run scripted conversation tests (`flows/tests/*.yaml`) against a fresh server or `--url`.
+    Test(TestArgs),
     /// Run a finder's match from the command line: `shopkeep query running-shoes terrain=trail budget=..120`.
     Query(QueryArgs),
 }
@@ -78,6 +80,43 @@ pub struct CheckArgs {
 }
 
 #[derive(Debug, clap::Args)]
+pub struct TestArgs {
+    /// A test file or a folder of them (docs/testing.md).
+    #[arg(default_value = "flows/tests")]
+    pub path: PathBuf,
+    /// Folder of flow files: served in-process, and followed to account coverage.
+    #[arg(long, default_value = "flows")]
+    pub flows: PathBuf,
+    /// Folder of catalog feeds: served in-process, and looked up for conditions on product attributes.
+    #[arg(long, default_value = "catalog")]
+    pub catalog: PathBuf,
+    /// Test a running server's chat instead of a fresh in-process one, e.g. ws://127.0.0.1:8080/v1/chat.
+    #[arg(long)]
+    pub url: Option<String>,
+    /// Cases run at once.
+    #[arg(long, default_value_t = 4)]
+    pub jobs: usize,
+    /// Seconds to wait for a connection or any one message.
+    #[arg(long, default_value_t = 10)]
+    pub timeout: u64,
+    /// Write a JUnit XML report to this file.
+    #[arg(long, value_name = "FILE")]
+    pub junit: Option<PathBuf>,
+    /// Report the questions, options and edges of each finder that no case exercised.
+    #[arg(long)]
+    pub coverage: bool,
+    /// With --coverage: fail when any finder is covered less than this (per cent).
+    #[arg(long, value_name = "PCT")]
+    pub min_coverage: Option<f64>,
+    /// Compare every case's picks with the golden files (`<tests>/golden/*.golden.yaml`).
+    #[arg(long)]
+    pub golden: bool,
+    /// With --golden: record the picks, replacing the golden files.
+    #[arg(long, requires = "golden")]
+    pub update: bool,
+}
+
+#[derive(Debug, clap::Args)]
 pub struct QueryArgs {
     /// The finder's id.
     pub flow: String,
@@ -95,8 +134,52 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Serve(args) => serve(args),
         Command::Check(args) => check(args),
+        Command::Test(args) => test(args),
         Command::Query(args) => query(args),
     }
+}
+
+fn test(args: TestArgs) -> anyhow::Result<()> {
+    use crate::scenario::{self, GoldenMode, Plan, report};
+    let plan = Plan {
+        tests: args.path.clone(),
+        flows: args.flows.clone(),
+        catalog: args.catalog.clone(),
+        url: args.url.clone(),
+        options: scenario::Options {
+            jobs: args.jobs.max(1),
+            timeout: Duration::from_secs(args.timeout.max(1)),
+        },
+        golden: match (args.golden, args.update) {
+            (false, _) => GoldenMode::Off,
+            (true, false) => GoldenMode::Compare,
+            (true, true) => GoldenMode::Update,
+        },
+    };
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    let summary = runtime.block_on(scenario::execute(&plan))?;
+    print!("{}", report::text(&summary, args.coverage));
+    if let Some(path) = &args.junit {
+        report::write_junit(&summary, path)?;
+    }
+    if !summary.passed() {
+        bail!(
+            "{} of {} cases failed (above)",
+            summary.failed(),
+            summary.outcomes.len()
+        );
+    }
+    if let Some(min) = args.min_coverage.filter(|_| args.coverage)
+        && summary.min_coverage() < min
+    {
+        bail!(
+            "coverage is {:.0}%, below --min-coverage {min}; add cases for what is listed as not exercised",
+            summary.min_coverage()
+        );
+    }
+    Ok(())
 }
 
 /// Loads flows and catalog and checks the flows' mappings against the catalog's fields.

@@ -11,7 +11,9 @@
 //! - [`conversation`]: the pure engine — `step(flow, session, input) -> (session, effects)`; no IO, not async.
 //! - [`store`]: sled trees for sessions and answers; the only module that knows sled; group-committed flushes.
 //! - [`server`]: axum router, the `/v1/chat` WebSocket protocol, static assets; the only module that knows axum.
-//! - [`cli`]: the `shopkeep` command line (serve, check, query).
+//! - [`scenario`]: scripted conversation tests (`shopkeep test`): a WebSocket client of the server, golden picks
+//!   and coverage of each finder.
+//! - [`cli`]: the `shopkeep` command line (serve, check, test, query).
 
 pub mod audit;
 pub mod catalog;
@@ -19,6 +21,7 @@ pub mod cli;
 pub mod conversation;
 pub mod flow;
 pub mod money;
+pub mod scenario;
 pub mod server;
 pub mod store;
 pub mod text;

@@ -76,7 +76,7 @@ fn scalar_text(spec: &ScalarSpec) -> String {
 const OPERATORS: &str = "eq, ne, in, contains, lt, lte, gt, gte";
 
 /// The operator of a constraint, or `None` when it has none; `Err` when it has several.
-fn constraint_op(spec: &ConstraintSpec) -> Result<Option<Op>, usize> {
+pub(crate) fn constraint_op(spec: &ConstraintSpec) -> Result<Option<Op>, usize> {
     let mut ops = Vec::new();
     if let Some(v) = &spec.eq {
         ops.push(Op::Eq(scalar(v)));
@@ -361,17 +361,8 @@ pub fn compile(path: &Path, source: &str) -> (Option<Flow>, Vec<Problem>) {
     let spec: FlowSpec = match serde_saphyr::from_str(source) {
         Ok(spec) => spec,
         Err(error) => {
-            let at = error.location().unwrap_or(Location::UNKNOWN);
-            let message = error.to_string();
-            let mut first = message.lines().next().unwrap_or("not a flow").trim();
-            // The location is already in the problem's prefix; keep only the cause.
-            first = first.strip_prefix("error: ").unwrap_or(first);
-            if first.starts_with("line ")
-                && let Some((_, cause)) = first.split_once(": ")
-            {
-                first = cause;
-            }
-            ctx.error(at, format!("{first}; see docs/flows.md for the format"));
+            let (at, cause) = yaml_cause(&error);
+            ctx.error(at, format!("{cause}; see docs/flows.md for the format"));
             return (None, ctx.problems);
         }
     };
@@ -379,6 +370,20 @@ pub fn compile(path: &Path, source: &str) -> (Option<Flow>, Vec<Problem>) {
     let has_errors = ctx.problems.iter().any(|p| p.severity == Severity::Error);
     ctx.problems.sort_by_key(|p| (p.severity, p.line, p.column));
     (if has_errors { None } else { flow }, ctx.problems)
+}
+
+/// Where a YAML error is and its cause in one line, without the location the problem's prefix already gives.
+pub(crate) fn yaml_cause(error: &serde_saphyr::Error) -> (Location, String) {
+    let at = error.location().unwrap_or(Location::UNKNOWN);
+    let message = error.to_string();
+    let mut first = message.lines().next().unwrap_or("not valid YAML").trim();
+    first = first.strip_prefix("error: ").unwrap_or(first);
+    if first.starts_with("line ")
+        && let Some((_, cause)) = first.split_once(": ")
+    {
+        first = cause;
+    }
+    (at, first.to_string())
 }
 
 fn build(ctx: &mut Ctx, spec: FlowSpec, path: &Path, source: &str) -> Option<Flow> {

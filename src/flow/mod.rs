@@ -18,6 +18,7 @@ use petgraph::graph::DiGraph;
 
 use crate::catalog::Constraint;
 pub use compile::{check_fields, compile, kind_name};
+pub(crate) use compile::{constraint_op, yaml_cause};
 pub use spec::{Kind, Text};
 
 /// How serious a problem is: errors stop a flow from being served; warnings do not.

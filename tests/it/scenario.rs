@@ -1,0 +1,260 @@
+//! `shopkeep test`: the shipped cases pass with full coverage; a broken flow and a feed change each fail with a
+//! diff a merchandiser can read; bad test files are located problems; the binary exits non-zero and writes JUnit.
+
+use std::path::{Path, PathBuf};
+
+use shopkeep::scenario::golden;
+use shopkeep::scenario::{self, GoldenMode, Plan, ScenarioError, report};
+
+use crate::support::repo;
+
+/// A copy of the shipped flows and catalog and of the fixture cases, to break without touching the repository.
+struct World {
+    dir: tempfile::TempDir,
+}
+
+impl World {
+    fn new() -> World {
+        let dir = tempfile::tempdir().expect("temp dir");
+        for (from, to) in [("flows", "flows"), ("catalog", "catalog")] {
+            std::fs::create_dir_all(dir.path().join(to)).expect("mkdir");
+            for entry in std::fs::read_dir(repo(from)).expect("read dir") {
+                let path = entry.expect("entry").path();
+                if path.is_file() {
+                    let name = path.file_name().expect("file name");
+                    std::fs::copy(&path, dir.path().join(to).join(name)).expect("copy");
+                }
+            }
+        }
+        std::fs::create_dir_all(dir.path().join("tests")).expect("mkdir");
+        std::fs::copy(
+            repo("tests/fixtures/scenario/shoes.yaml"),
+            dir.path().join("tests/shoes.yaml"),
+        )
+        .expect("copy cases");
+        World { dir }
+    }
+
+    fn path(&self, name: &str) -> PathBuf {
+        self.dir.path().join(name)
+    }
+
+    /// Replaces `from` by `to` in a copied file; the text must be there.
+    fn edit(&self, file: &str, edit: impl FnOnce(String) -> String) {
+        let path = self.path(file);
+        let before = std::fs::read_to_string(&path).expect("read");
+        let after = edit(before.clone());
+        assert_ne!(before, after, "the edit of {file} changed nothing");
+        std::fs::write(&path, after).expect("write");
+    }
+
+    fn plan(&self, golden: GoldenMode) -> Plan {
+        Plan {
+            tests: self.path("tests"),
+            flows: self.path("flows"),
+            catalog: self.path("catalog"),
+            url: None,
+            options: scenario::Options::default(),
+            golden,
+        }
+    }
+}
+
+#[tokio::test]
+async fn the_shipped_cases_pass_and_cover_every_question_option_and_edge() {
+    let plan = Plan {
+        tests: repo("flows/tests"),
+        flows: repo("flows"),
+        catalog: repo("catalog"),
+        url: None,
+        options: scenario::Options::default(),
+        golden: GoldenMode::Compare,
+    };
+    let summary = scenario::execute(&plan).await.expect("the cases run");
+    let text = report::text(&summary, true);
+    assert!(summary.passed(), "{text}");
+    let flows: Vec<&str> = summary.coverage.iter().map(|c| c.flow.as_str()).collect();
+    assert_eq!(flows, ["backpacks", "knives", "running-shoes"]);
+    for coverage in &summary.coverage {
+        assert_eq!(coverage.percent(), 100.0, "{text}");
+    }
+    // The test folder sits inside flows/ but is never taken for a finder.
+    let files = shopkeep::flow::Flows::files(&repo("flows")).expect("flow files");
+    assert!(files.iter().all(|f| !f.starts_with(repo("flows/tests"))));
+}
+
+#[tokio::test]
+async fn a_flow_that_skips_a_question_fails_with_the_expected_and_the_actual_question() {
+    let world = World::new();
+    world.edit("flows/running-shoes.yaml", |flow| {
+        flow.replace(
+            "- when: {answer: terrain, eq: trail}",
+            "- when: {answer: terrain, eq: track}",
+        )
+    });
+    let summary = scenario::execute(&world.plan(GoldenMode::Off))
+        .await
+        .expect("the cases run");
+    assert!(!summary.passed());
+    let trail = &summary.outcomes[0];
+    assert_eq!(
+        trail.failures,
+        [
+            "step 2 (line 8): expected question `waterproof`, but the server asked question `priorities` (\"What matters most? Pick one or two.\")"
+        ]
+    );
+    assert!(summary.outcomes[1].passed(), "the road case is unaffected");
+    let text = report::text(&summary, false);
+    assert!(
+        text.contains("FAIL ") && text.contains("answers: terrain=trail"),
+        "{text}"
+    );
+    assert!(
+        text.contains("options: cushioning, light, stability, wide"),
+        "{text}"
+    );
+}
+
+#[tokio::test]
+async fn a_flow_with_errors_is_refused_with_its_problems() {
+    let world = World::new();
+    world.edit("flows/running-shoes.yaml", |flow| {
+        flow.replace("        goto: waterproof\n", "        goto: priorities\n")
+    });
+    let Err(error) = scenario::execute(&world.plan(GoldenMode::Off)).await else {
+        panic!("a flow with errors is never served");
+    };
+    let message = error.to_string();
+    assert!(
+        message.contains(
+            "running-shoes.yaml:41:9: error: question `waterproof` cannot be reached from the start"
+        ),
+        "{message}"
+    );
+}
+
+#[tokio::test]
+async fn a_feed_change_that_alters_the_picks_fails_against_the_golden_file() {
+    let world = World::new();
+    let recorded = scenario::execute(&world.plan(GoldenMode::Update))
+        .await
+        .expect("record");
+    assert!(recorded.passed(), "{}", report::text(&recorded, false));
+    let golden_path = golden::path_for(&world.path("tests/shoes.yaml"));
+    let file = golden::read(&golden_path).expect("read").expect("recorded");
+    let first = file.cases[0].picks[0].clone();
+
+    // Unchanged: the comparison passes.
+    let again = scenario::execute(&world.plan(GoldenMode::Compare))
+        .await
+        .expect("compare");
+    assert!(again.passed(), "{}", report::text(&again, false));
+
+    // The feed loses the first trail pick.
+    world.edit("catalog/products.jsonl", |feed| {
+        feed.lines()
+            .filter(|line| !line.contains(&format!("\"id\":\"{}\"", first.id)))
+            .map(|line| format!("{line}\n"))
+            .collect()
+    });
+    let changed = scenario::execute(&world.plan(GoldenMode::Compare))
+        .await
+        .expect("compare");
+    assert!(!changed.passed());
+    let failure = &changed.outcomes[0].failures[0];
+    assert!(failure.starts_with("the picks differ from"), "{failure}");
+    assert!(
+        failure.contains(&format!(
+            "- {} {:?} (was 1st) is no longer picked",
+            first.id, first.title
+        )),
+        "{failure}"
+    );
+    assert!(failure.contains("is newly picked, 4th"), "{failure}");
+    let text = report::text(&changed, false);
+    assert!(
+        text.contains(
+            "answers: terrain=trail, waterproof=yes, priorities=cushioning, budget=skip, colour=any"
+        ),
+        "the diff says for which answers: {text}"
+    );
+
+    // Updating on purpose makes it pass again.
+    let updated = scenario::execute(&world.plan(GoldenMode::Update))
+        .await
+        .expect("update");
+    assert!(updated.passed());
+    let file = golden::read(&golden_path).expect("read").expect("recorded");
+    assert!(file.cases[0].picks.iter().all(|p| p.id != first.id));
+}
+
+#[tokio::test]
+async fn bad_test_files_are_located_problems_naming_the_fix() {
+    let world = World::new();
+    let mut plan = world.plan(GoldenMode::Off);
+    plan.tests = repo("tests/fixtures/scenario/bad-answer.yaml");
+    let Err(ScenarioError::Problems { problems }) = scenario::execute(&plan).await else {
+        panic!("the bad file is refused");
+    };
+    let messages: Vec<String> = problems
+        .iter()
+        .map(|p| format!("{}: {}", p.line, p.message))
+        .collect();
+    assert_eq!(
+        messages,
+        [
+            "5: case `grippy`: answers `grip`, which is not an option of `terrain`; use one of road, trail, track",
+            "6: case `grippy`: finder `running-shoes` has no question `surface`; use one of terrain, waterproof, priorities, race, budget, colour",
+            "3: case `grippy`: finder `running-shoes` has no result `pics`",
+            "3: case `grippy`: product `rs-999` is not in the catalog; fix the id",
+        ]
+    );
+    assert!(problems[0].file.ends_with("bad-answer.yaml"));
+}
+
+#[test]
+fn the_binary_exits_non_zero_and_writes_junit() {
+    let world = World::new();
+    world.edit("flows/running-shoes.yaml", |flow| {
+        flow.replace(
+            "- when: {answer: terrain, eq: trail}",
+            "- when: {answer: terrain, eq: track}",
+        )
+    });
+    let junit = world.path("report.xml");
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_shopkeep"))
+        .arg("test")
+        .arg(world.path("tests"))
+        .args(["--flows", &arg(&world.path("flows"))])
+        .args(["--catalog", &arg(&world.path("catalog"))])
+        .args(["--junit", &arg(&junit)])
+        .output()
+        .expect("run shopkeep");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(!output.status.success(), "{stdout}");
+    assert!(stdout.contains("2 cases: 1 ok, 1 failing"), "{stdout}");
+    let xml = std::fs::read_to_string(&junit).expect("junit written");
+    assert!(
+        xml.contains(r#"<testsuites name="shopkeep test" tests="2" failures="1""#),
+        "{xml}"
+    );
+    assert!(xml.contains("<failure message=\"step 2 (line 8): expected question `waterproof`, but the server asked question `priorities` (&quot;What matters most? Pick one or two.&quot;)\">"), "{xml}");
+}
+
+fn arg(path: &Path) -> String {
+    path.display().to_string()
+}
+
+#[test]
+fn the_published_test_schema_is_current() {
+    let generated = shopkeep::scenario::spec::json_schema();
+    let path = repo("docs/test.schema.json");
+    if std::env::var_os("SHOPKEEP_UPDATE_SCHEMA").is_some() {
+        std::fs::write(&path, &generated).expect("write schema");
+    }
+    let published = std::fs::read_to_string(&path).unwrap_or_default();
+    assert!(
+        published == generated,
+        "docs/test.schema.json is stale: run `SHOPKEEP_UPDATE_SCHEMA=1 cargo test --test it schema`"
+    );
+}
