@@ -34,18 +34,8 @@ struct Ctx {
 
 impl Ctx {
     fn push(&mut self, at: Location, severity: Severity, message: String) {
-        let (line, column) = if at == Location::UNKNOWN {
-            (1, 1)
-        } else {
-            (at.line(), at.column())
-        };
-        self.problems.push(Problem {
-            file: self.file.clone(),
-            line,
-            column,
-            severity,
-            message,
-        });
+        self.problems
+            .push(Problem::located(&self.file, at, severity, message));
     }
 
     fn error(&mut self, at: Location, message: String) {

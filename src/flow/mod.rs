@@ -38,6 +38,29 @@ pub struct Problem {
     pub message: String,
 }
 
+impl Problem {
+    /// A problem at a YAML location (line 1, column 1 when the location is unknown).
+    pub fn located(
+        file: &str,
+        at: serde_saphyr::Location,
+        severity: Severity,
+        message: String,
+    ) -> Problem {
+        let (line, column) = if at == serde_saphyr::Location::UNKNOWN {
+            (1, 1)
+        } else {
+            (at.line(), at.column())
+        };
+        Problem {
+            file: file.to_string(),
+            line,
+            column,
+            severity,
+            message,
+        }
+    }
+}
+
 impl fmt::Display for Problem {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let severity = match self.severity {

@@ -74,15 +74,13 @@ impl<'a> Tracker<'a> {
                 self.walk(Some(&q.id), next);
             }
         }
-        let mut asked = None;
         for effect in &effects {
             if let Effect::Ask(prompt) = effect {
                 self.seen.questions.insert(prompt.id.clone());
-                asked = Some(prompt.id.clone());
             }
         }
         match &self.session.at {
-            Position::Asking(_) => asked,
+            Position::Asking(id) => Some(id.clone()),
             _ => None,
         }
     }
@@ -197,4 +195,91 @@ pub fn measure_all(flows: &crate::flow::Flows, seen: &BTreeMap<String, Seen>) ->
         .iter()
         .map(|flow| measure(flow, seen.get(&flow.id).unwrap_or(&empty)))
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::conversation::Reply;
+
+    const FLOW: &str = r#"
+id: t
+title: T
+questions:
+  - id: a
+    kind: single
+    text: A?
+    options: [{value: x, synonyms: [ex]}, {value: y}]
+    next:
+      - when: {answer: a, eq: x}
+        goto: b
+      - goto: tip
+  - id: b
+    kind: yes_no
+    text: B?
+    next: tip
+  - id: tip
+    kind: info
+    text: A tip.
+    next: c
+  - id: c
+    kind: range
+    text: C?
+    range: {min: 0, max: 10}
+    skippable: true
+    next: done
+results:
+  - id: done
+"#;
+
+    #[test]
+    fn typed_answers_count_for_their_option_and_walks_for_their_edges() {
+        let (flow, problems) = crate::flow::compile(std::path::Path::new("t.yaml"), FLOW);
+        let flow = flow.unwrap_or_else(|| panic!("{problems:?}"));
+        let mut tracker = Tracker::new(&flow, None);
+        assert_eq!(tracker.apply(Input::Start).as_deref(), Some("a"));
+        assert_eq!(
+            tracker
+                .apply(Input::Answer(Reply::Text("EX".into())))
+                .as_deref(),
+            Some("b")
+        );
+        assert_eq!(
+            tracker.apply(Input::Skip).as_deref(),
+            Some("b"),
+            "b cannot be skipped"
+        );
+        assert_eq!(
+            tracker
+                .apply(Input::Answer(Reply::Value("yes".into())))
+                .as_deref(),
+            Some("c")
+        );
+        assert_eq!(tracker.apply(Input::Skip), None, "the results are shown");
+
+        let coverage = measure(&flow, &tracker.seen);
+        assert_eq!(
+            coverage.questions,
+            Tally {
+                total: 4,
+                missing: vec![]
+            }
+        );
+        assert_eq!(
+            coverage.options,
+            Tally {
+                total: 4,
+                missing: vec!["a=y".into(), "b=no".into()]
+            }
+        );
+        assert_eq!(
+            coverage.edges,
+            Tally {
+                total: 5,
+                missing: vec!["a → tip".into()]
+            }
+        );
+        assert_eq!(coverage.edges.percent(), 80.0);
+        assert_eq!(coverage.percent(), 50.0);
+    }
 }

@@ -2,7 +2,8 @@
 //! still asks what it should and shows what it should after a flow edit or a feed change.
 //!
 //! - [`spec`]: the test file as written (`flows/tests/*.yaml`, schema in `docs/test.schema.json`).
-//! - [`format`]: parsing with line and column, tables expanded, cases checked against finders and catalog.
+//! - [`format`]: parsing with line and column, tables expanded.
+//! - [`validate`]: cases checked against the finders and the catalog before they run.
 //! - [`check`]: pure expectation checking of a products message.
 //! - [`wire`]: the server messages as the runner reads them (a client of `docs/protocol.md`).
 //! - [`run`]: the runner — a fresh in-process server (or `--url`), one WebSocket per case, bounded parallelism and
@@ -24,6 +25,7 @@ pub mod report;
 pub mod run;
 pub mod spec;
 pub mod suite;
+pub mod validate;
 pub mod wire;
 
 use std::path::PathBuf;

@@ -135,6 +135,9 @@ pub fn text(summary: &Summary, with_coverage: bool) -> String {
         } else {
             out.push_str(&failure(outcome));
         }
+        for note in &outcome.notes {
+            let _ = writeln!(out, "  note: {note}");
+        }
     }
     for golden in &summary.golden {
         if let Some(changed) = golden.written {

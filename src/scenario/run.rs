@@ -53,6 +53,8 @@ pub struct Outcome {
     /// Whether every step ran (the last screen is the case's end).
     pub finished: bool,
     pub seen: Seen,
+    /// Where the local flow file (followed for coverage) and the server disagreed: coverage may be off.
+    pub notes: Vec<String>,
     pub elapsed: Duration,
 }
 
@@ -289,6 +291,7 @@ async fn run_case(
         last: None,
         finished: false,
         seen: Seen::default(),
+        notes: Vec::new(),
         elapsed: Duration::ZERO,
     };
     if let Err(e) = converse(&case, url, flows, catalog, options, &mut outcome).await {
@@ -316,8 +319,11 @@ async fn converse(
         start["locale"] = json!(locale);
     }
     chat.send(start).await?;
-    tracker.apply(Input::Start);
+    let local = tracker.apply(Input::Start);
     let mut screen = chat.screen().await?;
+    outcome
+        .notes
+        .extend(drift(&case.flow, "the start", local, &screen));
     for (n, step) in case.steps.iter().enumerate() {
         let at = format!("step {} (line {})", n + 1, step.line);
         if let Some(failure) = step_failure(step, &screen) {
@@ -336,7 +342,7 @@ async fn converse(
         });
         let (wire, input) = message(action);
         chat.send(wire).await?;
-        tracker.apply(input);
+        let local = tracker.apply(input);
         screen = match chat.screen().await {
             Ok(screen) => screen,
             Err(e) => {
@@ -344,6 +350,7 @@ async fn converse(
                 return Err(format!("{at}: after {}: {e}", action.describe()));
             }
         };
+        outcome.notes.extend(drift(&case.flow, &at, local, &screen));
     }
     outcome.finished = true;
     outcome.seen = tracker.seen;
@@ -365,6 +372,21 @@ async fn converse(
     outcome.last = Some(screen);
     chat.close().await;
     Ok(())
+}
+
+/// A note when the local flow asks something other than what the server showed (a server with other flow files).
+fn drift(flow: &str, at: &str, local: Option<String>, screen: &Screen) -> Option<String> {
+    let server = match screen {
+        Screen::Question(q) => Some(&q.id),
+        Screen::Products(_) => None,
+    };
+    (local.as_ref() != server).then(|| {
+        format!(
+            "after {at} the local flow `{flow}` {}, the server showed {}; coverage follows the local flow file",
+            local.map_or("shows products".to_string(), |id| format!("asks `{id}`")),
+            screen.describe()
+        )
+    })
 }
 
 /// The shown products as the local catalog has them (off the async runtime: a tantivy search each).

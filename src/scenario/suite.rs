@@ -168,7 +168,7 @@ pub async fn execute(plan: &Plan) -> Result<Summary, ScenarioError> {
     let started = Instant::now();
     let cases = load(&plan.tests)?;
     let (flows, catalog) = load_world(&plan.flows, &plan.catalog)?;
-    let problems = super::format::check(&cases, &flows, Some(&catalog));
+    let problems = super::validate::check(&cases, &flows, Some(&catalog));
     if !problems.is_empty() {
         return Err(ScenarioError::Problems { problems });
     }

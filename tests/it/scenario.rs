@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use shopkeep::scenario::golden;
 use shopkeep::scenario::{self, GoldenMode, Plan, ScenarioError, report};
 
-use crate::support::repo;
+use crate::support::{repo, spawn_app};
 
 /// A copy of the shipped flows and catalog and of the fixture cases, to break without touching the repository.
 struct World {
@@ -239,6 +239,56 @@ fn the_binary_exits_non_zero_and_writes_junit() {
         "{xml}"
     );
     assert!(xml.contains("<failure message=\"step 2 (line 8): expected question `waterproof`, but the server asked question `priorities` (&quot;What matters most? Pick one or two.&quot;)\">"), "{xml}");
+}
+
+#[tokio::test]
+async fn runs_against_a_running_server_and_notes_where_the_local_flow_differs() {
+    let app = spawn_app().await;
+    let world = World::new();
+    world.edit("flows/running-shoes.yaml", |flow| {
+        flow.replace(
+            "- when: {answer: terrain, eq: trail}",
+            "- when: {answer: terrain, eq: track}",
+        )
+    });
+    let mut plan = world.plan(GoldenMode::Off);
+    plan.url = Some(app.ws_url());
+    let summary = scenario::execute(&plan).await.expect("the cases run");
+    // The server has the shipped flow, which asks trail runners about waterproofing.
+    assert!(summary.passed(), "{}", report::text(&summary, false));
+    assert_eq!(
+        summary.outcomes[0].notes.first().map(String::as_str),
+        Some(
+            "after step 1 (line 7) the local flow `running-shoes` asks `priorities`, the server showed question `waterproof` (\"Do you need them to be waterproof?\"); coverage follows the local flow file"
+        )
+    );
+    assert!(summary.outcomes[1].notes.is_empty());
+}
+
+#[tokio::test]
+async fn a_server_that_never_answers_fails_the_case_within_the_timeout() {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    // Accept connections and hold them open without a word.
+    let holder = tokio::spawn(async move {
+        let mut held = Vec::new();
+        while let Ok((socket, _)) = listener.accept().await {
+            held.push(socket);
+        }
+    });
+    let world = World::new();
+    let mut plan = world.plan(GoldenMode::Off);
+    plan.url = Some(format!("ws://{addr}/v1/chat"));
+    plan.options.timeout = std::time::Duration::from_millis(300);
+    let summary = scenario::execute(&plan).await.expect("the cases run");
+    holder.abort();
+    assert_eq!(summary.failed(), 2);
+    assert_eq!(
+        summary.outcomes[0].failures,
+        [format!("no connection to ws://{addr}/v1/chat within 300ms")]
+    );
 }
 
 fn arg(path: &Path) -> String {
