@@ -105,7 +105,7 @@ pub struct TestArgs {
     /// Report the questions, options and edges of each finder that no case exercised.
     #[arg(long)]
     pub coverage: bool,
-    /// With --coverage: fail when any finder is covered less than this (per cent).
+    /// Fail when any finder is covered less than this (per cent).
     #[arg(long, value_name = "PCT")]
     pub min_coverage: Option<f64>,
     /// Compare every case's picks with the golden files (`<tests>/golden/*.golden.yaml`).
@@ -160,7 +160,13 @@ fn test(args: TestArgs) -> anyhow::Result<()> {
         .enable_all()
         .build()?;
     let summary = runtime.block_on(scenario::execute(&plan))?;
-    print!("{}", report::text(&summary, args.coverage));
+    let below = args
+        .min_coverage
+        .filter(|min| summary.min_coverage() < *min);
+    print!(
+        "{}",
+        report::text(&summary, args.coverage || below.is_some())
+    );
     if let Some(path) = &args.junit {
         report::write_junit(&summary, path)?;
     }
@@ -171,9 +177,7 @@ fn test(args: TestArgs) -> anyhow::Result<()> {
             summary.outcomes.len()
         );
     }
-    if let Some(min) = args.min_coverage.filter(|_| args.coverage)
-        && summary.min_coverage() < min
-    {
+    if let Some(min) = below {
         bail!(
             "coverage is {:.0}%, below --min-coverage {min}; add cases for what is listed as not exercised",
             summary.min_coverage()

@@ -291,8 +291,63 @@ async fn a_server_that_never_answers_fails_the_case_within_the_timeout() {
     );
 }
 
+#[test]
+fn the_binary_fails_below_the_minimum_coverage_and_lists_what_is_missing() {
+    let world = World::new();
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_shopkeep"))
+        .arg("test")
+        .arg(world.path("tests"))
+        .args(["--flows", &arg(&world.path("flows"))])
+        .args(["--catalog", &arg(&world.path("catalog"))])
+        .args(["--min-coverage", "100"])
+        .output()
+        .expect("run shopkeep");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!output.status.success(), "{stdout}");
+    assert!(stdout.contains("2 cases: 2 ok, 0 failing"), "{stdout}");
+    assert!(
+        stdout.contains("  running-shoes (41%)\n    questions 6/6 (100%)\n    options 7/17 (41%) — not exercised: terrain=track, waterproof=no, priorities=stability, priorities=wide, race=yes, colour=dark, colour=white, colour=blue, colour=bright, colour=green\n    edges 7/8 (88%) — not exercised: colour → race_picks\n"),
+        "{stdout}"
+    );
+    assert!(
+        stderr.contains("coverage is 0%, below --min-coverage 100"),
+        "the finders no case touched count: {stderr}"
+    );
+}
+
 fn arg(path: &Path) -> String {
     path.display().to_string()
+}
+
+#[tokio::test]
+async fn the_complete_example_in_the_docs_runs_and_passes() {
+    let docs = std::fs::read_to_string(repo("docs/testing.md")).expect("docs");
+    let example = docs
+        .split("## A complete example")
+        .nth(1)
+        .and_then(|rest| rest.split("```yaml\n").nth(1))
+        .and_then(|block| block.split("```").next())
+        .expect("a yaml block under 'A complete example'");
+    let dir = tempfile::tempdir().expect("temp dir");
+    std::fs::write(dir.path().join("example.yaml"), example).expect("write");
+    let plan = Plan {
+        tests: dir.path().to_path_buf(),
+        flows: repo("flows"),
+        catalog: repo("catalog"),
+        url: None,
+        options: scenario::Options::default(),
+        golden: GoldenMode::Off,
+    };
+    let summary = scenario::execute(&plan)
+        .await
+        .expect("the example is valid");
+    assert_eq!(
+        summary.outcomes.len(),
+        4,
+        "two cases, one a table of two rows"
+    );
+    assert!(summary.passed(), "{}", report::text(&summary, false));
 }
 
 #[test]
