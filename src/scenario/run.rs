@@ -59,6 +59,19 @@ pub struct Outcome {
 }
 
 impl Outcome {
+    fn new(case: Arc<Case>) -> Outcome {
+        Outcome {
+            case,
+            failures: Vec::new(),
+            answers: Vec::new(),
+            last: None,
+            finished: false,
+            seen: Seen::default(),
+            notes: Vec::new(),
+            elapsed: Duration::ZERO,
+        }
+    }
+
     pub fn passed(&self) -> bool {
         self.failures.is_empty()
     }
@@ -83,10 +96,12 @@ pub async fn run_cases(
     options: &Options,
 ) -> Vec<Outcome> {
     let limit = Arc::new(tokio::sync::Semaphore::new(options.jobs.max(1)));
+    let cases: Vec<Arc<Case>> = cases.into_iter().map(Arc::new).collect();
     let mut tasks = tokio::task::JoinSet::new();
-    for (n, case) in cases.into_iter().enumerate() {
-        let (limit, url, flows, catalog, options) = (
+    for (n, case) in cases.iter().enumerate() {
+        let (limit, case, url, flows, catalog, options) = (
             limit.clone(),
+            case.clone(),
             url.to_string(),
             flows.clone(),
             catalog.cloned(),
@@ -94,21 +109,28 @@ pub async fn run_cases(
         );
         tasks.spawn(async move {
             let _permit = limit.acquire_owned().await;
-            (
-                n,
-                run_case(Arc::new(case), &url, &flows, catalog, &options).await,
-            )
+            (n, run_case(case, &url, &flows, catalog, &options).await)
         });
     }
-    let mut outcomes = Vec::new();
+    let mut outcomes: Vec<Option<Outcome>> = vec![None; cases.len()];
     while let Some(joined) = tasks.join_next().await {
         match joined {
-            Ok(done) => outcomes.push(done),
+            Ok((n, outcome)) => outcomes[n] = Some(outcome),
             Err(e) => tracing::error!(error = %e, "a test case task failed"),
         }
     }
-    outcomes.sort_by_key(|(n, _)| *n);
-    outcomes.into_iter().map(|(_, outcome)| outcome).collect()
+    // A case whose task failed is a failed case, never a missing one.
+    outcomes
+        .into_iter()
+        .zip(cases)
+        .map(|(outcome, case)| {
+            outcome.unwrap_or_else(|| {
+                let mut failed = Outcome::new(case);
+                failed.failures.push("the runner's task for this case failed (see the log); this is a bug in shopkeep".into());
+                failed
+            })
+        })
+        .collect()
 }
 
 type Ws = WebSocketStream<MaybeTlsStream<TcpStream>>;
@@ -284,16 +306,7 @@ async fn run_case(
     options: &Options,
 ) -> Outcome {
     let started = Instant::now();
-    let mut outcome = Outcome {
-        case: case.clone(),
-        failures: Vec::new(),
-        answers: Vec::new(),
-        last: None,
-        finished: false,
-        seen: Seen::default(),
-        notes: Vec::new(),
-        elapsed: Duration::ZERO,
-    };
+    let mut outcome = Outcome::new(case.clone());
     if let Err(e) = converse(&case, url, flows, catalog, options, &mut outcome).await {
         outcome.failures.push(e);
     }
