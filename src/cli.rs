@@ -111,8 +111,8 @@ pub struct TestArgs {
     /// Compare every case's picks with the golden files (`<tests>/golden/*.golden.yaml`).
     #[arg(long)]
     pub golden: bool,
-    /// With --golden: record the picks, replacing the golden files.
-    #[arg(long, requires = "golden")]
+    /// Record the picks, replacing the golden files (implies --golden).
+    #[arg(long)]
     pub update: bool,
 }
 
@@ -151,9 +151,9 @@ fn test(args: TestArgs) -> anyhow::Result<()> {
             timeout: Duration::from_secs(args.timeout.max(1)),
         },
         golden: match (args.golden, args.update) {
-            (false, _) => GoldenMode::Off,
+            (_, true) => GoldenMode::Update,
             (true, false) => GoldenMode::Compare,
-            (true, true) => GoldenMode::Update,
+            (false, false) => GoldenMode::Off,
         },
     };
     let runtime = tokio::runtime::Builder::new_multi_thread()

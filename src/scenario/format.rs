@@ -369,6 +369,11 @@ fn constraint(spec: &ConstraintSpec, fill: &Fill) -> Result<(String, Constraint)
     filled(&mut spec.eq)?;
     filled(&mut spec.ne)?;
     filled(&mut spec.contains)?;
+    for value in spec.in_.iter_mut().flatten() {
+        if let ScalarSpec::Text(s) = value {
+            *s = fill(s)?;
+        }
+    }
     match constraint_op(&spec) {
         Ok(Some(op)) => {
             let shown = super::check::describe(&spec.field, &op);
