@@ -159,7 +159,17 @@ fn test(args: TestArgs) -> anyhow::Result<()> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
-    let summary = runtime.block_on(scenario::execute(&plan))?;
+    let summary = match runtime.block_on(scenario::execute(&plan)) {
+        Ok(summary) => summary,
+        Err(scenario::ScenarioError::Problems { problems }) => {
+            problems.iter().for_each(|p| eprintln!("{p}"));
+            bail!(
+                "{} problems in the test files (listed above); fix them, see docs/testing.md",
+                problems.len()
+            );
+        }
+        Err(other) => return Err(other.into()),
+    };
     let below = args
         .min_coverage
         .filter(|min| summary.min_coverage() < *min);

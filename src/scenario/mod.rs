@@ -109,11 +109,11 @@ pub struct Expect {
 #[derive(Debug, thiserror::Error)]
 pub enum ScenarioError {
     #[error(
-        "cannot read test files at `{path}`: {source}; pass a file or folder of tests (default flows/tests)"
+        "cannot read test files at `{path}`: {cause}; pass a file or folder of tests (default flows/tests)"
     )]
     Path {
         path: PathBuf,
-        source: std::io::Error,
+        cause: std::io::Error,
     },
     #[error("`{path}` holds no test file (*.yaml); add cases, see docs/testing.md")]
     Empty { path: PathBuf },
@@ -131,10 +131,10 @@ pub enum ScenarioError {
         path: PathBuf,
         message: String,
     },
-    #[error("cannot write the JUnit report `{path}`: {source}")]
+    #[error("cannot write the JUnit report `{path}`: {cause}; pass another --junit path")]
     Junit {
         path: PathBuf,
-        source: std::io::Error,
+        cause: std::io::Error,
     },
 }
 
@@ -142,9 +142,9 @@ pub enum ScenarioError {
 /// file fails the whole load, listing every problem.
 pub fn load(path: &std::path::Path) -> Result<Vec<Case>, ScenarioError> {
     let files = if path.is_dir() {
-        format::files(path).map_err(|source| ScenarioError::Path {
+        format::files(path).map_err(|cause| ScenarioError::Path {
             path: path.to_path_buf(),
-            source,
+            cause,
         })?
     } else {
         vec![path.to_path_buf()]
@@ -157,9 +157,9 @@ pub fn load(path: &std::path::Path) -> Result<Vec<Case>, ScenarioError> {
     let mut cases = Vec::new();
     let mut problems = Vec::new();
     for file in files {
-        let source = std::fs::read_to_string(&file).map_err(|source| ScenarioError::Path {
+        let source = std::fs::read_to_string(&file).map_err(|cause| ScenarioError::Path {
             path: file.clone(),
-            source,
+            cause,
         })?;
         let (mut found, mut wrong) = format::parse(&file, &source);
         cases.append(&mut found);

@@ -244,9 +244,9 @@ pub fn junit(summary: &Summary) -> std::io::Result<Vec<u8>> {
 
 /// Writes [`junit`] to `path`.
 pub fn write_junit(summary: &Summary, path: &Path) -> Result<(), ScenarioError> {
-    let failed = |source| ScenarioError::Junit {
+    let failed = |cause| ScenarioError::Junit {
         path: path.to_path_buf(),
-        source,
+        cause,
     };
     let xml = junit(summary).map_err(failed)?;
     std::fs::write(path, xml).map_err(failed)
