@@ -251,3 +251,83 @@ pub fn write_junit(summary: &Summary, path: &Path) -> Result<(), ScenarioError> 
     let xml = junit(summary).map_err(failed)?;
     std::fs::write(path, xml).map_err(failed)
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+    use std::time::Duration;
+
+    use super::*;
+    use crate::scenario::Case;
+    use crate::scenario::run::Outcome;
+    use crate::scenario::wire::{Question, Screen};
+
+    fn outcome(name: &str, failures: &[&str]) -> Outcome {
+        let case = Case {
+            file: "t.yaml".into(),
+            name: name.into(),
+            line: 3,
+            flow: "shoes".into(),
+            flow_at: (1, 1),
+            locale: None,
+            steps: Vec::new(),
+            expect: None,
+        };
+        let mut outcome = Outcome::new(Arc::new(case));
+        outcome.failures = failures.iter().map(|f| f.to_string()).collect();
+        outcome.answers = vec!["terrain=trail".into()];
+        outcome.last = Some(Screen::Question(Question {
+            id: "budget".into(),
+            kind: "range".into(),
+            text: "What is your budget?".into(),
+            options: Vec::new(),
+            hint: Some("Give a price <like 80>".into()),
+        }));
+        outcome
+    }
+
+    fn summary() -> Summary {
+        Summary {
+            outcomes: vec![
+                outcome("fine", &[]),
+                outcome("<b>&\"odd\"</b>", &["expected `a` & got <none>"]),
+            ],
+            coverage: Vec::new(),
+            golden: Vec::new(),
+            elapsed: Duration::from_millis(1500),
+        }
+    }
+
+    #[test]
+    fn a_failure_names_the_case_the_answers_and_what_was_shown() {
+        let text = failure(&summary().outcomes[1]);
+        assert_eq!(
+            text,
+            "FAIL t.yaml:3 `<b>&\"odd\"</b>` (shoes)\n    answers: terrain=trail\n  ✗ expected `a` & got <none>\n    the server asked `budget` (range): \"What is your budget?\"\n      hint: \"Give a price <like 80>\"\n"
+        );
+    }
+
+    #[test]
+    fn junit_escapes_every_text() {
+        let xml = String::from_utf8(junit(&summary()).expect("xml")).expect("utf-8");
+        assert!(
+            xml.contains(
+                r#"<testsuites name="shopkeep test" tests="2" failures="1" time="1.500">"#
+            ),
+            "{xml}"
+        );
+        assert!(
+            xml.contains(r#"<testcase name="fine" classname="shoes" time="0.000"/>"#),
+            "{xml}"
+        );
+        assert!(
+            xml.contains(r#"<testcase name="&lt;b&gt;&amp;&quot;odd&quot;&lt;/b&gt;""#),
+            "{xml}"
+        );
+        assert!(
+            xml.contains(r#"<failure message="expected `a` &amp; got &lt;none&gt;">FAIL"#),
+            "{xml}"
+        );
+        assert!(!xml.contains("<none>") && !xml.contains("<like"), "{xml}");
+    }
+}

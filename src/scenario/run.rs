@@ -59,7 +59,7 @@ pub struct Outcome {
 }
 
 impl Outcome {
-    fn new(case: Arc<Case>) -> Outcome {
+    pub(crate) fn new(case: Arc<Case>) -> Outcome {
         Outcome {
             case,
             failures: Vec::new(),
