@@ -80,5 +80,7 @@ fi
 # ---------------------------------------------------------------- shopkeep CLI checks
 # The shipped finders must pass validation against the shipped catalog.
 step "shopkeep check flows" cargo run --locked --quiet -- check flows
+# Every scripted conversation passes, covers every question, option and edge, and shows the recorded picks.
+step "shopkeep test --coverage --golden" cargo run --locked --quiet -- test --coverage --min-coverage 100 --golden
 
 printf '[time] %-44s %7.1fs\n' "total" "$(( ($(date +%s%N) - T_ALL) / 1000000 ))e-3"

@@ -1,4 +1,4 @@
-//! The `shopkeep` command line: `serve`, `check`, `query`.
+//! The `shopkeep` command line: `serve`, `check`, `test`, `query`.
 //!
 //! Arguments are parsed in two stages (as ripgrep does): clap reads what the user typed, then each command builds
 //! the validated values the library takes. Errors here are `anyhow` with one line naming the thing and the fix.
@@ -33,6 +33,8 @@ pub enum Command {
     Serve(ServeArgs),
     /// Check flow files (and their mappings against the catalog).
     Check(CheckArgs),
+    /// Run scripted conversation tests (`flows/tests/*.yaml`) against a fresh server or `--url`.
+    Test(TestArgs),
     /// Run a finder's match from the command line: `shopkeep query running-shoes terrain=trail budget=..120`.
     Query(QueryArgs),
 }
@@ -96,6 +98,43 @@ pub struct CheckArgs {
 }
 
 #[derive(Debug, clap::Args)]
+pub struct TestArgs {
+    /// A test file or a folder of them (docs/testing.md).
+    #[arg(default_value = "flows/tests")]
+    pub path: PathBuf,
+    /// Folder of flow files: served in-process, and followed to account coverage.
+    #[arg(long, default_value = "flows")]
+    pub flows: PathBuf,
+    /// Folder of catalog feeds: served in-process, and looked up for conditions on product attributes.
+    #[arg(long, default_value = "catalog")]
+    pub catalog: PathBuf,
+    /// Test a running server's chat instead of a fresh in-process one, e.g. ws://127.0.0.1:8080/v1/chat.
+    #[arg(long)]
+    pub url: Option<String>,
+    /// Cases run at once.
+    #[arg(long, default_value_t = 4)]
+    pub jobs: usize,
+    /// Seconds to wait for a connection or any one message.
+    #[arg(long, default_value_t = 10)]
+    pub timeout: u64,
+    /// Write a JUnit XML report to this file.
+    #[arg(long, value_name = "FILE")]
+    pub junit: Option<PathBuf>,
+    /// Report the questions, options and edges of each finder that no case exercised.
+    #[arg(long)]
+    pub coverage: bool,
+    /// Fail when any finder is covered less than this (per cent).
+    #[arg(long, value_name = "PCT")]
+    pub min_coverage: Option<f64>,
+    /// Compare every case's picks with the golden files (`<tests>/golden/*.golden.yaml`).
+    #[arg(long)]
+    pub golden: bool,
+    /// Record the picks, replacing the golden files (implies --golden).
+    #[arg(long)]
+    pub update: bool,
+}
+
+#[derive(Debug, clap::Args)]
 pub struct QueryArgs {
     /// The finder's id.
     pub flow: String,
@@ -113,8 +152,66 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Serve(args) => serve(args),
         Command::Check(args) => check(args),
+        Command::Test(args) => test(args),
         Command::Query(args) => query(args),
     }
+}
+
+fn test(args: TestArgs) -> anyhow::Result<()> {
+    use crate::scenario::{self, GoldenMode, Plan, report};
+    let plan = Plan {
+        tests: args.path.clone(),
+        flows: args.flows.clone(),
+        catalog: args.catalog.clone(),
+        url: args.url.clone(),
+        options: scenario::Options {
+            jobs: args.jobs.max(1),
+            timeout: Duration::from_secs(args.timeout.max(1)),
+        },
+        golden: match (args.golden, args.update) {
+            (_, true) => GoldenMode::Update,
+            (true, false) => GoldenMode::Compare,
+            (false, false) => GoldenMode::Off,
+        },
+    };
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    let summary = match runtime.block_on(scenario::execute(&plan)) {
+        Ok(summary) => summary,
+        Err(scenario::ScenarioError::Problems { problems }) => {
+            problems.iter().for_each(|p| eprintln!("{p}"));
+            bail!(
+                "{} problems in the test files (listed above); fix them, see docs/testing.md",
+                problems.len()
+            );
+        }
+        Err(other) => return Err(other.into()),
+    };
+    let below = args
+        .min_coverage
+        .filter(|min| summary.min_coverage() < *min);
+    print!(
+        "{}",
+        report::text(&summary, args.coverage || below.is_some())
+    );
+    if let Some(path) = &args.junit {
+        report::write_junit(&summary, path)?;
+    }
+    if !summary.passed() {
+        bail!(
+            "{} of {} cases failed (above)",
+            summary.failed(),
+            summary.outcomes.len()
+        );
+    }
+    if let Some(min) = below {
+        bail!(
+            "coverage is {:.0}%, below --min-coverage {min}; add cases for what is listed as not exercised",
+            summary.min_coverage()
+        );
+    }
+    Ok(())
 }
 
 /// Loads flows and catalog and checks the flows' mappings against the catalog's fields; prints the warnings and

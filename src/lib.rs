@@ -11,8 +11,10 @@
 //! - [`conversation`]: the pure engine — `step(flow, session, input) -> (session, effects)`; no IO, not async.
 //! - [`store`]: sled trees for sessions and answers; the only module that knows sled; group-committed flushes.
 //! - [`server`]: axum router, the `/v1/chat` WebSocket protocol, static assets; the only module that knows axum.
+//! - [`scenario`]: scripted conversation tests (`shopkeep test`): a WebSocket client of the server, golden picks
+//!   and coverage of each finder.
 //! - [`setup`]: loading flows and catalog and checking them together (serve, query, reload).
-//! - [`cli`]: the `shopkeep` command line (serve, check, query).
+//! - [`cli`]: the `shopkeep` command line (serve, check, test, query).
 
 pub mod audit;
 pub mod catalog;
@@ -20,6 +22,7 @@ pub mod cli;
 pub mod conversation;
 pub mod flow;
 pub mod money;
+pub mod scenario;
 pub mod server;
 pub mod setup;
 pub mod store;

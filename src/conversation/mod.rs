@@ -301,25 +301,44 @@ fn refuse(effects: &mut Vec<Effect>, code: &'static str, message: &str) {
     });
 }
 
-/// Walks from `index` past questions whose `ask_when` fails and info messages, to the next question to ask or a
-/// result. Bounded by the number of nodes: a flow cannot make it loop.
-fn enter(flow: &Flow, session: &mut Session, mut index: usize, effects: &mut Vec<Effect>) {
+/// The nodes a conversation passes through from `index` on: questions whose `ask_when` fails and info messages,
+/// then the question to ask or the result it stops at (last). Bounded by the number of nodes: a flow cannot make it
+/// loop; when the walk does not stop within that bound, the last node is one it would pass over.
+pub fn route(flow: &Flow, session: &Session, mut index: usize) -> Vec<usize> {
+    let mut path = Vec::new();
     for _ in 0..=flow.nodes.len() {
+        path.push(index);
         match &flow.nodes[index] {
-            Node::Question(q) => {
-                if q.ask_when.as_ref().is_some_and(|c| !holds(c, session)) {
-                    index = next_of(flow, session, q);
-                } else if q.kind == Kind::Info {
+            Node::Question(q) if passes_over(q, session) => index = next_of(flow, session, q),
+            _ => break,
+        }
+    }
+    path
+}
+
+/// Whether the walk goes past `q` without asking it: its `ask_when` fails, or it is an info message.
+fn passes_over(q: &Question, session: &Session) -> bool {
+    q.kind == Kind::Info || q.ask_when.as_ref().is_some_and(|c| !holds(c, session))
+}
+
+/// Walks from `index` past questions whose `ask_when` fails and info messages (saying them), to the next question
+/// to ask or a result ([`route`]).
+fn enter(flow: &Flow, session: &mut Session, index: usize, effects: &mut Vec<Effect>) {
+    for index in route(flow, session, index) {
+        match &flow.nodes[index] {
+            Node::Question(q) if passes_over(q, session) => {
+                let asked = q.ask_when.as_ref().is_none_or(|c| holds(c, session));
+                if q.kind == Kind::Info && asked {
                     effects.push(Effect::Say(
                         q.text
                             .get(&session.locale, flow.default_locale())
                             .to_string(),
                     ));
-                    index = next_of(flow, session, q);
-                } else {
-                    ask(flow, session, index, effects);
-                    return;
                 }
+            }
+            Node::Question(_) => {
+                ask(flow, session, index, effects);
+                return;
             }
             Node::Results(r) => {
                 session.at = Position::Showing(r.id.clone());
@@ -456,8 +475,8 @@ fn range_answer(q: &Question, min: Option<f64>, max: Option<f64>) -> Option<Answ
     Some(Answer::Range { min, max })
 }
 
-/// The node the rules of `q` lead to now.
-fn next_of(flow: &Flow, session: &Session, q: &Question) -> usize {
+/// The node the rules of `q` lead to now (the first rule whose `when` holds).
+pub fn next_of(flow: &Flow, session: &Session, q: &Question) -> usize {
     q.next
         .iter()
         .find(|rule| rule.when.as_ref().is_none_or(|c| holds(c, session)))

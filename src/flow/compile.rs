@@ -35,18 +35,8 @@ struct Ctx {
 
 impl Ctx {
     fn push(&mut self, at: Location, severity: Severity, message: String) {
-        let (line, column) = if at == Location::UNKNOWN {
-            (1, 1)
-        } else {
-            (at.line(), at.column())
-        };
-        self.problems.push(Problem {
-            file: self.file.clone(),
-            line,
-            column,
-            severity,
-            message,
-        });
+        self.problems
+            .push(Problem::located(&self.file, at, severity, message));
     }
 
     fn error(&mut self, at: Location, message: String) {
@@ -77,7 +67,7 @@ fn scalar_text(spec: &ScalarSpec) -> String {
 const OPERATORS: &str = "eq, ne, in, contains, lt, lte, gt, gte";
 
 /// The operator of a constraint, or `None` when it has none; `Err` when it has several.
-fn constraint_op(spec: &ConstraintSpec) -> Result<Option<Op>, usize> {
+pub(crate) fn constraint_op(spec: &ConstraintSpec) -> Result<Option<Op>, usize> {
     let mut ops = Vec::new();
     if let Some(v) = &spec.eq {
         ops.push(Op::Eq(scalar(v)));
@@ -369,17 +359,8 @@ pub fn compile_with(path: &Path, source: &str, shared: &Shared) -> (Option<Flow>
     let spec: FlowSpec = match serde_saphyr::from_str(source) {
         Ok(spec) => spec,
         Err(error) => {
-            let at = error.location().unwrap_or(Location::UNKNOWN);
-            let message = error.to_string();
-            let mut first = message.lines().next().unwrap_or("not a flow").trim();
-            // The location is already in the problem's prefix; keep only the cause.
-            first = first.strip_prefix("error: ").unwrap_or(first);
-            if first.starts_with("line ")
-                && let Some((_, cause)) = first.split_once(": ")
-            {
-                first = cause;
-            }
-            ctx.error(at, format!("{first}; see docs/flows.md for the format"));
+            let (at, cause) = yaml_cause(&error);
+            ctx.error(at, format!("{cause}; see docs/flows.md for the format"));
             return (None, ctx.problems);
         }
     };
@@ -389,6 +370,20 @@ pub fn compile_with(path: &Path, source: &str, shared: &Shared) -> (Option<Flow>
     let has_errors = ctx.problems.iter().any(|p| p.severity == Severity::Error);
     ctx.problems.sort_by_key(|p| (p.severity, p.line, p.column));
     (if has_errors { None } else { flow }, ctx.problems)
+}
+
+/// Where a YAML error is and its cause in one line, without the location the problem's prefix already gives.
+pub(crate) fn yaml_cause(error: &serde_saphyr::Error) -> (Location, String) {
+    let at = error.location().unwrap_or(Location::UNKNOWN);
+    let message = error.to_string();
+    let mut first = message.lines().next().unwrap_or("not valid YAML").trim();
+    first = first.strip_prefix("error: ").unwrap_or(first);
+    if first.starts_with("line ")
+        && let Some((_, cause)) = first.split_once(": ")
+    {
+        first = cause;
+    }
+    (at, first.to_string())
 }
 
 /// Fills each `use` entry from its shared question and checks that every other question has a kind and a text.

@@ -19,6 +19,7 @@ use petgraph::graph::DiGraph;
 
 use crate::catalog::Constraint;
 pub use compile::{check_fields, compile, compile_with, kind_name};
+pub(crate) use compile::{constraint_op, yaml_cause};
 pub use shared::Shared;
 pub use spec::{Kind, Text};
 
@@ -37,6 +38,29 @@ pub struct Problem {
     pub column: u64,
     pub severity: Severity,
     pub message: String,
+}
+
+impl Problem {
+    /// A problem at a YAML location (line 1, column 1 when the location is unknown).
+    pub fn located(
+        file: &str,
+        at: serde_saphyr::Location,
+        severity: Severity,
+        message: String,
+    ) -> Problem {
+        let (line, column) = if at == serde_saphyr::Location::UNKNOWN {
+            (1, 1)
+        } else {
+            (at.line(), at.column())
+        };
+        Problem {
+            file: file.to_string(),
+            line,
+            column,
+            severity,
+            message,
+        }
+    }
 }
 
 impl fmt::Display for Problem {

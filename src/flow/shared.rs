@@ -75,11 +75,12 @@ impl Shared {
         let spec: SharedSpec = match serde_saphyr::from_str(&source) {
             Ok(spec) => spec,
             Err(error) => {
-                let at = error.location();
-                let message = error.to_string();
-                let cause = message.lines().next().unwrap_or("not a list of questions");
-                let cause = cause.split_once(": ").map_or(cause, |(_, c)| c);
-                let (line, column) = at.map_or((1, 1), |at| (at.line(), at.column()));
+                let (at, cause) = super::yaml_cause(&error);
+                let (line, column) = if at == serde_saphyr::Location::UNKNOWN {
+                    (1, 1)
+                } else {
+                    (at.line(), at.column())
+                };
                 self.problem(&file, line, column, format!("{cause}; a shared file holds `questions:` as in a finder, see docs/flows.md"));
                 return;
             }

@@ -8,4 +8,5 @@ mod flows;
 mod limits;
 mod process;
 mod reload;
+mod scenario;
 mod support;

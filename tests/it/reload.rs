@@ -8,26 +8,10 @@ use std::time::Duration;
 use serde_json::json;
 use shopkeep::server::{Limits, Settings};
 
-use crate::support::{Client, TestApp, http, repo, spawn_dirs};
+use crate::support::{Client, TestApp, copy_shipped, http, spawn_dirs};
 
 const OLD_TEXT: &str = "What matters most? Pick one or two.";
 const NEW_TEXT: &str = "What matters most to you on a run?";
-
-/// A copy of the shipped flows (with their shared questions) and catalog that a test may edit.
-fn copy_parts() -> tempfile::TempDir {
-    let dir = tempfile::tempdir().expect("temp dir");
-    for part in ["flows", "flows/shared", "catalog"] {
-        std::fs::create_dir_all(dir.path().join(part)).expect("mkdir");
-        for entry in std::fs::read_dir(repo(part)).expect("read the shipped folder") {
-            let path = entry.expect("entry").path();
-            if path.is_file() {
-                let to = dir.path().join(part).join(path.file_name().expect("name"));
-                std::fs::copy(&path, to).expect("copy");
-            }
-        }
-    }
-    dir
-}
 
 fn edit(path: &Path, from: &str, to: &str) {
     let text = std::fs::read_to_string(path).expect("read");
@@ -50,7 +34,7 @@ async fn priorities_text(client: &mut Client) -> String {
 
 #[tokio::test]
 async fn an_admin_reload_serves_new_conversations_and_keeps_old_ones_on_their_version() {
-    let parts = copy_parts();
+    let parts = copy_shipped();
     let app = serve(parts.path(), Settings::default()).await;
     let mut before = app.client().await;
     before.start("running-shoes", "en").await;
@@ -94,7 +78,7 @@ async fn an_admin_reload_serves_new_conversations_and_keeps_old_ones_on_their_ve
 
 #[tokio::test]
 async fn a_broken_edit_is_refused_with_its_location_and_the_old_flows_keep_serving() {
-    let parts = copy_parts();
+    let parts = copy_shipped();
     let app = serve(parts.path(), Settings::default()).await;
     let flow = parts.path().join("flows/running-shoes.yaml");
     edit(&flow, "      - goto: priorities", "      - goto: nowhere");
@@ -125,7 +109,7 @@ async fn a_broken_edit_is_refused_with_its_location_and_the_old_flows_keep_servi
 
 #[tokio::test]
 async fn admin_requests_need_the_token_when_one_is_set() {
-    let parts = copy_parts();
+    let parts = copy_shipped();
     let settings = Settings {
         admin_token: Some("s3cret".into()),
         ..Settings::default()
@@ -153,7 +137,7 @@ async fn admin_requests_need_the_token_when_one_is_set() {
 
 #[tokio::test]
 async fn saving_a_flow_file_reloads_it() {
-    let parts = copy_parts();
+    let parts = copy_shipped();
     let settings = Settings {
         watch: true,
         ..Settings::default()
@@ -181,7 +165,7 @@ async fn saving_a_flow_file_reloads_it() {
 
 #[tokio::test]
 async fn a_catalog_reload_swaps_while_conversations_search_without_a_failure() {
-    let parts = copy_parts();
+    let parts = copy_shipped();
     let settings = Settings {
         limits: Limits {
             messages_per_second: 0,

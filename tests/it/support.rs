@@ -19,6 +19,23 @@ pub fn repo(path: &str) -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(path)
 }
 
+/// A copy of the shipped flows (with their shared questions) and catalog in a temp folder (`flows/`,
+/// `catalog/`), for a test to edit without touching the repository.
+pub fn copy_shipped() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().expect("temp dir");
+    for part in ["flows", "flows/shared", "catalog"] {
+        std::fs::create_dir_all(dir.path().join(part)).expect("mkdir");
+        for entry in std::fs::read_dir(repo(part)).expect("read the shipped folder") {
+            let path = entry.expect("entry").path();
+            if path.is_file() {
+                let to = dir.path().join(part).join(path.file_name().expect("name"));
+                std::fs::copy(&path, to).expect("copy");
+            }
+        }
+    }
+    dir
+}
+
 pub struct TestApp {
     pub addr: SocketAddr,
     pub shutdown: Shutdown,

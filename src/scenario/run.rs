@@ -1,0 +1,418 @@
+//! Running cases: one WebSocket conversation per case against a server's `/v1/chat`, at most `jobs` at once.
+//!
+//! Every wait is bounded: connecting and each message have `timeout`; a turn reads at most [`MAX_MESSAGES`]
+//! messages before its question or products; a case has as many turns as it has steps.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use futures_util::{SinkExt, StreamExt};
+use serde_json::{Value, json};
+use tokio::net::TcpStream;
+use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::{MaybeTlsStream, WebSocketStream, connect_async};
+
+use super::coverage::{Seen, Tracker};
+use super::wire::{Incoming, Products, Screen};
+use super::{Action, Case, check};
+use crate::catalog::{Catalog, Product};
+use crate::conversation::{Input, Reply};
+use crate::flow::Flows;
+
+/// Messages a turn may bring before its question or products (greetings, info messages).
+const MAX_MESSAGES: usize = 32;
+
+#[derive(Clone, Debug)]
+pub struct Options {
+    /// Cases run at once.
+    pub jobs: usize,
+    /// The longest wait for a connection or one message.
+    pub timeout: Duration,
+}
+
+impl Default for Options {
+    fn default() -> Options {
+        Options {
+            jobs: 4,
+            timeout: Duration::from_secs(10),
+        }
+    }
+}
+
+/// How one case went.
+#[derive(Clone, Debug)]
+pub struct Outcome {
+    pub case: Arc<Case>,
+    /// Every unmet expectation, as a sentence; empty when the case passed.
+    pub failures: Vec<String>,
+    /// What the shopper did, `question=answer` in order.
+    pub answers: Vec<String>,
+    /// What the shopper saw last.
+    pub last: Option<Screen>,
+    /// Whether every step ran (the last screen is the case's end).
+    pub finished: bool,
+    pub seen: Seen,
+    /// Where the local flow file (followed for coverage) and the server disagreed: coverage may be off.
+    pub notes: Vec<String>,
+    pub elapsed: Duration,
+}
+
+impl Outcome {
+    pub(crate) fn new(case: Arc<Case>) -> Outcome {
+        Outcome {
+            case,
+            failures: Vec::new(),
+            answers: Vec::new(),
+            last: None,
+            finished: false,
+            seen: Seen::default(),
+            notes: Vec::new(),
+            elapsed: Duration::ZERO,
+        }
+    }
+
+    pub fn passed(&self) -> bool {
+        self.failures.is_empty()
+    }
+
+    /// The products the case ended with, when every step ran.
+    pub fn products(&self) -> Option<&Products> {
+        match &self.last {
+            Some(Screen::Products(p)) if self.finished => Some(p),
+            _ => None,
+        }
+    }
+}
+
+/// Runs `cases` against the chat at `url`, at most `options.jobs` at once; outcomes come back in case order.
+/// `flows` (the local flow files) account coverage; `catalog` serves conditions on attributes the products
+/// message does not carry.
+pub async fn run_cases(
+    cases: Vec<Case>,
+    url: &str,
+    flows: &Flows,
+    catalog: Option<&Catalog>,
+    options: &Options,
+) -> Vec<Outcome> {
+    let limit = Arc::new(tokio::sync::Semaphore::new(options.jobs.max(1)));
+    let cases: Vec<Arc<Case>> = cases.into_iter().map(Arc::new).collect();
+    let mut tasks = tokio::task::JoinSet::new();
+    for (n, case) in cases.iter().enumerate() {
+        let (limit, case, url, flows, catalog, options) = (
+            limit.clone(),
+            case.clone(),
+            url.to_string(),
+            flows.clone(),
+            catalog.cloned(),
+            options.clone(),
+        );
+        tasks.spawn(async move {
+            let _permit = limit.acquire_owned().await;
+            (n, run_case(case, &url, &flows, catalog, &options).await)
+        });
+    }
+    let mut outcomes: Vec<Option<Outcome>> = vec![None; cases.len()];
+    while let Some(joined) = tasks.join_next().await {
+        match joined {
+            Ok((n, outcome)) => outcomes[n] = Some(outcome),
+            Err(e) => tracing::error!(error = %e, "a test case task failed"),
+        }
+    }
+    // A case whose task failed is a failed case, never a missing one.
+    outcomes
+        .into_iter()
+        .zip(cases)
+        .map(|(outcome, case)| {
+            outcome.unwrap_or_else(|| {
+                let mut failed = Outcome::new(case);
+                failed.failures.push("the runner's task for this case failed (see the log); this is a bug in shopkeep".into());
+                failed
+            })
+        })
+        .collect()
+}
+
+type Ws = WebSocketStream<MaybeTlsStream<TcpStream>>;
+
+/// One conversation over a WebSocket, each wait bounded.
+struct Conversation {
+    ws: Ws,
+    timeout: Duration,
+}
+
+impl Conversation {
+    async fn connect(url: &str, timeout: Duration) -> Result<Conversation, String> {
+        match tokio::time::timeout(timeout, connect_async(url)).await {
+            Ok(Ok((ws, _))) => Ok(Conversation { ws, timeout }),
+            Ok(Err(e)) => Err(format!(
+                "cannot connect to {url}: {e}; is the server running?"
+            )),
+            Err(_) => Err(format!("no connection to {url} within {:?}", timeout)),
+        }
+    }
+
+    async fn send(&mut self, message: Value) -> Result<(), String> {
+        let text = message.to_string();
+        match tokio::time::timeout(self.timeout, self.ws.send(Message::Text(text.into()))).await {
+            Ok(Ok(())) => Ok(()),
+            Ok(Err(e)) => Err(format!("the connection broke while sending: {e}")),
+            Err(_) => Err(format!("sending took longer than {:?}", self.timeout)),
+        }
+    }
+
+    /// Reads until a question or products message; an `error` message is returned as `Err`.
+    async fn screen(&mut self) -> Result<Screen, String> {
+        for _ in 0..MAX_MESSAGES {
+            let frame = tokio::time::timeout(self.timeout, self.ws.next())
+                .await
+                .map_err(|_| format!("no reply within {:?}", self.timeout))?;
+            let text = match frame {
+                Some(Ok(Message::Text(text))) => text,
+                Some(Ok(Message::Ping(_) | Message::Pong(_))) => continue,
+                Some(Ok(Message::Close(frame))) => {
+                    return Err(format!("the server closed the conversation: {frame:?}"));
+                }
+                Some(Ok(other)) => {
+                    return Err(format!("the server sent a non-text frame: {other:?}"));
+                }
+                Some(Err(e)) => return Err(format!("the connection broke: {e}")),
+                None => return Err("the server ended the connection".into()),
+            };
+            match serde_json::from_str::<Incoming>(&text) {
+                Ok(Incoming::Question(q)) => return Ok(Screen::Question(q)),
+                Ok(Incoming::Products(p)) => return Ok(Screen::Products(p)),
+                Ok(Incoming::Error { code, message }) => {
+                    return Err(format!(
+                        "the server answered with error `{code}`: {message}"
+                    ));
+                }
+                Ok(Incoming::Session { .. } | Incoming::Message { .. }) => {}
+                Err(e) => {
+                    return Err(format!(
+                        "the server sent a message the runner cannot read ({e}): {text}"
+                    ));
+                }
+            }
+        }
+        Err(format!(
+            "no question or products among {MAX_MESSAGES} messages"
+        ))
+    }
+
+    async fn close(mut self) {
+        let _ = tokio::time::timeout(self.timeout, self.ws.close(None)).await;
+    }
+}
+
+fn message(action: &Action) -> (Value, Input) {
+    match action {
+        Action::Value(v) => (
+            json!({"type": "answer", "value": v}),
+            Input::Answer(Reply::Value(v.clone())),
+        ),
+        Action::Values(vs) => (
+            json!({"type": "answer", "values": vs}),
+            Input::Answer(Reply::Values(vs.clone())),
+        ),
+        Action::Text(t) => (
+            json!({"type": "answer", "text": t}),
+            Input::Answer(Reply::Text(t.clone())),
+        ),
+        Action::Range { min, max } => {
+            let mut range = serde_json::Map::new();
+            if let Some(min) = min {
+                range.insert("min".into(), json!(min));
+            }
+            if let Some(max) = max {
+                range.insert("max".into(), json!(max));
+            }
+            (
+                json!({"type": "answer", "range": range}),
+                Input::Answer(Reply::Range {
+                    min: *min,
+                    max: *max,
+                }),
+            )
+        }
+        Action::Back => (json!({"type": "back"}), Input::Back),
+        Action::Restart => (json!({"type": "restart"}), Input::Restart),
+        Action::Skip => (json!({"type": "skip"}), Input::Skip),
+        Action::ResultsNow => (json!({"type": "results_now"}), Input::ResultsNow),
+    }
+}
+
+/// What a step expects of the screen before it acts; `None` when it holds.
+fn step_failure(step: &super::Step, screen: &Screen) -> Option<String> {
+    let mentions =
+        |a: &str, b: &str| crate::text::normalize(a).contains(&crate::text::normalize(b));
+    let question = match screen {
+        Screen::Question(q) => q,
+        Screen::Products(_) if step.ask.is_none() && step.says.is_none() && step.hint.is_none() => {
+            return None;
+        }
+        Screen::Products(_) => {
+            let wanted = step
+                .ask
+                .as_ref()
+                .map_or("a question".to_string(), |id| format!("question `{id}`"));
+            return Some(format!(
+                "expected {wanted}, but the server showed {}",
+                screen.describe()
+            ));
+        }
+    };
+    if let Some(id) = &step.ask
+        && &question.id != id
+    {
+        return Some(format!(
+            "expected question `{id}`, but the server asked {}",
+            screen.describe()
+        ));
+    }
+    if let Some(text) = &step.says
+        && !mentions(&question.text, text)
+    {
+        return Some(format!(
+            "expected `{}` to say {text:?}, but it says {:?}",
+            question.id, question.text
+        ));
+    }
+    if let Some(hint) = &step.hint {
+        match &question.hint {
+            Some(said) if mentions(said, hint) => {}
+            Some(said) => {
+                return Some(format!(
+                    "expected the hint of `{}` to say {hint:?}, but it says {said:?}",
+                    question.id
+                ));
+            }
+            None => {
+                return Some(format!(
+                    "expected a hint on `{}` (the last answer not understood), but there is none",
+                    question.id
+                ));
+            }
+        }
+    }
+    None
+}
+
+async fn run_case(
+    case: Arc<Case>,
+    url: &str,
+    flows: &Flows,
+    catalog: Option<Catalog>,
+    options: &Options,
+) -> Outcome {
+    let started = Instant::now();
+    let mut outcome = Outcome::new(case.clone());
+    if let Err(e) = converse(&case, url, flows, catalog, options, &mut outcome).await {
+        outcome.failures.push(e);
+    }
+    outcome.elapsed = started.elapsed();
+    outcome
+}
+
+async fn converse(
+    case: &Case,
+    url: &str,
+    flows: &Flows,
+    catalog: Option<Catalog>,
+    options: &Options,
+    outcome: &mut Outcome,
+) -> Result<(), String> {
+    let flow = flows
+        .get(&case.flow)
+        .ok_or_else(|| format!("there is no local flow `{}` to follow", case.flow))?;
+    let mut tracker = Tracker::new(flow, case.locale.as_deref());
+    let mut chat = Conversation::connect(url, options.timeout).await?;
+    let mut start = json!({"type": "start", "v": 1, "flow": case.flow});
+    if let Some(locale) = &case.locale {
+        start["locale"] = json!(locale);
+    }
+    chat.send(start).await?;
+    let local = tracker.apply(Input::Start);
+    let mut screen = chat.screen().await?;
+    outcome
+        .notes
+        .extend(drift(&case.flow, "the start", local, &screen));
+    for (n, step) in case.steps.iter().enumerate() {
+        let at = format!("step {} (line {})", n + 1, step.line);
+        if let Some(failure) = step_failure(step, &screen) {
+            outcome.last = Some(screen);
+            outcome.seen = tracker.seen;
+            return Err(format!("{at}: {failure}"));
+        }
+        let Some(action) = &step.action else { continue };
+        let asked = match &screen {
+            Screen::Question(q) => q.id.clone(),
+            Screen::Products(p) => p.result.clone(),
+        };
+        outcome.answers.push(match action {
+            Action::Back | Action::Restart | Action::ResultsNow => action.describe(),
+            _ => format!("{asked}={}", action.describe()),
+        });
+        let (wire, input) = message(action);
+        chat.send(wire).await?;
+        let local = tracker.apply(input);
+        screen = match chat.screen().await {
+            Ok(screen) => screen,
+            Err(e) => {
+                outcome.seen = tracker.seen;
+                return Err(format!("{at}: after {}: {e}", action.describe()));
+            }
+        };
+        outcome.notes.extend(drift(&case.flow, &at, local, &screen));
+    }
+    outcome.finished = true;
+    outcome.seen = tracker.seen;
+    if let Some(expect) = &case.expect {
+        match &screen {
+            Screen::Products(products) => {
+                let known = lookup(catalog, products).await;
+                let find = |id: &str| known.get(id).cloned();
+                outcome
+                    .failures
+                    .extend(check::products(expect, products, &find));
+            }
+            Screen::Question(_) => outcome.failures.push(format!(
+                "expected products at the end, but the server asked {}",
+                screen.describe()
+            )),
+        }
+    }
+    outcome.last = Some(screen);
+    chat.close().await;
+    Ok(())
+}
+
+/// A note when the local flow asks something other than what the server showed (a server with other flow files).
+fn drift(flow: &str, at: &str, local: Option<String>, screen: &Screen) -> Option<String> {
+    let server = match screen {
+        Screen::Question(q) => Some(&q.id),
+        Screen::Products(_) => None,
+    };
+    (local.as_ref() != server).then(|| {
+        format!(
+            "after {at} the local flow `{flow}` {}, the server showed {}; coverage follows the local flow file",
+            local.map_or("shows products".to_string(), |id| format!("asks `{id}`")),
+            screen.describe()
+        )
+    })
+}
+
+/// The shown products as the local catalog has them (off the async runtime: a tantivy search each).
+async fn lookup(catalog: Option<Catalog>, products: &Products) -> HashMap<String, Product> {
+    let Some(catalog) = catalog else {
+        return HashMap::new();
+    };
+    let ids: Vec<String> = products.products.iter().map(|p| p.id.clone()).collect();
+    tokio::task::spawn_blocking(move || {
+        ids.into_iter()
+            .filter_map(|id| catalog.get(&id).ok().flatten().map(|p| (id, p)))
+            .collect()
+    })
+    .await
+    .unwrap_or_default()
+}
