@@ -269,6 +269,17 @@ pub enum LoadError {
     Problems { problems: Vec<Problem> },
 }
 
+/// The YAML files directly in `dir` (`*.yaml`, `*.yml`), in name order; subfolders are not read.
+pub fn yaml_files(dir: &Path) -> std::io::Result<Vec<PathBuf>> {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)?
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .filter(|p| p.is_file() && p.extension().is_some_and(|e| e == "yaml" || e == "yml"))
+        .collect();
+    files.sort();
+    Ok(files)
+}
+
 /// Every finder of a flows folder, by id.
 #[derive(Clone, Debug, Default)]
 pub struct Flows {
@@ -294,16 +305,10 @@ impl Flows {
 
     /// The flow files directly in `dir` (`*.yaml`, `*.yml`), in name order.
     pub fn files(dir: &Path) -> Result<Vec<PathBuf>, LoadError> {
-        let entries = std::fs::read_dir(dir).map_err(|source| LoadError::Folder {
+        let files = yaml_files(dir).map_err(|source| LoadError::Folder {
             path: dir.to_path_buf(),
             source,
         })?;
-        let mut files: Vec<PathBuf> = entries
-            .filter_map(Result::ok)
-            .map(|e| e.path())
-            .filter(|p| p.is_file() && p.extension().is_some_and(|e| e == "yaml" || e == "yml"))
-            .collect();
-        files.sort();
         if files.is_empty() {
             return Err(LoadError::Empty {
                 path: dir.to_path_buf(),

@@ -7,7 +7,9 @@
 //! them, so a merchandiser is always sent to the line to fix.
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
+
+use serde_saphyr::Location;
 
 use super::spec::{QuestionSpec, SharedSpec};
 use super::{Problem, Severity};
@@ -33,29 +35,18 @@ impl Shared {
     /// Reads every `*.yaml` / `*.yml` file in `dir`; a missing folder means no shared questions.
     pub fn load(dir: &Path) -> Shared {
         let mut shared = Shared::default();
-        let Ok(entries) = std::fs::read_dir(dir) else {
+        let Ok(files) = super::yaml_files(dir) else {
             return shared;
         };
-        let mut files: Vec<PathBuf> = entries
-            .filter_map(Result::ok)
-            .map(|e| e.path())
-            .filter(|p| p.is_file() && p.extension().is_some_and(|e| e == "yaml" || e == "yml"))
-            .collect();
-        files.sort();
         for path in files {
             shared.read(&path);
         }
         shared
     }
 
-    fn problem(&mut self, file: &str, line: u64, column: u64, message: String) {
-        self.problems.push(Problem {
-            file: file.to_string(),
-            line,
-            column,
-            severity: Severity::Error,
-            message,
-        });
+    fn problem(&mut self, file: &str, at: Location, message: String) {
+        self.problems
+            .push(Problem::located(file, at, Severity::Error, message));
     }
 
     fn read(&mut self, path: &Path) {
@@ -65,8 +56,7 @@ impl Shared {
             Err(error) => {
                 self.problem(
                     &file,
-                    1,
-                    1,
+                    Location::UNKNOWN,
                     format!("cannot read shared questions: {error}"),
                 );
                 return;
@@ -76,12 +66,7 @@ impl Shared {
             Ok(spec) => spec,
             Err(error) => {
                 let (at, cause) = super::yaml_cause(&error);
-                let (line, column) = if at == serde_saphyr::Location::UNKNOWN {
-                    (1, 1)
-                } else {
-                    (at.line(), at.column())
-                };
-                self.problem(&file, line, column, format!("{cause}; a shared file holds `questions:` as in a finder, see docs/flows.md"));
+                self.problem(&file, at, format!("{cause}; a shared file holds `questions:` as in a finder, see docs/flows.md"));
                 return;
             }
         };
@@ -94,15 +79,14 @@ impl Shared {
                 ("use", question.uses.is_some()),
             ] {
                 if set {
-                    self.problem(&file, at.line(), at.column(), format!("shared question `{id}` sets `{field}`, which belongs to each finder that asks it; remove it here"));
+                    self.problem(&file, at, format!("shared question `{id}` sets `{field}`, which belongs to each finder that asks it; remove it here"));
                 }
             }
             if let Some((other, _)) = self.by_id.get(&id) {
                 let other = other.clone();
                 self.problem(
                     &file,
-                    at.line(),
-                    at.column(),
+                    at,
                     format!(
                         "shared question `{id}` is also defined in `{other}`; give each its own id"
                     ),

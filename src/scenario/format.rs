@@ -28,13 +28,7 @@ impl Problems {
 
 /// The test files directly in `dir` (`*.yaml`, `*.yml`), in name order; `golden/` and other folders are skipped.
 pub fn files(dir: &Path) -> std::io::Result<Vec<PathBuf>> {
-    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)?
-        .filter_map(Result::ok)
-        .map(|e| e.path())
-        .filter(|p| p.is_file() && p.extension().is_some_and(|e| e == "yaml" || e == "yml"))
-        .collect();
-    files.sort();
-    Ok(files)
+    crate::flow::yaml_files(dir)
 }
 
 /// Parses one test file and expands its tables. Returns the cases and every problem found.

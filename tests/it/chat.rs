@@ -139,10 +139,7 @@ async fn resumes_after_reconnect_and_after_restart() {
     let data = app.stop().await;
     let app = spawn_with(data, Default::default()).await;
     let mut third = app.client().await;
-    third
-        .send(json!({"type": "start", "v": 1, "flow": "running-shoes", "resume": token}))
-        .await;
-    let (question, _) = third.until("question").await;
+    let (_, question) = third.resume("running-shoes", &token).await;
     assert_eq!(question["id"], "priorities");
     let question = third.answer(json!({"values": ["light"]})).await;
     assert_eq!(
@@ -229,15 +226,9 @@ async fn unknown_flow_and_messages_before_start() {
 
 #[test]
 fn the_published_protocol_schema_is_current() {
-    let generated = shopkeep::server::protocol::json_schema();
-    let path = crate::support::repo("docs/protocol.schema.json");
-    if std::env::var_os("SHOPKEEP_UPDATE_SCHEMA").is_some() {
-        std::fs::write(&path, &generated).expect("write schema");
-    }
-    let published = std::fs::read_to_string(&path).unwrap_or_default();
-    assert!(
-        published == generated,
-        "docs/protocol.schema.json is stale: run `SHOPKEEP_UPDATE_SCHEMA=1 cargo test --test it schema`"
+    crate::support::assert_published(
+        "docs/protocol.schema.json",
+        &shopkeep::server::protocol::json_schema(),
     );
 }
 

@@ -185,22 +185,13 @@ fn the_shipped_flows_have_no_problems() {
 
 #[test]
 fn the_published_json_schema_is_current() {
-    check_schema("docs/flow.schema.json", shopkeep::flow::spec::json_schema());
-    check_schema(
-        "docs/shared.schema.json",
-        shopkeep::flow::spec::shared_json_schema(),
+    crate::support::assert_published(
+        "docs/flow.schema.json",
+        &shopkeep::flow::spec::json_schema(),
     );
-}
-
-fn check_schema(file: &str, generated: String) {
-    let path = repo(file);
-    if std::env::var_os("SHOPKEEP_UPDATE_SCHEMA").is_some() {
-        std::fs::write(&path, &generated).expect("write schema");
-    }
-    let published = std::fs::read_to_string(&path).unwrap_or_default();
-    assert!(
-        published == generated,
-        "{file} is stale: run `SHOPKEEP_UPDATE_SCHEMA=1 cargo test --test it schema`"
+    crate::support::assert_published(
+        "docs/shared.schema.json",
+        &shopkeep::flow::spec::shared_json_schema(),
     );
 }
 

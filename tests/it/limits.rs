@@ -154,11 +154,9 @@ async fn a_silent_connection_is_pinged_then_closed_and_can_resume() {
     assert_eq!(code, Some(1000), "an idle connection is closed normally");
 
     let mut again = app.client().await;
-    again
-        .send(json!({"type": "start", "v": 1, "flow": "running-shoes",
-            "resume": session["token"]}))
+    let (_, question) = again
+        .resume("running-shoes", session["token"].as_str().expect("token"))
         .await;
-    let (question, _) = again.until("question").await;
     assert_eq!(
         question["id"], "priorities",
         "the answer survived the idle close"

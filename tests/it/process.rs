@@ -78,10 +78,7 @@ async fn acknowledged_answers_survive_kill_9() {
     for (answer, next) in steps {
         let (child, url) = serve(data.path()).await;
         let mut client = Client::connect(&url).await;
-        client
-            .send(json!({"type": "start", "v": 1, "flow": "running-shoes", "resume": token}))
-            .await;
-        let (question, _) = client.until("question").await;
+        let (_, question) = client.resume("running-shoes", &token).await;
         assert_eq!(
             question["id"], expected,
             "resumed where the last acknowledged answer left it"
@@ -94,10 +91,7 @@ async fn acknowledged_answers_survive_kill_9() {
     }
     let (_child, url) = serve(data.path()).await;
     let mut client = Client::connect(&url).await;
-    client
-        .send(json!({"type": "start", "v": 1, "flow": "running-shoes", "resume": token}))
-        .await;
-    let (question, _) = client.until("question").await;
+    let (_, question) = client.resume("running-shoes", &token).await;
     assert_eq!(question["id"], "colour");
     let products = client.answer(json!({"value": "any"})).await;
     assert_eq!(products["type"], "products");

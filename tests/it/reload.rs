@@ -66,10 +66,7 @@ async fn an_admin_reload_serves_new_conversations_and_keeps_old_ones_on_their_ve
 
     drop(before);
     let mut resumed = app.client().await;
-    resumed
-        .send(json!({"type": "start", "v": 1, "flow": "running-shoes", "resume": token}))
-        .await;
-    let (question, _) = resumed.until("question").await;
+    let (_, question) = resumed.resume("running-shoes", &token).await;
     assert_eq!(
         question["text"], OLD_TEXT,
         "a resumed conversation gets its own version back"

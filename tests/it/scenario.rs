@@ -342,14 +342,8 @@ async fn the_complete_example_in_the_docs_runs_and_passes() {
 
 #[test]
 fn the_published_test_schema_is_current() {
-    let generated = shopkeep::scenario::spec::json_schema();
-    let path = repo("docs/test.schema.json");
-    if std::env::var_os("SHOPKEEP_UPDATE_SCHEMA").is_some() {
-        std::fs::write(&path, &generated).expect("write schema");
-    }
-    let published = std::fs::read_to_string(&path).unwrap_or_default();
-    assert!(
-        published == generated,
-        "docs/test.schema.json is stale: run `SHOPKEEP_UPDATE_SCHEMA=1 cargo test --test it schema`"
+    crate::support::assert_published(
+        "docs/test.schema.json",
+        &shopkeep::scenario::spec::json_schema(),
     );
 }

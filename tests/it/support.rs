@@ -36,6 +36,20 @@ pub fn copy_shipped() -> tempfile::TempDir {
     dir
 }
 
+/// Fails unless the published file `file` (a JSON Schema under docs/) is what the code generates now; with
+/// `SHOPKEEP_UPDATE_SCHEMA=1` it rewrites the file first.
+pub fn assert_published(file: &str, generated: &str) {
+    let path = repo(file);
+    if std::env::var_os("SHOPKEEP_UPDATE_SCHEMA").is_some() {
+        std::fs::write(&path, generated).expect("write schema");
+    }
+    let published = std::fs::read_to_string(&path).unwrap_or_default();
+    assert!(
+        published == generated,
+        "{file} is stale: run `SHOPKEEP_UPDATE_SCHEMA=1 cargo test --test it schema`"
+    );
+}
+
 pub struct TestApp {
     pub addr: SocketAddr,
     pub shutdown: Shutdown,
@@ -301,6 +315,14 @@ impl Client {
         let (session, _) = self.until("session").await;
         let (question, _) = self.until("question").await;
         (session, question)
+    }
+
+    /// Resumes the conversation of `token`; the `session` message and the question (or products) it stands at.
+    pub async fn resume(&mut self, flow: &str, token: &str) -> (Value, Value) {
+        self.send(json!({"type": "start", "v": 1, "flow": flow, "resume": token}))
+            .await;
+        let (session, _) = self.until("session").await;
+        (session, self.next_step().await)
     }
 
     /// Sends an answer and returns the next question or products message.
