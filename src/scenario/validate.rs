@@ -77,8 +77,13 @@ pub fn check(cases: &[Case], flows: &Flows, catalog: Option<&Catalog>) -> Vec<Pr
                 say(
                     step.line,
                     format!(
-                        "answers `{value}`, which is not an option of `{id}`; use one of {}",
-                        values.join(", ")
+                        "answers `{value}`, which is not an option of `{id}`; use one of {}{}",
+                        values.join(", "),
+                        if matches!(*value, "true" | "false") {
+                            " (YAML reads an unquoted yes or no as true or false: write \"yes\")"
+                        } else {
+                            ""
+                        }
                     ),
                 );
             }
