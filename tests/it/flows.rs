@@ -3,7 +3,7 @@
 use shopkeep::catalog::{Fields, Product};
 use shopkeep::flow::{Severity, check_fields, compile};
 
-use crate::support::repo;
+use crate::support::{assert_published, repo};
 
 /// Compiles the fixture (and checks its fields against a small catalog) and returns `line:col: severity: message`.
 fn problems(fixture: &str) -> Vec<String> {
@@ -185,14 +185,8 @@ fn the_shipped_flows_have_no_problems() {
 
 #[test]
 fn the_published_json_schema_is_current() {
-    let generated = shopkeep::flow::spec::json_schema();
-    let path = repo("docs/flow.schema.json");
-    if std::env::var_os("SHOPKEEP_UPDATE_SCHEMA").is_some() {
-        std::fs::write(&path, &generated).expect("write schema");
-    }
-    let published = std::fs::read_to_string(&path).unwrap_or_default();
-    assert!(
-        published == generated,
-        "docs/flow.schema.json is stale: run `SHOPKEEP_UPDATE_SCHEMA=1 cargo test --test it schema`"
+    assert_published(
+        "docs/flow.schema.json",
+        &shopkeep::flow::spec::json_schema(),
     );
 }

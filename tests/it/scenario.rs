@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use shopkeep::scenario::golden;
 use shopkeep::scenario::{self, GoldenMode, Plan, ScenarioError, report};
 
-use crate::support::{repo, spawn_app};
+use crate::support::{assert_published, repo, spawn_app};
 
 /// A copy of the shipped flows and catalog and of the fixture cases, to break without touching the repository.
 struct World {
@@ -353,14 +353,5 @@ async fn the_complete_example_in_the_docs_runs_and_passes() {
 
 #[test]
 fn the_published_test_schema_is_current() {
-    let generated = shopkeep::scenario::spec::json_schema();
-    let path = repo("docs/test.schema.json");
-    if std::env::var_os("SHOPKEEP_UPDATE_SCHEMA").is_some() {
-        std::fs::write(&path, &generated).expect("write schema");
-    }
-    let published = std::fs::read_to_string(&path).unwrap_or_default();
-    assert!(
-        published == generated,
-        "docs/test.schema.json is stale: run `SHOPKEEP_UPDATE_SCHEMA=1 cargo test --test it schema`"
-    );
+    assert_published("docs/test.schema.json", &scenario::spec::json_schema());
 }

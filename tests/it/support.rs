@@ -19,6 +19,20 @@ pub fn repo(path: &str) -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(path)
 }
 
+/// Asserts that the generated file at `path` (a JSON Schema in docs/) is the one published; with
+/// `SHOPKEEP_UPDATE_SCHEMA` set, writes it first.
+pub fn assert_published(path: &str, generated: &str) {
+    let file = repo(path);
+    if std::env::var_os("SHOPKEEP_UPDATE_SCHEMA").is_some() {
+        std::fs::write(&file, generated).expect("write schema");
+    }
+    let published = std::fs::read_to_string(&file).unwrap_or_default();
+    assert!(
+        published == generated,
+        "{path} is stale: run `SHOPKEEP_UPDATE_SCHEMA=1 cargo test --test it schema`"
+    );
+}
+
 pub struct TestApp {
     pub addr: SocketAddr,
     pub shutdown: Shutdown,
