@@ -356,13 +356,15 @@ async fn converse(
         let (wire, input) = message(action);
         chat.send(wire).await?;
         let local = tracker.apply(input);
-        screen = match chat.screen().await {
-            Ok(screen) => screen,
+        match chat.screen().await {
+            Ok(next) => screen = next,
             Err(e) => {
+                // Show what the shopper was looking at when the server refused.
+                outcome.last = Some(screen);
                 outcome.seen = tracker.seen;
                 return Err(format!("{at}: after {}: {e}", action.describe()));
             }
-        };
+        }
         outcome.notes.extend(drift(&case.flow, &at, local, &screen));
     }
     outcome.finished = true;
@@ -415,4 +417,83 @@ async fn lookup(catalog: Option<Catalog>, products: &Products) -> HashMap<String
     })
     .await
     .unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::scenario::Step;
+    use crate::scenario::wire::Question;
+
+    fn step(ask: Option<&str>, says: Option<&str>, hint: Option<&str>) -> Step {
+        Step {
+            line: 7,
+            ask: ask.map(str::to_string),
+            says: says.map(str::to_string),
+            hint: hint.map(str::to_string),
+            action: Some(Action::Back),
+        }
+    }
+
+    fn question(hint: Option<&str>) -> Screen {
+        Screen::Question(Question {
+            id: "terrain".into(),
+            kind: "single".into(),
+            text: "Where do you run most?".into(),
+            options: Vec::new(),
+            hint: hint.map(str::to_string),
+        })
+    }
+
+    #[test]
+    fn steps_check_the_question_its_text_and_its_hint() {
+        let terrain = question(None);
+        assert_eq!(
+            step_failure(&step(Some("terrain"), Some("WHERE do you"), None), &terrain),
+            None
+        );
+        assert_eq!(
+            step_failure(&step(Some("budget"), None, None), &terrain).as_deref(),
+            Some(
+                "expected question `budget`, but the server asked question `terrain` (\"Where do you run most?\")"
+            )
+        );
+        assert_eq!(
+            step_failure(&step(None, Some("budget"), None), &terrain).as_deref(),
+            Some("expected `terrain` to say \"budget\", but it says \"Where do you run most?\"")
+        );
+        assert_eq!(
+            step_failure(&step(None, None, Some("trail")), &terrain).as_deref(),
+            Some(
+                "expected a hint on `terrain` (the last answer not understood), but there is none"
+            )
+        );
+        assert_eq!(
+            step_failure(
+                &step(None, None, Some("TRAIL")),
+                &question(Some("road, trail or track"))
+            ),
+            None
+        );
+    }
+
+    #[test]
+    fn on_products_only_actions_are_fine() {
+        let products = Screen::Products(Products {
+            result: "picks".into(),
+            title: "4 shoes".into(),
+            ..Products::default()
+        });
+        assert_eq!(
+            step_failure(&step(None, None, None), &products),
+            None,
+            "back from the picks"
+        );
+        assert_eq!(
+            step_failure(&step(Some("colour"), None, None), &products).as_deref(),
+            Some(
+                "expected question `colour`, but the server showed products of `picks` (\"4 shoes\")"
+            )
+        );
+    }
 }
