@@ -45,6 +45,7 @@ pub struct Case {
     pub name: String,
     /// Where the case (or its table row) starts.
     pub line: u64,
+    pub column: u64,
     pub flow: String,
     pub flow_at: (u64, u64),
     pub locale: Option<String>,
@@ -55,6 +56,7 @@ pub struct Case {
 #[derive(Clone, Debug, PartialEq)]
 pub struct Step {
     pub line: u64,
+    pub column: u64,
     pub ask: Option<String>,
     pub says: Option<String>,
     pub hint: Option<String>,

@@ -272,6 +272,7 @@ mod tests {
             file: "t.yaml".into(),
             name: name.into(),
             line: 3,
+            column: 5,
             flow: "shoes".into(),
             flow_at: (1, 1),
             locale: None,

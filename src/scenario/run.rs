@@ -314,6 +314,7 @@ mod tests {
     fn step(ask: Option<&str>, says: Option<&str>, hint: Option<&str>) -> Step {
         Step {
             line: 7,
+            column: 9,
             ask: ask.map(str::to_string),
             says: says.map(str::to_string),
             hint: hint.map(str::to_string),
