@@ -181,9 +181,10 @@ fn test(args: TestArgs) -> anyhow::Result<()> {
         Ok(summary) => summary,
         Err(scenario::ScenarioError::Problems { problems }) => {
             problems.iter().for_each(|p| eprintln!("{p}"));
+            let n = problems.len();
             bail!(
-                "{} problems in the test files (listed above); fix them, see docs/testing.md",
-                problems.len()
+                "{n} {} in the test files (listed above); fix them, see docs/testing.md",
+                if n == 1 { "problem" } else { "problems" }
             );
         }
         Err(other) => return Err(other.into()),

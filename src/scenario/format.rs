@@ -75,6 +75,7 @@ pub fn parse(path: &Path, source: &str) -> (Vec<Case>, Vec<Problem>) {
                 file: path.to_path_buf(),
                 name: built.name,
                 line: built.at.line(),
+                column: built.at.column(),
                 flow: flow.value.clone(),
                 flow_at: (flow.referenced.line(), flow.referenced.column()),
                 locale: locale.clone(),
@@ -218,6 +219,7 @@ fn build(
         match build_step(&step.value, fill) {
             Ok(built) => steps.push(Step {
                 line: step.referenced.line(),
+                column: step.referenced.column(),
                 ..built
             }),
             Err(e) => problems.error(step.referenced, format!("case `{}`: {e}", case.name.value)),
@@ -311,6 +313,7 @@ fn build_step(step: &StepSpec, fill: &Fill) -> Result<Step, String> {
     }
     Ok(Step {
         line: 0,
+        column: 0,
         ask: opt(&step.ask)?,
         says: opt(&step.says)?,
         hint: opt(&step.hint)?,

@@ -6,6 +6,7 @@
 //! - [`validate`]: cases checked against the finders and the catalog before they run.
 //! - [`check`]: pure expectation checking of a products message.
 //! - [`wire`]: the server messages as the runner reads them (a client of `docs/protocol.md`).
+//! - [`client`]: one conversation over a WebSocket, every wait bounded.
 //! - [`run`]: the runner — a fresh in-process server (or `--url`), one WebSocket per case, bounded parallelism and
 //!   a timeout on every message.
 //! - [`coverage`]: which questions, options and edges of each finder the cases exercised.
@@ -18,6 +19,7 @@
 //! chose, which edges were followed).
 
 pub mod check;
+pub mod client;
 pub mod coverage;
 pub mod format;
 pub mod golden;
@@ -43,6 +45,7 @@ pub struct Case {
     pub name: String,
     /// Where the case (or its table row) starts.
     pub line: u64,
+    pub column: u64,
     pub flow: String,
     pub flow_at: (u64, u64),
     pub locale: Option<String>,
@@ -53,6 +56,7 @@ pub struct Case {
 #[derive(Clone, Debug, PartialEq)]
 pub struct Step {
     pub line: u64,
+    pub column: u64,
     pub ask: Option<String>,
     pub says: Option<String>,
     pub hint: Option<String>,

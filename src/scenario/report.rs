@@ -160,8 +160,13 @@ pub fn text(summary: &Summary, with_coverage: bool) -> String {
     }
     let _ = writeln!(
         out,
-        "{} cases: {} ok, {} failing, in {:.2} s",
+        "{} {}: {} ok, {} failing, in {:.2} s",
         summary.outcomes.len(),
+        if summary.outcomes.len() == 1 {
+            "case"
+        } else {
+            "cases"
+        },
         summary.outcomes.len() - summary.failed(),
         summary.failed(),
         summary.elapsed.as_secs_f64()
@@ -267,6 +272,7 @@ mod tests {
             file: "t.yaml".into(),
             name: name.into(),
             line: 3,
+            column: 5,
             flow: "shoes".into(),
             flow_at: (1, 1),
             locale: None,

@@ -1,27 +1,22 @@
 //! Running cases: one WebSocket conversation per case against a server's `/v1/chat`, at most `jobs` at once.
 //!
-//! Every wait is bounded: connecting and each message have `timeout`; a turn reads at most [`MAX_MESSAGES`]
-//! messages before its question or products; a case has as many turns as it has steps.
+//! Every wait is bounded: connecting and each message have `timeout`; a turn reads at most
+//! [`super::client::MAX_MESSAGES`] messages before its question or products; a case has as many turns as it has
+//! steps.
 
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use futures_util::{SinkExt, StreamExt};
-use serde_json::{Value, json};
-use tokio::net::TcpStream;
-use tokio_tungstenite::tungstenite::Message;
-use tokio_tungstenite::{MaybeTlsStream, WebSocketStream, connect_async};
+use serde_json::json;
 
+use super::client::{Conversation, message};
 use super::coverage::{Seen, Tracker};
-use super::wire::{Incoming, Products, Screen};
+use super::wire::{Products, Screen};
 use super::{Action, Case, check};
 use crate::catalog::{Catalog, Product};
-use crate::conversation::{Input, Reply};
+use crate::conversation::Input;
 use crate::flow::Flows;
-
-/// Messages a turn may bring before its question or products (greetings, info messages).
-const MAX_MESSAGES: usize = 32;
 
 #[derive(Clone, Debug)]
 pub struct Options {
@@ -131,115 +126,6 @@ pub async fn run_cases(
             })
         })
         .collect()
-}
-
-type Ws = WebSocketStream<MaybeTlsStream<TcpStream>>;
-
-/// One conversation over a WebSocket, each wait bounded.
-struct Conversation {
-    ws: Ws,
-    timeout: Duration,
-}
-
-impl Conversation {
-    async fn connect(url: &str, timeout: Duration) -> Result<Conversation, String> {
-        match tokio::time::timeout(timeout, connect_async(url)).await {
-            Ok(Ok((ws, _))) => Ok(Conversation { ws, timeout }),
-            Ok(Err(e)) => Err(format!(
-                "cannot connect to {url}: {e}; is the server running?"
-            )),
-            Err(_) => Err(format!("no connection to {url} within {:?}", timeout)),
-        }
-    }
-
-    async fn send(&mut self, message: Value) -> Result<(), String> {
-        let text = message.to_string();
-        match tokio::time::timeout(self.timeout, self.ws.send(Message::Text(text.into()))).await {
-            Ok(Ok(())) => Ok(()),
-            Ok(Err(e)) => Err(format!("the connection broke while sending: {e}")),
-            Err(_) => Err(format!("sending took longer than {:?}", self.timeout)),
-        }
-    }
-
-    /// Reads until a question or products message; an `error` message is returned as `Err`.
-    async fn screen(&mut self) -> Result<Screen, String> {
-        for _ in 0..MAX_MESSAGES {
-            let frame = tokio::time::timeout(self.timeout, self.ws.next())
-                .await
-                .map_err(|_| format!("no reply within {:?}", self.timeout))?;
-            let text = match frame {
-                Some(Ok(Message::Text(text))) => text,
-                Some(Ok(Message::Ping(_) | Message::Pong(_))) => continue,
-                Some(Ok(Message::Close(frame))) => {
-                    return Err(format!("the server closed the conversation: {frame:?}"));
-                }
-                Some(Ok(other)) => {
-                    return Err(format!("the server sent a non-text frame: {other:?}"));
-                }
-                Some(Err(e)) => return Err(format!("the connection broke: {e}")),
-                None => return Err("the server ended the connection".into()),
-            };
-            match serde_json::from_str::<Incoming>(&text) {
-                Ok(Incoming::Question(q)) => return Ok(Screen::Question(q)),
-                Ok(Incoming::Products(p)) => return Ok(Screen::Products(p)),
-                Ok(Incoming::Error { code, message }) => {
-                    return Err(format!(
-                        "the server answered with error `{code}`: {message}"
-                    ));
-                }
-                Ok(Incoming::Session { .. } | Incoming::Message { .. }) => {}
-                Err(e) => {
-                    return Err(format!(
-                        "the server sent a message the runner cannot read ({e}): {text}"
-                    ));
-                }
-            }
-        }
-        Err(format!(
-            "no question or products among {MAX_MESSAGES} messages"
-        ))
-    }
-
-    async fn close(mut self) {
-        let _ = tokio::time::timeout(self.timeout, self.ws.close(None)).await;
-    }
-}
-
-fn message(action: &Action) -> (Value, Input) {
-    match action {
-        Action::Value(v) => (
-            json!({"type": "answer", "value": v}),
-            Input::Answer(Reply::Value(v.clone())),
-        ),
-        Action::Values(vs) => (
-            json!({"type": "answer", "values": vs}),
-            Input::Answer(Reply::Values(vs.clone())),
-        ),
-        Action::Text(t) => (
-            json!({"type": "answer", "text": t}),
-            Input::Answer(Reply::Text(t.clone())),
-        ),
-        Action::Range { min, max } => {
-            let mut range = serde_json::Map::new();
-            if let Some(min) = min {
-                range.insert("min".into(), json!(min));
-            }
-            if let Some(max) = max {
-                range.insert("max".into(), json!(max));
-            }
-            (
-                json!({"type": "answer", "range": range}),
-                Input::Answer(Reply::Range {
-                    min: *min,
-                    max: *max,
-                }),
-            )
-        }
-        Action::Back => (json!({"type": "back"}), Input::Back),
-        Action::Restart => (json!({"type": "restart"}), Input::Restart),
-        Action::Skip => (json!({"type": "skip"}), Input::Skip),
-        Action::ResultsNow => (json!({"type": "results_now"}), Input::ResultsNow),
-    }
 }
 
 /// What a step expects of the screen before it acts; `None` when it holds.
@@ -356,13 +242,15 @@ async fn converse(
         let (wire, input) = message(action);
         chat.send(wire).await?;
         let local = tracker.apply(input);
-        screen = match chat.screen().await {
-            Ok(screen) => screen,
+        match chat.screen().await {
+            Ok(next) => screen = next,
             Err(e) => {
+                // Show what the shopper was looking at when the server refused.
+                outcome.last = Some(screen);
                 outcome.seen = tracker.seen;
                 return Err(format!("{at}: after {}: {e}", action.describe()));
             }
-        };
+        }
         outcome.notes.extend(drift(&case.flow, &at, local, &screen));
     }
     outcome.finished = true;
@@ -415,4 +303,84 @@ async fn lookup(catalog: Option<Catalog>, products: &Products) -> HashMap<String
     })
     .await
     .unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::scenario::Step;
+    use crate::scenario::wire::Question;
+
+    fn step(ask: Option<&str>, says: Option<&str>, hint: Option<&str>) -> Step {
+        Step {
+            line: 7,
+            column: 9,
+            ask: ask.map(str::to_string),
+            says: says.map(str::to_string),
+            hint: hint.map(str::to_string),
+            action: Some(Action::Back),
+        }
+    }
+
+    fn question(hint: Option<&str>) -> Screen {
+        Screen::Question(Question {
+            id: "terrain".into(),
+            kind: "single".into(),
+            text: "Where do you run most?".into(),
+            options: Vec::new(),
+            hint: hint.map(str::to_string),
+        })
+    }
+
+    #[test]
+    fn steps_check_the_question_its_text_and_its_hint() {
+        let terrain = question(None);
+        assert_eq!(
+            step_failure(&step(Some("terrain"), Some("WHERE do you"), None), &terrain),
+            None
+        );
+        assert_eq!(
+            step_failure(&step(Some("budget"), None, None), &terrain).as_deref(),
+            Some(
+                "expected question `budget`, but the server asked question `terrain` (\"Where do you run most?\")"
+            )
+        );
+        assert_eq!(
+            step_failure(&step(None, Some("budget"), None), &terrain).as_deref(),
+            Some("expected `terrain` to say \"budget\", but it says \"Where do you run most?\"")
+        );
+        assert_eq!(
+            step_failure(&step(None, None, Some("trail")), &terrain).as_deref(),
+            Some(
+                "expected a hint on `terrain` (the last answer not understood), but there is none"
+            )
+        );
+        assert_eq!(
+            step_failure(
+                &step(None, None, Some("TRAIL")),
+                &question(Some("road, trail or track"))
+            ),
+            None
+        );
+    }
+
+    #[test]
+    fn on_products_only_actions_are_fine() {
+        let products = Screen::Products(Products {
+            result: "picks".into(),
+            title: "4 shoes".into(),
+            ..Products::default()
+        });
+        assert_eq!(
+            step_failure(&step(None, None, None), &products),
+            None,
+            "back from the picks"
+        );
+        assert_eq!(
+            step_failure(&step(Some("colour"), None, None), &products).as_deref(),
+            Some(
+                "expected question `colour`, but the server showed products of `picks` (\"4 shoes\")"
+            )
+        );
+    }
 }

@@ -11,11 +11,11 @@ use crate::flow::{Flows, Kind, Node, Problem, Severity};
 pub fn check(cases: &[Case], flows: &Flows, catalog: Option<&Catalog>) -> Vec<Problem> {
     let mut problems = Vec::new();
     for case in cases {
-        let mut say = |line: u64, message: String| {
+        let mut say = |(line, column): (u64, u64), message: String| {
             problems.push(Problem {
                 file: case.file.display().to_string(),
                 line,
-                column: 1,
+                column,
                 severity: Severity::Error,
                 message: format!("case `{}`: {message}", case.name),
             });
@@ -23,7 +23,7 @@ pub fn check(cases: &[Case], flows: &Flows, catalog: Option<&Catalog>) -> Vec<Pr
         let Some(flow) = flows.get(&case.flow) else {
             let known: Vec<&str> = flows.iter().map(|f| f.id.as_str()).collect();
             say(
-                case.flow_at.0,
+                case.flow_at,
                 format!(
                     "there is no finder `{}`; use one of {}",
                     case.flow,
@@ -36,7 +36,7 @@ pub fn check(cases: &[Case], flows: &Flows, catalog: Option<&Catalog>) -> Vec<Pr
             && !flow.locales.contains(locale)
         {
             say(
-                case.line,
+                (case.line, case.column),
                 format!(
                     "finder `{}` does not speak `{locale}`; use one of {}",
                     flow.id,
@@ -49,7 +49,7 @@ pub fn check(cases: &[Case], flows: &Flows, catalog: Option<&Catalog>) -> Vec<Pr
             let Some(q) = flow.question(id) else {
                 let ids: Vec<&str> = flow.questions().map(|q| q.id.as_str()).collect();
                 say(
-                    step.line,
+                    (step.line, step.column),
                     format!(
                         "finder `{}` has no question `{id}`; use one of {}",
                         flow.id,
@@ -64,7 +64,7 @@ pub fn check(cases: &[Case], flows: &Flows, catalog: Option<&Catalog>) -> Vec<Pr
                 Some(Action::Values(vs)) => vs.iter().map(String::as_str).collect(),
                 Some(Action::Range { .. }) if q.kind != Kind::Range => {
                     say(
-                        step.line,
+                        (step.line, step.column),
                         format!(
                             "`{id}` is not a range question; answer it with `answer` or `typed`"
                         ),
@@ -75,10 +75,15 @@ pub fn check(cases: &[Case], flows: &Flows, catalog: Option<&Catalog>) -> Vec<Pr
             };
             for value in chosen.iter().filter(|v| !values.contains(v)) {
                 say(
-                    step.line,
+                    (step.line, step.column),
                     format!(
-                        "answers `{value}`, which is not an option of `{id}`; use one of {}",
-                        values.join(", ")
+                        "answers `{value}`, which is not an option of `{id}`; use one of {}{}",
+                        values.join(", "),
+                        if matches!(*value, "true" | "false") {
+                            " (YAML reads an unquoted yes or no as true or false: write \"yes\")"
+                        } else {
+                            ""
+                        }
                     ),
                 );
             }
@@ -91,14 +96,14 @@ pub fn check(cases: &[Case], flows: &Flows, catalog: Option<&Catalog>) -> Vec<Pr
                 .any(|n| matches!(n, Node::Results(r) if &r.id == result))
         {
             say(
-                case.line,
+                (case.line, case.column),
                 format!("finder `{}` has no result `{result}`", flow.id),
             );
         }
         for id in expect.relaxed.iter().flatten() {
             if flow.question(id).is_none() {
                 say(
-                    case.line,
+                    (case.line, case.column),
                     format!(
                         "`relaxed` names `{id}`, which is not a question of `{}`",
                         flow.id
@@ -107,7 +112,13 @@ pub fn check(cases: &[Case], flows: &Flows, catalog: Option<&Catalog>) -> Vec<Pr
             }
         }
         if let Some(catalog) = catalog {
-            check_products(expect, case.line, catalog, catalog.fields(), &mut say);
+            check_products(
+                expect,
+                (case.line, case.column),
+                catalog,
+                catalog.fields(),
+                &mut say,
+            );
         }
     }
     problems
@@ -115,10 +126,10 @@ pub fn check(cases: &[Case], flows: &Flows, catalog: Option<&Catalog>) -> Vec<Pr
 
 fn check_products(
     expect: &Expect,
-    line: u64,
+    at: (u64, u64),
     catalog: &Catalog,
     fields: &Fields,
-    say: &mut impl FnMut(u64, String),
+    say: &mut impl FnMut((u64, u64), String),
 ) {
     let ids = expect
         .includes
@@ -128,7 +139,7 @@ fn check_products(
     for id in ids {
         if !matches!(catalog.get(id), Ok(Some(_))) {
             say(
-                line,
+                at,
                 format!("product `{id}` is not in the catalog; fix the id"),
             );
         }
@@ -136,7 +147,7 @@ fn check_products(
     for (shown, c) in &expect.all {
         if fields.kind(&c.field).is_none() {
             say(
-                line,
+                at,
                 format!(
                     "`all: {shown}` tests `{}`, which no product has; use one of {}",
                     c.field,

@@ -188,15 +188,16 @@ async fn bad_test_files_are_located_problems_naming_the_fix() {
     };
     let messages: Vec<String> = problems
         .iter()
-        .map(|p| format!("{}: {}", p.line, p.message))
+        .map(|p| format!("{}:{}: {}", p.line, p.column, p.message))
         .collect();
     assert_eq!(
         messages,
         [
-            "5: case `grippy`: answers `grip`, which is not an option of `terrain`; use one of road, trail, track",
-            "6: case `grippy`: finder `running-shoes` has no question `surface`; use one of terrain, waterproof, priorities, race, budget, colour",
-            "3: case `grippy`: finder `running-shoes` has no result `pics`",
-            "3: case `grippy`: product `rs-999` is not in the catalog; fix the id",
+            "5:9: case `grippy`: answers `grip`, which is not an option of `terrain`; use one of road, trail, track",
+            "6:9: case `grippy`: finder `running-shoes` has no question `surface`; use one of terrain, waterproof, priorities, race, budget, colour",
+            "7:9: case `grippy`: answers `true`, which is not an option of `waterproof`; use one of yes, no (YAML reads an unquoted yes or no as true or false: write \"yes\")",
+            "3:11: case `grippy`: finder `running-shoes` has no result `pics`",
+            "3:11: case `grippy`: product `rs-999` is not in the catalog; fix the id",
         ]
     );
     assert!(problems[0].file.ends_with("bad-answer.yaml"));
