@@ -11,7 +11,7 @@
 //! - [`conversation`]: the pure engine — `step(flow, session, input) -> (session, effects)`; no IO, not async.
 //! - [`store`]: sled trees for sessions and answers; the only module that knows sled; group-committed flushes.
 //! - [`server`]: axum router, the `/v1/chat` WebSocket protocol, static assets; the only module that knows axum.
-//! - [`cli`]: the `shopkeep` command line (serve, check, query).
+//! - [`cli`]: the `shopkeep` command line (serve, check, query, index, gen-catalog).
 
 pub mod audit;
 pub mod catalog;

@@ -232,6 +232,21 @@ impl Catalog {
     }
 }
 
+impl Catalog {
+    /// The query `find` runs first (nothing relaxed), searched bare: the top `request.count` by score, no stored
+    /// product read, no relaxation, no explanations. The baseline the catalog benchmark compares `find` with;
+    /// returns how many hits it found.
+    #[doc(hidden)]
+    pub fn find_bare(&self, request: &MatchRequest) -> Result<usize, IndexError> {
+        let query = self.build_query(request, &HashSet::new());
+        let top = self.searcher().search(
+            &query,
+            &TopDocs::with_limit(request.count.max(1)).order_by_score(),
+        )?;
+        Ok(top.len())
+    }
+}
+
 /// Keeps at most `max` products per value of the diversity field among the picks; when that leaves too few, the
 /// best of the rest fill up (a real choice matters, but never more than showing something).
 fn diversify(candidates: Vec<(f64, Product)>, request: &MatchRequest) -> Vec<(f64, Product)> {

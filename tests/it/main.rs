@@ -3,5 +3,6 @@
 mod audit;
 mod browser;
 mod chat;
+mod feeds;
 mod flows;
 mod support;
