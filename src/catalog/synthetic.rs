@@ -370,9 +370,15 @@ pub fn generate(n: usize, seed: u64) -> impl Iterator<Item = Product> {
                             format!("{base}{}", i / JAPANESE_BRANDS.len() + 1)
                         }
                     } else {
+                        // Two or three syllables; the position makes each name unique within its category.
                         let a = SYLLABLES[rng.random_range(0..SYLLABLES.len())];
-                        let b = SYLLABLES[rng.random_range(0..SYLLABLES.len())];
-                        let mut name = format!("{a}{b}{i}");
+                        let b = SYLLABLES[i % SYLLABLES.len()];
+                        let c = if i < SYLLABLES.len() {
+                            ""
+                        } else {
+                            SYLLABLES[i / SYLLABLES.len()]
+                        };
+                        let mut name = format!("{a}{b}{c}");
                         name[..1].make_ascii_uppercase();
                         name
                     }
