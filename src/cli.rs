@@ -1,4 +1,4 @@
-//! The `shopkeep` command line: `serve`, `check`, `test`, `query`.
+//! The `shopkeep` command line: `serve`, `check`, `test`, `query`, `index`, `gen-catalog`.
 //!
 //! Arguments are parsed in two stages (as ripgrep does): clap reads what the user typed, then each command builds
 //! the validated values the library takes. Errors here are `anyhow` with one line naming the thing and the fix.
@@ -37,6 +37,36 @@ pub enum Command {
     Test(TestArgs),
     /// Run a finder's match from the command line: `shopkeep query running-shoes terrain=trail budget=..120`.
     Query(QueryArgs),
+    /// Import a catalog folder's feeds, report bad rows, and build the search index (on disk with --out).
+    Index(IndexArgs),
+    /// Write a synthetic catalog of any size as JSON Lines to stdout, for benchmarks and load tests.
+    GenCatalog(GenCatalogArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct IndexArgs {
+    /// Folder of feeds: *.jsonl, *.csv (generic or Shopify export), *.tsv and *.xml (Google Merchant Center).
+    #[arg(default_value = "catalog")]
+    pub catalog: PathBuf,
+    /// Write the tantivy index to this new (or empty) folder instead of only building it in memory.
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    /// The currency of prices that name none.
+    #[arg(long, default_value = "USD")]
+    pub currency: String,
+    /// The separator of list cells (tags) in generic CSV; by default `|` when a cell has one, else `,`.
+    #[arg(long, value_name = "CHAR")]
+    pub list_separator: Option<char>,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct GenCatalogArgs {
+    /// How many products.
+    #[arg(long, default_value_t = 10_000)]
+    pub products: usize,
+    /// The random seed: the same seed writes the same catalog.
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
 }
 
 #[derive(Debug, clap::Args)]
@@ -154,6 +184,8 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Check(args) => check(args),
         Command::Test(args) => test(args),
         Command::Query(args) => query(args),
+        Command::Index(args) => index(args),
+        Command::GenCatalog(args) => gen_catalog(args),
     }
 }
 
@@ -497,5 +529,70 @@ fn query(args: QueryArgs) -> anyhow::Result<()> {
         println!("   {}", pick.line);
     }
     println!("{} products pass the filters", outcome.total);
+    Ok(())
+}
+
+fn index(args: IndexArgs) -> anyhow::Result<()> {
+    use std::io::IsTerminal;
+    if !args.catalog.is_dir() {
+        bail!(
+            "catalog folder `{}` does not exist; pass the folder that holds your feeds",
+            args.catalog.display()
+        );
+    }
+    let currency = args.currency.trim().to_ascii_uppercase();
+    if currency.len() != 3 || !currency.chars().all(|c| c.is_ascii_alphabetic()) {
+        bail!(
+            "`{}` is not an ISO 4217 currency code such as USD or JPY; fix --currency",
+            args.currency
+        );
+    }
+    let options = crate::catalog::feed::ImportOptions {
+        default_currency: currency,
+        list_separator: args.list_separator,
+    };
+    let started = std::time::Instant::now();
+    let tty = std::io::stderr().is_terminal();
+    let mut progress = |stage: crate::catalog::Stage, done: usize| {
+        if tty {
+            let verb = match stage {
+                crate::catalog::Stage::Reading => "read",
+                crate::catalog::Stage::Indexing => "indexed",
+            };
+            eprint!("\r\x1b[2K{done} products {verb}…");
+        }
+    };
+    let built = Catalog::build(&args.catalog, &options, args.out.as_deref(), &mut progress);
+    if tty {
+        eprint!("\r\x1b[2K");
+    }
+    let (catalog, reports) = built?;
+    for report in &reports {
+        println!("{report}");
+    }
+    let skipped: usize = reports.iter().map(|r| r.skipped.len()).sum();
+    println!(
+        "{} products indexed from {} files in {:.2}s; {skipped} rows skipped{}",
+        catalog.len(),
+        reports.len(),
+        started.elapsed().as_secs_f64(),
+        match &args.out {
+            Some(out) => format!("; index written to `{}`", out.display()),
+            None => String::new(),
+        }
+    );
+    Ok(())
+}
+
+fn gen_catalog(args: GenCatalogArgs) -> anyhow::Result<()> {
+    use std::io::Write;
+    let stdout = std::io::stdout();
+    let mut out = std::io::BufWriter::new(stdout.lock());
+    for product in crate::catalog::synthetic::generate(args.products, args.seed) {
+        serde_json::to_writer(&mut out, &product)?;
+        out.write_all(b"\n")
+            .context("cannot write the catalog to stdout")?;
+    }
+    out.flush().context("cannot write the catalog to stdout")?;
     Ok(())
 }

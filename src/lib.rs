@@ -14,7 +14,7 @@
 //! - [`scenario`]: scripted conversation tests (`shopkeep test`): a WebSocket client of the server, golden picks
 //!   and coverage of each finder.
 //! - [`setup`]: loading flows and catalog and checking them together (serve, query, reload).
-//! - [`cli`]: the `shopkeep` command line (serve, check, test, query).
+//! - [`cli`]: the `shopkeep` command line (serve, check, test, query, index, gen-catalog).
 
 pub mod audit;
 pub mod catalog;

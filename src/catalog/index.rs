@@ -19,12 +19,23 @@ use tantivy::schema::{
 use tantivy::tokenizer::{TextAnalyzer, Token, TokenStream, Tokenizer};
 use tantivy::{Index, IndexReader, IndexWriter, ReloadPolicy, TantivyDocument, Term};
 
-use super::feed::{self, FeedError, ImportReport};
+use super::feed::{self, FeedError, ImportOptions, ImportReport};
 use super::{AttrValue, Constraint, FieldKind, Fields, Op, Product, Scalar};
 use crate::text;
 
 const TOKENIZER: &str = "shop";
 const WRITER_MEMORY: usize = 128 * 1024 * 1024;
+/// How often [`Catalog::build`] reports progress, in products.
+pub const PROGRESS_EVERY: usize = 10_000;
+
+/// The pass of a build that progress is reported for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Stage {
+    /// The first pass, learning which fields the products carry.
+    Reading,
+    /// The second pass, indexing.
+    Indexing,
+}
 
 #[derive(Debug, thiserror::Error)]
 pub enum IndexError {
@@ -37,6 +48,8 @@ pub enum IndexError {
         path: std::path::PathBuf,
         source: std::io::Error,
     },
+    #[error("index folder `{path}` is not empty; remove it or pass a new folder to --out")]
+    Occupied { path: std::path::PathBuf },
     #[error("stored product is not readable: {0}; rebuild the index with `shopkeep index`")]
     Stored(String),
 }
@@ -217,17 +230,48 @@ impl Catalog {
     /// Imports every feed in `dir` (two streaming passes: the first learns the fields, the second indexes) into an
     /// index held in memory.
     pub fn from_dir(dir: &Path) -> Result<(Catalog, Vec<ImportReport>), IndexError> {
+        Self::build(dir, &ImportOptions::default(), None, &mut |_, _| {})
+    }
+
+    /// Imports every feed in `dir` into an index in memory, or on disk in `out` (which must be new or empty).
+    /// `progress` hears how many products each pass has read so far, every [`PROGRESS_EVERY`] products.
+    pub fn build(
+        dir: &Path,
+        options: &ImportOptions,
+        out: Option<&Path>,
+        progress: &mut dyn FnMut(Stage, usize),
+    ) -> Result<(Catalog, Vec<ImportReport>), IndexError> {
         let files = feed::files(dir)?;
         let mut fields = Fields::builtin();
-        feed::read_all(&files, &mut |product| fields.observe(&product))?;
-        let (index, schema) = Self::create(&fields, None)?;
+        let mut seen = 0usize;
+        feed::read_all_with(&files, options, &mut |product| {
+            fields.observe(&product);
+            seen += 1;
+            if seen.is_multiple_of(PROGRESS_EVERY) {
+                progress(Stage::Reading, seen);
+            }
+        })?;
+        if let Some(out) = out {
+            let occupied = std::fs::read_dir(out).is_ok_and(|mut entries| entries.next().is_some());
+            if occupied {
+                return Err(IndexError::Occupied {
+                    path: out.to_path_buf(),
+                });
+            }
+        }
+        let (index, schema) = Self::create(&fields, out)?;
         let mut writer = Self::writer(&index)?;
         let mut failed = None;
-        let reports = feed::read_all(&files, &mut |product| {
+        let mut indexed = 0usize;
+        let reports = feed::read_all_with(&files, options, &mut |product| {
             if failed.is_none()
                 && let Err(error) = writer.add_document(to_document(&product, &schema))
             {
                 failed = Some(error);
+            }
+            indexed += 1;
+            if indexed.is_multiple_of(PROGRESS_EVERY) {
+                progress(Stage::Indexing, indexed);
             }
         })?;
         if let Some(error) = failed {

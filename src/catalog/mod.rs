@@ -2,7 +2,8 @@
 //!
 //! - [`Product`] is the one product model every feed maps to; its `attributes` are typed (keyword, number, bool,
 //!   list of keywords) and unknown feed columns land there instead of being dropped.
-//! - [`feed`] reads feeds as streams and reports bad rows with their line, never stopping on one.
+//! - [`feed`] reads feeds (JSON Lines, CSV, Shopify, Google Merchant TSV/XML) as streams and reports bad rows with
+//!   their line, never stopping on one. [`synthetic`] generates catalogs of any size for benchmarks.
 //! - [`index`] derives a tantivy schema from the products' fields and builds the index; [`Catalog`] is the
 //!   searchable, cheaply clonable handle.
 //! - [`matcher`] turns constraints into a tantivy query, relaxes instead of dead-ending, and explains every pick.
@@ -14,12 +15,13 @@ pub mod bits;
 pub mod feed;
 pub mod index;
 pub mod matcher;
+pub mod synthetic;
 
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-pub use index::{Catalog, IndexError};
+pub use index::{Catalog, IndexError, Stage};
 pub use matcher::{Explanation, Hit, MatchOutcome, MatchRequest, Relaxed, Want};
 
 /// One product, as every feed format is mapped to it (and as the native JSON Lines feed spells it).

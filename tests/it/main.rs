@@ -4,6 +4,7 @@ mod assets;
 mod audit;
 mod browser;
 mod chat;
+mod feeds;
 mod flows;
 mod limits;
 mod process;
