@@ -11,13 +11,16 @@
 //! - [`conversation`]: the pure engine — `step(flow, session, input) -> (session, effects)`; no IO, not async.
 //! - [`store`]: sled trees for sessions and answers; the only module that knows sled; group-committed flushes.
 //! - [`server`]: axum router, the `/v1/chat` WebSocket protocol, static assets; the only module that knows axum.
-//! - [`cli`]: the `shopkeep` command line (serve, check, query).
+//! - [`loadgen`]: `shopkeep bench` — scripted conversations over real WebSockets against a bare-echo baseline,
+//!   durable acks against fdatasync, idle memory; markdown tables and an SVG plot.
+//! - [`cli`]: the `shopkeep` command line (serve, check, query, bench).
 
 pub mod audit;
 pub mod catalog;
 pub mod cli;
 pub mod conversation;
 pub mod flow;
+pub mod loadgen;
 pub mod money;
 pub mod server;
 pub mod store;

@@ -2,13 +2,16 @@
 //!
 //! [`router`] builds the app (tests reuse it); [`run`] serves it on a listener the caller bound, so tests bind
 //! `127.0.0.1:0`. Routes: `/v1/chat` (the chat WebSocket, see `docs/protocol.md`), `/` (the demo shop),
-//! `/widget.js`, `/catalog/images/*`, `/p/{id}` (a demo product page), `/healthz`.
+//! `/widget.js`, `/catalog/images/*`, `/p/{id}` (a demo product page), `/healthz`, `/metrics` (Prometheus,
+//! see [`metrics`]). [`echo`] is the bare WebSocket echo server the load generator measures against.
 //!
 //! Invariants: blocking work (tantivy searches, sled flushes) runs off the async runtime; no lock is held across
 //! an `.await`; a shopper's answer is acknowledged only after the store made it durable.
 
 mod assets;
 mod chat;
+pub mod echo;
+pub mod metrics;
 pub mod protocol;
 
 use std::future::IntoFuture;
@@ -25,6 +28,7 @@ use tokio::sync::watch;
 use crate::catalog::Catalog;
 use crate::flow::Flows;
 use crate::store::Store;
+pub use metrics::Metrics;
 
 /// Limits and settings of a running server; every limit has a safe default.
 #[derive(Clone, Debug)]
@@ -55,6 +59,7 @@ pub struct App {
     pub catalog: Catalog,
     pub store: Store,
     pub settings: Settings,
+    pub metrics: Metrics,
     shutdown: watch::Receiver<bool>,
 }
 
@@ -89,6 +94,7 @@ impl App {
                 catalog,
                 store,
                 settings,
+                metrics: Metrics::new(),
                 shutdown,
             })),
             Shutdown { signal },
@@ -104,7 +110,21 @@ pub fn router(state: AppState) -> Router {
         .route("/catalog/images/{file}", get(assets::image))
         .route("/p/{id}", get(assets::product_page))
         .route("/healthz", get(assets::health))
+        .route("/metrics", get(render_metrics))
         .with_state(state)
+}
+
+/// `/metrics`: the OpenMetrics text exposition, which Prometheus scrapes.
+async fn render_metrics(
+    axum::extract::State(state): axum::extract::State<AppState>,
+) -> impl axum::response::IntoResponse {
+    (
+        [(
+            axum::http::header::CONTENT_TYPE,
+            "application/openmetrics-text; version=1.0.0; charset=utf-8",
+        )],
+        state.0.metrics.render(),
+    )
 }
 
 /// Serves `state` on `listener` until `shutdown` is triggered, then closes every conversation with 1001, flushes

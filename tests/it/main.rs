@@ -4,4 +4,5 @@ mod audit;
 mod browser;
 mod chat;
 mod flows;
+mod metrics;
 mod support;
