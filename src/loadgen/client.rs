@@ -110,9 +110,13 @@ impl Outcome {
 pub async fn drive(load: &Load, script: Arc<Script>) -> Result<Outcome, BenchError> {
     let barrier = Arc::new(Barrier::new(load.connections + 1));
     let turns = Arc::new(AtomicU64::new(0));
-    let mut tasks = Vec::with_capacity(load.connections);
+    // Open every connection before starting any walk, so a failed connect leaves no task waiting at the barrier.
+    let mut sockets = Vec::with_capacity(load.connections);
     for _ in 0..load.connections {
-        let socket = connect(&load.url, load.timeout).await?;
+        sockets.push(connect(&load.url, load.timeout).await?);
+    }
+    let mut tasks = Vec::with_capacity(load.connections);
+    for socket in sockets {
         let (barrier, turns, script, load) =
             (barrier.clone(), turns.clone(), script.clone(), load.clone());
         tasks.push(tokio::spawn(async move {
