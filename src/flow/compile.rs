@@ -336,6 +336,7 @@ fn default_yes_no() -> Vec<Choice> {
         synonyms: Vec::new(),
         filters: Vec::new(),
         boosts: Vec::new(),
+        names: std::sync::OnceLock::new(),
     };
     vec![choice("yes", "Yes", "はい"), choice("no", "No", "いいえ")]
 }
@@ -486,6 +487,7 @@ fn build(ctx: &mut Ctx, spec: FlowSpec, path: &Path, source: &str) -> Option<Flo
                 synonyms: o.synonyms.clone(),
                 filters,
                 boosts,
+                names: std::sync::OnceLock::new(),
             });
         }
         match kind {
