@@ -11,16 +11,19 @@
 //! - [`conversation`]: the pure engine — `step(flow, session, input) -> (session, effects)`; no IO, not async.
 //! - [`store`]: sled trees for sessions and answers; the only module that knows sled; group-committed flushes.
 //! - [`server`]: axum router, the `/v1/chat` WebSocket protocol, static assets; the only module that knows axum.
+//! - [`loadgen`]: `shopkeep bench` — scripted conversations over real WebSockets against a bare-echo baseline,
+//!   durable acks against fdatasync, idle memory; markdown tables and an SVG plot.
 //! - [`scenario`]: scripted conversation tests (`shopkeep test`): a WebSocket client of the server, golden picks
 //!   and coverage of each finder.
 //! - [`setup`]: loading flows and catalog and checking them together (serve, query, reload).
-//! - [`cli`]: the `shopkeep` command line (serve, check, test, query, index, gen-catalog).
+//! - [`cli`]: the `shopkeep` command line (serve, check, test, query, index, gen-catalog, bench).
 
 pub mod audit;
 pub mod catalog;
 pub mod cli;
 pub mod conversation;
 pub mod flow;
+pub mod loadgen;
 pub mod money;
 pub mod scenario;
 pub mod server;

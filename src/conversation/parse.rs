@@ -36,18 +36,20 @@ const NO: &[&str] = &[
     "なし",
 ];
 
-/// Every way an option may be named, normalised.
-fn names(choice: &Choice) -> Vec<String> {
-    let mut names = vec![normalize(&choice.value)];
-    names.extend(choice.label.all().into_iter().map(normalize));
-    names.extend(choice.synonyms.iter().map(|s| normalize(s)));
-    if choice.value == "yes" {
-        names.extend(YES.iter().map(|s| s.to_string()));
-    } else if choice.value == "no" {
-        names.extend(NO.iter().map(|s| s.to_string()));
-    }
-    names.retain(|n| !n.is_empty());
-    names
+/// Every way an option may be named, normalised; worked out once per option and kept in the flow.
+fn names(choice: &Choice) -> &[String] {
+    choice.names.get_or_init(|| {
+        let mut names = vec![normalize(&choice.value)];
+        names.extend(choice.label.all().into_iter().map(normalize));
+        names.extend(choice.synonyms.iter().map(|s| normalize(s)));
+        if choice.value == "yes" {
+            names.extend(YES.iter().map(|s| s.to_string()));
+        } else if choice.value == "no" {
+            names.extend(NO.iter().map(|s| s.to_string()));
+        }
+        names.retain(|n| !n.is_empty());
+        names
+    })
 }
 
 /// Whether `name` occurs in `input` as a whole word (Latin) or as a substring (kana/kanji, which have no spaces).
@@ -87,7 +89,7 @@ pub fn match_option<'a>(question: &'a Question, input: &str) -> Option<&'a Choic
     let mut tie = false;
     for choice in &question.options {
         let longest = names(choice)
-            .into_iter()
+            .iter()
             .filter(|n| mentions(&input, n))
             .map(|n| n.chars().count())
             .max();

@@ -328,6 +328,7 @@ fn default_yes_no() -> Vec<Choice> {
         synonyms: Vec::new(),
         filters: Vec::new(),
         boosts: Vec::new(),
+        names: std::sync::OnceLock::new(),
     };
     vec![choice("yes", "Yes", "はい"), choice("no", "No", "いいえ")]
 }
@@ -598,6 +599,7 @@ fn build(
                 synonyms: o.synonyms.clone(),
                 filters,
                 boosts,
+                names: std::sync::OnceLock::new(),
             });
         }
         match kind {

@@ -157,6 +157,10 @@ pub struct Choice {
     pub synonyms: Vec<String>,
     pub filters: Vec<Constraint>,
     pub boosts: Vec<Constraint>,
+    /// Every name of the option, normalised for matching typed answers: worked out by `conversation::parse` on
+    /// first use and kept (a memo; the flow never changes once compiled), so a typed answer does not normalise
+    /// every synonym of every option again.
+    pub names: std::sync::OnceLock<Vec<String>>,
 }
 
 #[derive(Debug)]

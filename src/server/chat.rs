@@ -48,21 +48,27 @@ pub(super) async fn upgrade(
         )
             .into_response();
     };
+    tuned(ws, limits).on_upgrade(move |socket| {
+        // No personal data in logs: the span names the session, not the shopper's address.
+        let span = tracing::info_span!("chat", session = tracing::field::Empty);
+        async move {
+            serve(socket, state).await;
+            drop(slot);
+        }
+        .instrument(span)
+    })
+}
+
+/// The chat's WebSocket settings, shared with the echo baseline ([`super::echo`]) so the two are measured alike:
+/// 4 KiB read and write buffers (the 128 KiB default costs ~130 KiB per idle connection and half the turn rate),
+/// the capped write buffer and the message size limit.
+pub(super) fn tuned(ws: WebSocketUpgrade, limits: &Limits) -> WebSocketUpgrade {
     let max = limits.max_message_bytes;
     ws.read_buffer_size(4096)
         .write_buffer_size(4096)
         .max_write_buffer_size(limits.max_write_buffer.max(4096 + 1))
         .max_message_size(max)
         .max_frame_size(max)
-        .on_upgrade(move |socket| {
-            // No personal data in logs: the span names the session, not the shopper's address.
-            let span = tracing::info_span!("chat", session = tracing::field::Empty);
-            async move {
-                serve(socket, state).await;
-                drop(slot);
-            }
-            .instrument(span)
-        })
 }
 
 fn origin_allowed(state: &AppState, headers: &HeaderMap) -> bool {
@@ -101,6 +107,7 @@ struct Current {
 async fn serve(mut socket: WebSocket, state: AppState) {
     let limits = state.0.settings.limits.clone();
     let rate = MessageRate::new(&limits);
+    let _open = state.0.metrics.open_conversation();
     let mut current: Option<Current> = None;
     let mut stop = state.0.shutdown.clone();
     let mut ping =
@@ -144,12 +151,17 @@ async fn serve(mut socket: WebSocket, state: AppState) {
                     .await;
                     return;
                 }
+                let received = Instant::now();
                 for reply in turn(&state, &mut current, text.as_str()).await {
+                    if let ServerMsg::Error { code, .. } = &reply {
+                        state.0.metrics.error(code);
+                    }
                     let json = serde_json::to_string(&reply).expect("wire types always serialise");
                     if !send(&mut socket, Message::Text(json.into()), &limits).await {
                         return;
                     }
                 }
+                state.0.metrics.turn_took(received.elapsed());
             }
             Some(Ok(Message::Binary(_))) => {
                 close(
@@ -249,38 +261,13 @@ const KNOWN_TYPES: &[&str] = &[
 
 /// One client message in, the replies out.
 async fn turn(state: &AppState, current: &mut Option<Current>, text: &str) -> Vec<ServerMsg> {
-    let value: serde_json::Value = match serde_json::from_str(text) {
-        Ok(value) => value,
-        Err(e) => {
-            return vec![error(
-                "bad_message",
-                format!("the message is not valid JSON: {e}"),
-            )];
-        }
-    };
-    let kind = value
-        .get("type")
-        .and_then(|t| t.as_str())
-        .unwrap_or_default()
-        .to_string();
-    if !KNOWN_TYPES.contains(&kind.as_str()) {
-        return vec![error(
-            "unknown_type",
-            format!(
-                "unknown message type `{kind}`; use one of: {}",
-                KNOWN_TYPES.join(", ")
-            ),
-        )];
-    }
-    let msg: ClientMsg = match serde_json::from_value(value) {
+    // The well-formed message is the common case: parse it once, straight into its type. Only a message that
+    // fails is parsed again, as a generic value, to say what is wrong with it.
+    let msg: ClientMsg = match serde_json::from_str(text) {
         Ok(msg) => msg,
-        Err(e) => {
-            return vec![error(
-                "bad_message",
-                format!("the `{kind}` message is not right: {e}"),
-            )];
-        }
+        Err(_) => return refuse(state, text),
     };
+    state.0.metrics.turn(msg.kind());
     let input = match msg {
         ClientMsg::Start {
             v,
@@ -373,6 +360,46 @@ async fn turn(state: &AppState, current: &mut Option<Current>, text: &str) -> Ve
     let (session, effects) = conversation::step(&conv.flow, conv.session.clone(), input);
     conv.session = session;
     carry_out(state, conv, effects).await
+}
+
+/// The error reply for a message that is not a well-formed client message, naming what is wrong.
+fn refuse(state: &AppState, text: &str) -> Vec<ServerMsg> {
+    let value: serde_json::Value = match serde_json::from_str(text) {
+        Ok(value) => value,
+        Err(e) => {
+            state.0.metrics.turn("other");
+            return vec![error(
+                "bad_message",
+                format!("the message is not valid JSON: {e}"),
+            )];
+        }
+    };
+    let kind = value
+        .get("type")
+        .and_then(|t| t.as_str())
+        .unwrap_or_default()
+        .to_string();
+    state.0.metrics.turn(&kind);
+    if !KNOWN_TYPES.contains(&kind.as_str()) {
+        return vec![error(
+            "unknown_type",
+            format!(
+                "unknown message type `{kind}`; use one of: {}",
+                KNOWN_TYPES.join(", ")
+            ),
+        )];
+    }
+    match serde_json::from_value::<ClientMsg>(value) {
+        Err(e) => vec![error(
+            "bad_message",
+            format!("the `{kind}` message is not right: {e}"),
+        )],
+        // Parsing text and parsing its value agree; should they not, say so rather than guess.
+        Ok(_) => vec![error(
+            "bad_message",
+            format!("the `{kind}` message is not right"),
+        )],
+    }
 }
 
 fn looks_like_email(email: &str) -> bool {
@@ -519,8 +546,15 @@ async fn carry_out(state: &AppState, conv: &mut Current, effects: Vec<Effect>) -
             }
             Effect::Search { result, request } => {
                 let catalog = app.catalog();
-                match tokio::task::spawn_blocking(move || catalog.find(&request)).await {
-                    Ok(Ok(outcome)) => {
+                let found = tokio::task::spawn_blocking(move || {
+                    let started = Instant::now();
+                    catalog
+                        .find(&request)
+                        .map(|outcome| (outcome, started.elapsed()))
+                });
+                match found.await {
+                    Ok(Ok((outcome, took))) => {
+                        app.metrics.matched(took);
                         let showcase =
                             conversation::present(&conv.flow, &conv.session, &result, &outcome);
                         let can_back = !conv.session.answers.is_empty();

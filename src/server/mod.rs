@@ -2,14 +2,17 @@
 //!
 //! [`router`] builds the app (tests reuse it); [`run`] serves it on a listener the caller bound, so tests bind
 //! `127.0.0.1:0`. Routes: `/v1/chat` (the chat WebSocket, see `docs/protocol.md`), `/` (the demo shop),
-//! `/widget.js`, `/catalog/images/*`, `/p/{id}` (a demo product page), `/healthz`.
+//! `/widget.js`, `/catalog/images/*`, `/p/{id}` (a demo product page), `/healthz`, `/metrics` (Prometheus,
+//! see [`metrics`]). [`echo`] is the bare WebSocket echo server the load generator measures against.
 //!
 //! Invariants: blocking work (tantivy searches, sled flushes) runs off the async runtime; no lock is held across
 //! an `.await`; a shopper's answer is acknowledged only after the store made it durable.
 
 mod assets;
 mod chat;
+pub mod echo;
 pub mod limits;
+pub mod metrics;
 pub mod protocol;
 pub mod reload;
 
@@ -31,6 +34,7 @@ use reload::Live;
 use crate::catalog::Catalog;
 use crate::flow::Flows;
 use crate::store::Store;
+pub use metrics::Metrics;
 
 /// Limits and settings of a running server; every limit has a safe default.
 #[derive(Clone, Debug)]
@@ -72,6 +76,7 @@ pub struct App {
     pub settings: Settings,
     /// Open chat connections per client address.
     pub connections: Arc<Connections>,
+    pub metrics: Metrics,
     shutdown: watch::Receiver<bool>,
 }
 
@@ -106,6 +111,7 @@ impl App {
                 store,
                 settings,
                 connections: Arc::default(),
+                metrics: Metrics::new(),
                 shutdown,
             })),
             Shutdown { signal },
@@ -138,7 +144,21 @@ pub fn router(state: AppState) -> Router {
         .merge(assets)
         .route("/healthz", get(assets::health))
         .route("/admin/reload", post(reload::admin_reload))
+        .route("/metrics", get(render_metrics))
         .with_state(state)
+}
+
+/// `/metrics`: the OpenMetrics text exposition, which Prometheus scrapes.
+async fn render_metrics(
+    axum::extract::State(state): axum::extract::State<AppState>,
+) -> impl axum::response::IntoResponse {
+    (
+        [(
+            axum::http::header::CONTENT_TYPE,
+            "application/openmetrics-text; version=1.0.0; charset=utf-8",
+        )],
+        state.0.metrics.render(),
+    )
 }
 
 /// Serves `state` on `listener` until `shutdown` is triggered, then closes every conversation with 1001, flushes

@@ -55,6 +55,22 @@ pub enum ClientMsg {
     Consent { email: String, consent: bool },
 }
 
+impl ClientMsg {
+    /// The message's `type`, as the client wrote it.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            ClientMsg::Start { .. } => "start",
+            ClientMsg::Answer { .. } => "answer",
+            ClientMsg::Back => "back",
+            ClientMsg::Restart => "restart",
+            ClientMsg::Skip => "skip",
+            ClientMsg::ResultsNow => "results_now",
+            ClientMsg::Event { .. } => "event",
+            ClientMsg::Consent { .. } => "consent",
+        }
+    }
+}
+
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 #[schemars(rename = "RangeAnswer")]

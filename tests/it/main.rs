@@ -2,11 +2,13 @@
 
 mod assets;
 mod audit;
+mod bench;
 mod browser;
 mod chat;
 mod feeds;
 mod flows;
 mod limits;
+mod metrics;
 mod process;
 mod reload;
 mod scenario;

@@ -1,0 +1,327 @@
+//! The load generator behind `shopkeep bench`: scripted conversations over real WebSockets, measured against a
+//! bare WebSocket echo baseline *B* in the same run, plus durable acknowledgements and idle memory.
+//!
+//! - [`script`]: the finder walk every connection repeats, and its calibration against the server under test.
+//! - [`client`]: N concurrent closed-loop connections with client-side `hdrhistogram` latencies.
+//! - [`durability`]: group-committed durable acks against bare `fdatasync` on the same disk.
+//! - [`idle`]: server memory per idle conversation, with the server in a child process.
+//! - [`report`]: the ready-to-paste markdown tables and the SVG plot of p99 latency against concurrency.
+//!
+//! Bounded everywhere: each measurement has a duration and a turn cap, every connect and frame a timeout, and
+//! only loopback addresses are accepted. The server under test is either one already running (`--url`) or one
+//! started in-process on `127.0.0.1:0` with the shipped flows and catalog and a temporary data directory.
+
+pub mod client;
+pub mod durability;
+pub mod idle;
+pub mod report;
+pub mod script;
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::net::TcpListener;
+
+use crate::catalog::Catalog;
+use crate::flow::Flows;
+use crate::server::{self, App, Limits, Settings};
+use crate::store::Store;
+pub use client::{Load, Outcome};
+pub use script::Script;
+
+#[derive(Debug, thiserror::Error)]
+pub enum BenchError {
+    #[error(
+        "`{0}` is not a loopback WebSocket URL; the load generator only drives ws://127.0.0.1:PORT/v1/chat"
+    )]
+    NotLoopback(String),
+    #[error("cannot connect to `{url}`: {reason}; start the server or leave out --url")]
+    Connect { url: String, reason: String },
+    #[error(
+        "calibration failed: {0}; check that the server serves the shipped running-shoes finder"
+    )]
+    Calibration(String),
+    #[error("the server refused `{0}`")]
+    Refused(String),
+    #[error("the connection broke or timed out at `{0}`")]
+    Broken(String),
+    #[error(
+        "cannot load the shipped {what}: {reason}; run from the repository root or pass --flows/--catalog"
+    )]
+    Load { what: &'static str, reason: String },
+    #[error(
+        "the open-files limit is {limit} but {needed} are needed; raise it (`ulimit -n 20000`) or pass fewer --idle"
+    )]
+    FdLimit { limit: u64, needed: u64 },
+    #[error("bench: {0}")]
+    Io(String),
+}
+
+/// What `shopkeep bench` runs.
+#[derive(Clone, Debug)]
+pub struct Options {
+    /// A running server's chat URL; `None` starts one in-process.
+    pub url: Option<String>,
+    pub flows: PathBuf,
+    pub catalog: PathBuf,
+    /// Concurrent conversations for the headline figures.
+    pub connections: usize,
+    /// How often to repeat the headline measurement (median and min–max are reported).
+    pub runs: usize,
+    /// Concurrency levels for the latency plot; empty for none.
+    pub sweep: Vec<usize>,
+    /// Length of one measurement.
+    pub duration: Duration,
+    /// Turn cap of one measurement.
+    pub max_turns: u64,
+    /// Timeout for each connect and each frame.
+    pub timeout: Duration,
+    /// Also measure durable acks against fdatasync, with this many sessions.
+    pub durability: Option<usize>,
+    /// Also measure memory with this many idle conversations (needs `exe`).
+    pub idle: Option<usize>,
+    /// The `shopkeep` binary, to start as the idle-memory server.
+    pub exe: PathBuf,
+    /// Where temporary data directories go (the disk whose fdatasync is measured).
+    pub scratch: PathBuf,
+}
+
+/// One measurement of shopkeep and of the echo baseline at the same concurrency, back to back.
+#[derive(Clone)]
+pub struct Pair {
+    pub shopkeep: Outcome,
+    pub echo: Outcome,
+}
+
+/// Everything one `shopkeep bench` found.
+pub struct Report {
+    pub machine: String,
+    pub target: String,
+    pub duration: Duration,
+    pub runs: Vec<Pair>,
+    pub sweep: Vec<Pair>,
+    pub durability: Option<durability::Durability>,
+    pub idle: Option<idle::Idle>,
+}
+
+/// Checks that `url` is a `ws://` URL on a loopback address.
+pub fn loopback_only(url: &str) -> Result<(), BenchError> {
+    let host = url
+        .strip_prefix("ws://")
+        .and_then(|rest| rest.split('/').next())
+        .map(|authority| {
+            authority
+                .rsplit_once(':')
+                .map_or(authority, |(host, _)| host)
+        });
+    match host {
+        Some("127.0.0.1" | "localhost" | "[::1]") => Ok(()),
+        _ => Err(BenchError::NotLoopback(url.to_string())),
+    }
+}
+
+/// Runs everything `options` asks for; `progress` hears a line before each measurement.
+pub async fn run(options: &Options, progress: &mut dyn FnMut(&str)) -> Result<Report, BenchError> {
+    let (flows, _) = Flows::load_dir(&options.flows).map_err(|e| load_error("flows", e))?;
+    let scratch = tempfile::Builder::new()
+        .prefix("shopkeep-bench-")
+        .tempdir_in(&options.scratch)
+        .map_err(|e| {
+            BenchError::Io(format!(
+                "cannot make a scratch directory in `{}`: {e}",
+                options.scratch.display()
+            ))
+        })?;
+    let flow = flows
+        .get("running-shoes")
+        .cloned()
+        .ok_or_else(|| load_error("flows", "there is no running-shoes finder"))?;
+
+    let (url, in_process) = match &options.url {
+        Some(url) => {
+            loopback_only(url)?;
+            (url.clone(), None)
+        }
+        None => {
+            let (catalog, _) =
+                Catalog::from_dir(&options.catalog).map_err(|e| load_error("catalog", e))?;
+            let store = Store::open(&scratch.path().join("server"))
+                .map_err(|e| BenchError::Io(format!("opening the server's store: {e}")))?;
+            let settings = Settings {
+                flows_dir: options.flows.clone(),
+                catalog_dir: options.catalog.clone(),
+                // The load is one address sending as fast as it can: the abuse limits would stop it.
+                limits: bench_limits(),
+                ..Settings::default()
+            };
+            let (state, shutdown) = App::new(flows.clone(), catalog, store, settings);
+            let listener = bind().await?;
+            let addr = listener
+                .local_addr()
+                .map_err(|e| BenchError::Io(e.to_string()))?;
+            let served = tokio::spawn(server::run(listener, state));
+            (format!("ws://{addr}/v1/chat"), Some((shutdown, served)))
+        }
+    };
+
+    progress(&format!("calibrating the script against {url}"));
+    let mut script = Script::running_shoes();
+    script.calibrate(&url, options.timeout).await?;
+    let script = Arc::new(script);
+
+    let (stop_echo, echo_stopped) = tokio::sync::oneshot::channel::<()>();
+    let echo_listener = bind().await?;
+    let echo_url = format!(
+        "ws://{}/v1/chat",
+        echo_listener
+            .local_addr()
+            .map_err(|e| BenchError::Io(e.to_string()))?
+    );
+    let echo = tokio::spawn(server::echo::run(
+        echo_listener,
+        server::echo::Replies::new(script.reply_table()),
+        bench_limits(),
+        async move {
+            let _ = echo_stopped.await;
+        },
+    ));
+
+    let pair = |connections: usize| {
+        let (url, echo_url, script) = (url.clone(), echo_url.clone(), script.clone());
+        let load = Load {
+            url,
+            connections,
+            duration: options.duration,
+            max_turns: options.max_turns,
+            timeout: options.timeout,
+        };
+        async move {
+            let echo = client::drive(
+                &Load {
+                    url: echo_url,
+                    ..load.clone()
+                },
+                script.clone(),
+            )
+            .await?;
+            let shopkeep = client::drive(&load, script).await?;
+            Ok::<Pair, BenchError>(Pair { shopkeep, echo })
+        }
+    };
+    let mut runs = Vec::new();
+    for n in 0..options.runs {
+        progress(&format!(
+            "run {}/{}: {} conversations, echo baseline then shopkeep, {:?} each",
+            n + 1,
+            options.runs,
+            options.connections,
+            options.duration
+        ));
+        runs.push(pair(options.connections).await?);
+    }
+    let mut sweep = Vec::new();
+    for &connections in &options.sweep {
+        progress(&format!("sweep: {connections} conversations"));
+        sweep.push(pair(connections).await?);
+    }
+    let _ = stop_echo.send(());
+    let _ = echo.await;
+    if let Some((shutdown, served)) = in_process {
+        shutdown.trigger();
+        let _ = served.await;
+    }
+
+    let durability = match options.durability {
+        Some(sessions) => {
+            progress(&format!(
+                "durability: bare fdatasync, then durable acks at 1 and {sessions} sessions"
+            ));
+            Some(
+                durability::measure(
+                    scratch.path(),
+                    &flow,
+                    sessions,
+                    options.duration.min(Duration::from_secs(5)),
+                )
+                .await?,
+            )
+        }
+        None => None,
+    };
+    let idle = match options.idle {
+        Some(connections) => {
+            progress(&format!(
+                "idle memory: {connections} conversations against a child server"
+            ));
+            let paths = idle::ChildPaths {
+                exe: &options.exe,
+                flows: &options.flows,
+                catalog: &options.catalog,
+                data: &scratch.path().join("idle"),
+            };
+            Some(idle::measure(paths, &script, connections, options.timeout).await?)
+        }
+        None => None,
+    };
+    Ok(Report {
+        machine: report::machine(),
+        target: if options.url.is_some() {
+            url
+        } else {
+            "in-process server".to_string()
+        },
+        duration: options.duration,
+        runs,
+        sweep,
+        durability,
+        idle,
+    })
+}
+
+fn load_error(what: &'static str, reason: impl std::fmt::Display) -> BenchError {
+    BenchError::Load {
+        what,
+        reason: reason.to_string(),
+    }
+}
+
+async fn bind() -> Result<TcpListener, BenchError> {
+    TcpListener::bind("127.0.0.1:0")
+        .await
+        .map_err(|e| BenchError::Io(format!("cannot listen on 127.0.0.1:0: {e}")))
+}
+
+/// The chat's limits for a load test from one address: no message rate or per-address connection cap, the rest
+/// (buffers, message size) as served.
+fn bench_limits() -> Limits {
+    Limits {
+        messages_per_second: 0,
+        connections_per_ip: 0,
+        ..Limits::default()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_loopback_urls_are_driven() {
+        for url in [
+            "ws://127.0.0.1:8080/v1/chat",
+            "ws://localhost:1/v1/chat",
+            "ws://[::1]:9/v1/chat",
+        ] {
+            assert!(loopback_only(url).is_ok(), "{url}");
+        }
+        for url in [
+            "ws://example.com/v1/chat",
+            "wss://127.0.0.1:1/v1/chat",
+            "ws://10.0.0.1:80/v1/chat",
+            "http://127.0.0.1:1/",
+        ] {
+            assert!(loopback_only(url).is_err(), "{url}");
+        }
+    }
+}

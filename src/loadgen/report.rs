@@ -1,0 +1,365 @@
+//! The bench report: ready-to-paste markdown tables (medians with min–max, every figure also as a ratio to the
+//! echo baseline *B* of the same run) and an SVG plot of p99 latency against concurrency, written by hand.
+
+use std::fmt::Write;
+
+use super::client::{Outcome, Turns};
+use super::{Pair, Report};
+
+/// `nproc` and the CPU model, as one line.
+pub fn machine() -> String {
+    let cores = std::thread::available_parallelism().map_or(0, |n| n.get());
+    let model = std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|info| {
+            info.lines()
+                .find_map(|l| l.strip_prefix("model name").and_then(|r| r.split_once(':')))
+                .map(|(_, model)| model.trim().to_string())
+        })
+        .unwrap_or_else(|| "unknown CPU".to_string());
+    format!("{cores} cores, {model}")
+}
+
+/// Median, min and max of `values` (which must not be empty to mean anything).
+fn spread(mut values: Vec<f64>) -> (f64, f64, f64) {
+    values.sort_by(f64::total_cmp);
+    match values.as_slice() {
+        [] => (0.0, 0.0, 0.0),
+        all => {
+            let mid = all.len() / 2;
+            let median = if all.len() % 2 == 1 {
+                all[mid]
+            } else {
+                (all[mid - 1] + all[mid]) / 2.0
+            };
+            (median, all[0], all[all.len() - 1])
+        }
+    }
+}
+
+/// `median (min–max)`, or just the median with one run.
+fn cell(values: Vec<f64>, digits: usize) -> String {
+    let n = values.len();
+    let (median, min, max) = spread(values);
+    if n <= 1 {
+        format!("{median:.digits$}")
+    } else {
+        format!("{median:.digits$} ({min:.digits$}–{max:.digits$})")
+    }
+}
+
+type Figure = fn(&Outcome) -> f64;
+
+fn class_rate(outcome: &Outcome, turns: &Turns) -> f64 {
+    outcome.rate(turns)
+}
+
+/// A target on a ratio to B: at least (`true`) or at most (`false`) the bound.
+type Target = Option<(bool, f64)>;
+
+/// Rows of the headline table: label, figure, digits, target on the ratio.
+const ROWS: &[(&str, Figure, usize, Target)] = &[
+    (
+        "non-final turns/s",
+        |o| class_rate(o, &o.non_final),
+        0,
+        Some((true, 0.5)),
+    ),
+    (
+        "non-final p50 (µs)",
+        |o| o.non_final.micros(0.5) as f64,
+        0,
+        None,
+    ),
+    (
+        "non-final p99 (µs)",
+        |o| o.non_final.micros(0.99) as f64,
+        0,
+        Some((false, 1.5)),
+    ),
+    (
+        "non-final p999 (µs)",
+        |o| o.non_final.micros(0.999) as f64,
+        0,
+        None,
+    ),
+    (
+        "final (match) turns/s",
+        |o| class_rate(o, &o.final_),
+        0,
+        None,
+    ),
+    ("final p50 (µs)", |o| o.final_.micros(0.5) as f64, 0, None),
+    ("final p99 (µs)", |o| o.final_.micros(0.99) as f64, 0, None),
+    (
+        "final p999 (µs)",
+        |o| o.final_.micros(0.999) as f64,
+        0,
+        None,
+    ),
+    ("errors", |o| o.errors() as f64, 0, None),
+];
+
+fn verdict(ratio: f64, target: Target) -> String {
+    match target {
+        Some((true, bound)) => format!(
+            "≥ {bound} × B: {}",
+            if ratio >= bound { "met" } else { "missed" }
+        ),
+        Some((false, bound)) => format!(
+            "≤ {bound} × B: {}",
+            if ratio <= bound { "met" } else { "missed" }
+        ),
+        None => String::new(),
+    }
+}
+
+/// The whole report as markdown.
+pub fn markdown(report: &Report) -> String {
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "Machine: {}. Target: {}.\n",
+        report.machine, report.target
+    );
+    if let Some(first) = report.runs.first() {
+        let _ = writeln!(
+            out,
+            "#### {} concurrent conversations, {} runs of {:.0} s each (median, min–max over runs)\n",
+            first.shopkeep.connections,
+            report.runs.len(),
+            report.duration.as_secs_f64()
+        );
+        out.push_str(
+            "| figure | shopkeep | B (bare echo) | ratio to B | target |\n|---|---|---|---|---|\n",
+        );
+        for (label, figure, digits, target) in ROWS {
+            let ours: Vec<f64> = report.runs.iter().map(|p| figure(&p.shopkeep)).collect();
+            let base: Vec<f64> = report.runs.iter().map(|p| figure(&p.echo)).collect();
+            let ratios: Vec<f64> = report
+                .runs
+                .iter()
+                .map(|p| figure(&p.shopkeep) / figure(&p.echo).max(1e-9))
+                .collect();
+            let (median_ratio, _, _) = spread(ratios.clone());
+            let ratio = if *label == "errors" {
+                String::new()
+            } else {
+                cell(ratios, 2)
+            };
+            let _ = writeln!(
+                out,
+                "| {label} | {} | {} | {ratio} | {} |",
+                cell(ours, *digits),
+                cell(base, *digits),
+                verdict(median_ratio, *target)
+            );
+        }
+        out.push('\n');
+    }
+    if !report.sweep.is_empty() {
+        out.push_str("#### Sweep: non-final turns against concurrency (one run each)\n\n");
+        out.push_str("| conversations | shopkeep turns/s | B turns/s | ratio | shopkeep p99 (µs) | B p99 (µs) | ratio |\n");
+        out.push_str("|---|---|---|---|---|---|---|\n");
+        for pair in &report.sweep {
+            let (ours, base) = (&pair.shopkeep, &pair.echo);
+            let (rate, base_rate) = (ours.rate(&ours.non_final), base.rate(&base.non_final));
+            let (p99, base_p99) = (ours.non_final.micros(0.99), base.non_final.micros(0.99));
+            let _ = writeln!(
+                out,
+                "| {} | {rate:.0} | {base_rate:.0} | {:.2} | {p99} | {base_p99} | {:.2} |",
+                ours.connections,
+                rate / base_rate.max(1e-9),
+                p99 as f64 / (base_p99 as f64).max(1.0)
+            );
+        }
+        out.push('\n');
+    }
+    if let Some(d) = &report.durability {
+        out.push_str("#### Durable acknowledgements\n\n");
+        out.push_str("| bare write + fdatasync /s | durable acks/s, 1 session | durable acks/s, ");
+        let _ = writeln!(
+            out,
+            "{} sessions | ratio to fdatasync | target |",
+            d.sessions
+        );
+        out.push_str("|---|---|---|---|---|\n");
+        let ratio = d.ratio();
+        let _ = writeln!(
+            out,
+            "| {:.0} | {:.0} | {:.0} | {ratio:.1} | ≥ 10 × : {} |\n",
+            d.fdatasync_per_sec,
+            d.single_acks_per_sec,
+            d.acks_per_sec,
+            if ratio >= 10.0 { "met" } else { "missed" }
+        );
+    }
+    if let Some(idle) = &report.idle {
+        out.push_str("#### Idle conversations (server in a child process)\n\n");
+        out.push_str("| conversations | server RSS before (KiB) | after (KiB) | per conversation (KiB) | target |\n");
+        out.push_str("|---|---|---|---|---|\n");
+        let per = idle.kib_per_connection();
+        let _ = writeln!(
+            out,
+            "| {} | {} | {} | {per:.1} | ≤ 16 KiB: {} |\n",
+            idle.connections,
+            idle.rss_before_kib,
+            idle.rss_after_kib,
+            if per <= 16.0 { "met" } else { "missed" }
+        );
+    }
+    out
+}
+
+/// Escapes text for SVG (XML) content and attributes.
+pub fn escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&apos;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// p99 latency of non-final turns against concurrency, shopkeep and B, as an SVG document.
+pub fn svg(sweep: &[Pair], caption: &str) -> String {
+    let (width, height, left, right, top, bottom) = (720.0, 420.0, 70.0, 20.0, 40.0, 60.0);
+    let (plot_w, plot_h) = (width - left - right, height - top - bottom);
+    let points = |of: fn(&Pair) -> &Outcome| -> Vec<(f64, f64)> {
+        sweep
+            .iter()
+            .map(|p| {
+                (
+                    of(p).connections as f64,
+                    of(p).non_final.micros(0.99) as f64 / 1000.0,
+                )
+            })
+            .collect()
+    };
+    let ours = points(|p| &p.shopkeep);
+    let base = points(|p| &p.echo);
+    let max_y = ours
+        .iter()
+        .chain(&base)
+        .map(|(_, y)| *y)
+        .fold(0.1_f64, f64::max)
+        * 1.1;
+    let (min_x, max_x) = ours
+        .iter()
+        .map(|(x, _)| *x)
+        .fold((f64::MAX, 1.0_f64), |(lo, hi), x| (lo.min(x), hi.max(x)));
+    let min_x = min_x.min(max_x).max(1.0);
+    let span = (max_x.ln() - min_x.ln()).max(1e-9);
+    let x_at = |x: f64| left + (x.max(1.0).ln() - min_x.ln()) / span * plot_w;
+    let y_at = |y: f64| top + plot_h - y / max_y * plot_h;
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        r#"<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" viewBox="0 0 {width} {height}" font-family="sans-serif" font-size="12">"#
+    );
+    let _ = writeln!(
+        out,
+        r#"<rect width="{width}" height="{height}" fill="white"/>"#
+    );
+    let _ = writeln!(
+        out,
+        r#"<text x="{}" y="22" text-anchor="middle" font-size="14">{}</text>"#,
+        width / 2.0,
+        escape(caption)
+    );
+    for n in 0..=5 {
+        let y = max_y * f64::from(n) / 5.0;
+        let _ = writeln!(
+            out,
+            r##"<line x1="{left}" x2="{}" y1="{py:.1}" y2="{py:.1}" stroke="#ddd"/><text x="{}" y="{:.1}" text-anchor="end">{y:.2}</text>"##,
+            left + plot_w,
+            left - 6.0,
+            y_at(y) + 4.0,
+            py = y_at(y)
+        );
+    }
+    for (x, _) in &ours {
+        let _ = writeln!(
+            out,
+            r#"<text x="{:.1}" y="{}" text-anchor="middle">{x}</text>"#,
+            x_at(*x),
+            top + plot_h + 18.0
+        );
+    }
+    let _ = writeln!(
+        out,
+        r#"<text x="{}" y="{}" text-anchor="middle">concurrent conversations (log scale)</text>"#,
+        left + plot_w / 2.0,
+        height - 16.0
+    );
+    let _ = writeln!(
+        out,
+        r#"<text x="16" y="{}" transform="rotate(-90 16 {})" text-anchor="middle">p99 turn latency (ms), non-final turns</text>"#,
+        top + plot_h / 2.0,
+        top + plot_h / 2.0
+    );
+    for (series, colour, label, row) in [
+        (&ours, "#c0392b", "shopkeep", 0.0),
+        (&base, "#2471a3", "B: bare WebSocket echo", 1.0),
+    ] {
+        let path: Vec<String> = series
+            .iter()
+            .map(|(x, y)| format!("{:.1},{:.1}", x_at(*x), y_at(*y)))
+            .collect();
+        let _ = writeln!(
+            out,
+            r#"<polyline fill="none" stroke="{colour}" stroke-width="2" points="{}"/>"#,
+            path.join(" ")
+        );
+        for (x, y) in series.iter() {
+            let _ = writeln!(
+                out,
+                r#"<circle cx="{:.1}" cy="{:.1}" r="3" fill="{colour}"/>"#,
+                x_at(*x),
+                y_at(*y)
+            );
+        }
+        let ly = top + 10.0 + row * 18.0;
+        let _ = writeln!(
+            out,
+            r#"<rect x="{}" y="{}" width="12" height="12" fill="{colour}"/><text x="{}" y="{}">{}</text>"#,
+            left + 12.0,
+            ly - 10.0,
+            left + 30.0,
+            ly,
+            escape(label)
+        );
+    }
+    out.push_str("</svg>\n");
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn medians_and_ranges() {
+        assert_eq!(spread(vec![3.0, 1.0, 2.0]), (2.0, 1.0, 3.0));
+        assert_eq!(spread(vec![4.0, 1.0, 2.0, 3.0]), (2.5, 1.0, 4.0));
+        assert_eq!(cell(vec![5.0], 0), "5");
+        assert_eq!(cell(vec![1.0, 2.0, 3.0], 1), "2.0 (1.0–3.0)");
+    }
+
+    #[test]
+    fn svg_text_is_escaped() {
+        assert_eq!(
+            escape(r#"<a & "b">'"#),
+            "&lt;a &amp; &quot;b&quot;&gt;&apos;"
+        );
+        let svg = svg(&[], "p99 <noisy> & shared");
+        assert!(svg.contains("p99 &lt;noisy&gt; &amp; shared"), "{svg}");
+        assert!(svg.starts_with("<svg") && svg.trim_end().ends_with("</svg>"));
+    }
+}
