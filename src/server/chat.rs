@@ -17,7 +17,7 @@ use tracing::Instrument;
 
 use super::AppState;
 use super::limits::{Limits, MessageRate};
-use super::protocol::{ClientMsg, EventKind, ProductsOut, ServerMsg, VERSION};
+use super::protocol::{ClientMsg, EventKind, MESSAGE_TYPES, ProductsOut, ServerMsg, VERSION};
 use crate::conversation::{self, Effect, Event, Input, Reply, Session};
 use crate::flow::Flow;
 use crate::store;
@@ -248,17 +248,6 @@ fn error(code: &'static str, message: impl Into<String>) -> ServerMsg {
     }
 }
 
-const KNOWN_TYPES: &[&str] = &[
-    "start",
-    "answer",
-    "back",
-    "restart",
-    "skip",
-    "results_now",
-    "event",
-    "consent",
-];
-
 /// One client message in, the replies out.
 async fn turn(state: &AppState, current: &mut Option<Current>, text: &str) -> Vec<ServerMsg> {
     // The well-formed message is the common case: parse it once, straight into its type. Only a message that
@@ -380,12 +369,12 @@ fn refuse(state: &AppState, text: &str) -> Vec<ServerMsg> {
         .unwrap_or_default()
         .to_string();
     state.0.metrics.turn(&kind);
-    if !KNOWN_TYPES.contains(&kind.as_str()) {
+    if !MESSAGE_TYPES.contains(&kind.as_str()) {
         return vec![error(
             "unknown_type",
             format!(
                 "unknown message type `{kind}`; use one of: {}",
-                KNOWN_TYPES.join(", ")
+                MESSAGE_TYPES.join(", ")
             ),
         )];
     }

@@ -22,18 +22,13 @@ use prometheus_client::registry::Registry;
 
 type Labels = [(&'static str, &'static str); 1];
 
-/// Message types counted under their own name; anything else counts as `other`.
-const TYPES: &[&str] = &[
-    "start",
-    "answer",
-    "back",
-    "restart",
-    "skip",
-    "results_now",
-    "event",
-    "consent",
-    "other",
-];
+/// Message types counted under their own name (the protocol's); anything else counts as `other`, last.
+fn types() -> impl Iterator<Item = &'static str> {
+    super::protocol::MESSAGE_TYPES
+        .iter()
+        .copied()
+        .chain(["other"])
+}
 
 /// Error codes of `docs/protocol.md`; an unlisted code still counts, through the family's slower path.
 const CODES: &[&str] = &[
@@ -69,8 +64,7 @@ impl Metrics {
     pub fn new() -> Metrics {
         let mut registry = Registry::default();
         let turns_family = Family::<Labels, Counter>::default();
-        let turns = TYPES
-            .iter()
+        let turns = types()
             .map(|kind| turns_family.get_or_create(&[("type", kind)]).clone())
             .collect();
         registry.register(
@@ -127,10 +121,8 @@ impl Metrics {
 
     /// Counts one client message of type `kind` (as the client wrote it; unknown types count as `other`).
     pub fn turn(&self, kind: &str) {
-        let at = TYPES
-            .iter()
-            .position(|t| *t == kind)
-            .unwrap_or(TYPES.len() - 1);
+        let known = super::protocol::MESSAGE_TYPES;
+        let at = known.iter().position(|t| *t == kind).unwrap_or(known.len());
         if let Some(counter) = self.turns.get(at) {
             counter.inc();
         }

@@ -8,6 +8,18 @@ use crate::conversation::{Pick, Prompt, Showcase};
 
 pub const VERSION: u32 = 1;
 
+/// The `type`s a client may send, as the protocol spells them.
+pub const MESSAGE_TYPES: &[&str] = &[
+    "start",
+    "answer",
+    "back",
+    "restart",
+    "skip",
+    "results_now",
+    "event",
+    "consent",
+];
+
 /// Client → server.
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]

@@ -4,50 +4,19 @@
 //! tests share a process (`cargo test`) or not (nextest); the assertions compare against a scrape taken first all
 //! the same, so they say what the finder added.
 
-use std::time::Duration;
-
 use serde_json::json;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::TcpStream;
 
-use crate::support::spawn_app;
+use crate::support::{http_raw, spawn_app};
 
-/// `GET /metrics` with a plain HTTP/1.1 request; returns the status line's code, the content type and the body.
+/// `GET /metrics`; the status code, the content type and the body.
 async fn scrape(addr: std::net::SocketAddr) -> (u16, String, String) {
-    let exchange = async {
-        let mut stream = TcpStream::connect(addr).await.expect("connect");
-        let request = format!("GET /metrics HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n");
-        stream
-            .write_all(request.as_bytes())
-            .await
-            .expect("send request");
-        let mut response = Vec::new();
-        stream
-            .read_to_end(&mut response)
-            .await
-            .expect("read response");
-        String::from_utf8(response).expect("a UTF-8 response")
-    };
-    let response = tokio::time::timeout(Duration::from_secs(10), exchange)
-        .await
-        .expect("a response in time");
-    let (head, body) = response
-        .split_once("\r\n\r\n")
-        .expect("headers, then a body");
-    let status = head
-        .split(' ')
-        .nth(1)
-        .and_then(|code| code.parse().ok())
-        .expect("a status code");
-    let content_type = head
-        .lines()
-        .find_map(|line| {
-            line.to_ascii_lowercase()
-                .strip_prefix("content-type:")
-                .map(|v| v.trim().to_string())
-        })
-        .unwrap_or_default();
-    (status, content_type, body.to_string())
+    let response = http_raw(addr, "GET", "/metrics", &[]).await;
+    let content_type = response
+        .header("content-type")
+        .unwrap_or_default()
+        .to_string();
+    let body = String::from_utf8(response.body).expect("a UTF-8 response");
+    (response.status, content_type, body)
 }
 
 /// The value of the series named exactly `series` (with its labels), or 0 when it is absent.
