@@ -116,6 +116,13 @@ async fn failed_start(args: &[&str]) -> String {
     stderr
 }
 
+/// `shopkeep serve --no-watch --addr ADDR --data DATA` plus `extra`, which must fail; its stderr.
+async fn failed_serve(addr: &str, data: &str, extra: &[&str]) -> String {
+    let mut args = vec!["serve", "--no-watch", "--addr", addr, "--data", data];
+    args.extend_from_slice(extra);
+    failed_start(&args).await
+}
+
 #[tokio::test]
 async fn bad_start_ups_name_the_thing_and_the_fix() {
     let data = tempfile::tempdir().expect("temp dir");
@@ -129,23 +136,14 @@ async fn bad_start_ups_name_the_thing_and_the_fix() {
     let other_data = other.path().to_str().expect("utf-8 path");
 
     let addr = format!("127.0.0.1:{port}");
-    let stderr =
-        failed_start(&["serve", "--no-watch", "--addr", &addr, "--data", other_data]).await;
+    let stderr = failed_serve(&addr, other_data, &[]).await;
     assert!(
         stderr.contains(&format!("port {port} is in use")) && stderr.contains("--addr"),
         "{stderr}"
     );
 
     let held = data.path().to_str().expect("utf-8 path");
-    let stderr = failed_start(&[
-        "serve",
-        "--no-watch",
-        "--addr",
-        "127.0.0.1:0",
-        "--data",
-        held,
-    ])
-    .await;
+    let stderr = failed_serve("127.0.0.1:0", held, &[]).await;
     assert!(
         stderr.contains("in use by another shopkeep") && stderr.contains("--data"),
         "{stderr}"
@@ -154,31 +152,18 @@ async fn bad_start_ups_name_the_thing_and_the_fix() {
     let file = other.path().join("a-file");
     std::fs::write(&file, "not a folder").expect("write");
     let inside_file = file.join("data");
-    let stderr = failed_start(&[
-        "serve",
-        "--no-watch",
-        "--addr",
+    let stderr = failed_serve(
         "127.0.0.1:0",
-        "--data",
         inside_file.to_str().expect("utf-8 path"),
-    ])
+        &[],
+    )
     .await;
     assert!(
         stderr.contains("cannot create data directory") && stderr.contains("--data"),
         "{stderr}"
     );
 
-    let stderr = failed_start(&[
-        "serve",
-        "--no-watch",
-        "--addr",
-        "127.0.0.1:0",
-        "--data",
-        other_data,
-        "--flows",
-        "no-such-folder",
-    ])
-    .await;
+    let stderr = failed_serve("127.0.0.1:0", other_data, &["--flows", "no-such-folder"]).await;
     assert!(
         stderr.contains("no-such-folder") && stderr.contains("--flows"),
         "{stderr}"
