@@ -612,7 +612,8 @@ fn query(args: QueryArgs) -> anyhow::Result<()> {
         .context("the finder has no result node")?;
     let request = conversation::request(flow, &session, result.count);
     let outcome = catalog.find(&request)?;
-    let showcase = conversation::present(flow, &session, &result.id, &outcome);
+    let total = outcome.total;
+    let showcase = conversation::present(flow, &session, &result.id, outcome);
     println!("{}", showcase.title);
     if let Some(intro) = &showcase.intro {
         println!("{intro}");
@@ -632,7 +633,7 @@ fn query(args: QueryArgs) -> anyhow::Result<()> {
         );
         println!("   {}", pick.line);
     }
-    println!("{} products pass the filters", outcome.total);
+    println!("{total} products pass the filters");
     Ok(())
 }
 

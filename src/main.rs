@@ -2,6 +2,11 @@
 
 use clap::Parser;
 
+/// mimalloc instead of glibc's malloc: a chat turn makes many small, short-lived allocations across threads, and
+/// glibc's allocator was a quarter of the server's CPU under load (see BENCHMARKS.md, Conversations).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> std::process::ExitCode {
     tracing_subscriber::fmt()
         .with_env_filter(

@@ -102,15 +102,40 @@ pub enum Effect {
 }
 
 /// Events for analytics (which questions lose shoppers, which answers are not understood).
-#[derive(Clone, Debug, PartialEq)]
+///
+/// Stored as `{"kind": "answered", "question": "terrain"}`: the kind in snake case beside the variant's fields.
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Event {
     Started,
-    Answered { question: String },
-    NotUnderstood { question: String },
-    Skipped { question: String },
-    WentBack { question: String },
+    Answered {
+        question: String,
+    },
+    NotUnderstood {
+        question: String,
+    },
+    Skipped {
+        question: String,
+    },
+    WentBack {
+        question: String,
+    },
     Restarted,
-    Finished { result: String },
+    Finished {
+        result: String,
+    },
+    /// The shopper looked at a pick (reported by the widget; the engine never emits it).
+    Viewed {
+        product: String,
+    },
+    /// The shopper followed a pick's link (reported by the widget).
+    Clicked {
+        product: String,
+    },
+    /// The shopper gave or refused consent to follow-up email (the address itself is not an event).
+    Consent {
+        given: bool,
+    },
 }
 
 /// A question as the shopper sees it, in their locale.

@@ -149,23 +149,29 @@ fn whole(n: f64) -> Value {
     }
 }
 
-fn render(template: &str, ctx: &Value) -> Option<String> {
-    let mut env = Environment::new();
-    env.set_undefined_behavior(UndefinedBehavior::Chainable);
-    env.render_str(template, ctx)
-        .ok()
-        .map(|s| s.trim().to_string())
+/// Renders one of the flow's result templates (compiled when the flow was, and named by its source).
+fn render(flow: &Flow, template: &str, ctx: &Value) -> Option<String> {
+    let rendered = match flow.templates.get_template(template) {
+        Ok(compiled) => compiled.render(ctx),
+        // Only a flow assembled in code, without going through the compiler, lacks its templates.
+        Err(_) => {
+            let mut env = Environment::new();
+            env.set_undefined_behavior(UndefinedBehavior::Chainable);
+            env.render_str(template, ctx)
+        }
+    };
+    rendered.ok().map(|s| s.trim().to_string())
 }
 
 /// The shopper's view of `outcome` for result node `result`.
-pub fn present(flow: &Flow, session: &Session, result: &str, outcome: &MatchOutcome) -> Showcase {
+pub fn present(flow: &Flow, session: &Session, result: &str, outcome: MatchOutcome) -> Showcase {
     let node = flow.node_index(result).and_then(|i| match &flow.nodes[i] {
         Node::Results(r) => Some(r),
         Node::Question(_) => None,
     });
     let locale = session.locale.as_str();
     let fallback = flow.default_locale();
-    let ctx = template_context(flow, session, outcome);
+    let ctx = template_context(flow, session, &outcome);
     let ja = locale.starts_with("ja");
     let default_title = if ja {
         format!("おすすめの{}点です", outcome.hits.len())
@@ -174,12 +180,12 @@ pub fn present(flow: &Flow, session: &Session, result: &str, outcome: &MatchOutc
     };
     let title = node
         .and_then(|n| n.title.as_ref())
-        .and_then(|t| render(t.get(locale, fallback), &ctx))
+        .and_then(|t| render(flow, t.get(locale, fallback), &ctx))
         .filter(|t| !t.is_empty())
         .unwrap_or(default_title);
     let intro = node
         .and_then(|n| n.intro.as_ref())
-        .and_then(|t| render(t.get(locale, fallback), &ctx))
+        .and_then(|t| render(flow, t.get(locale, fallback), &ctx))
         .filter(|t| !t.is_empty());
     Showcase {
         result: result.to_string(),
@@ -187,23 +193,26 @@ pub fn present(flow: &Flow, session: &Session, result: &str, outcome: &MatchOutc
         intro,
         picks: outcome
             .hits
-            .iter()
-            .map(|hit| Pick {
-                product: hit.product.clone(),
-                matched: hit.explanation.matched.clone(),
-                missed: hit
-                    .explanation
-                    .missed
-                    .iter()
-                    .map(|m| m.label.clone())
-                    .collect(),
-                line: explanation_line(hit, locale),
+            .into_iter()
+            .map(|hit| {
+                let line = explanation_line(&hit, locale);
+                Pick {
+                    product: hit.product,
+                    matched: hit.explanation.matched,
+                    missed: hit
+                        .explanation
+                        .missed
+                        .into_iter()
+                        .map(|m| m.label)
+                        .collect(),
+                    line,
+                }
             })
             .collect(),
         relaxed: outcome
             .relaxed
-            .iter()
-            .map(|r| (r.question.clone(), r.label.clone()))
+            .into_iter()
+            .map(|r| (r.question, r.label))
             .collect(),
         email_capture: node.is_some_and(|n| n.email_capture),
     }

@@ -791,7 +791,7 @@ fn build(
     }
 
     // Result nodes and their templates.
-    let mut template_env = minijinja::Environment::new();
+    let mut template_env: minijinja::Environment<'static> = minijinja::Environment::new();
     template_env.set_undefined_behavior(minijinja::UndefinedBehavior::Chainable);
     let known_vars: HashSet<&str> = spec
         .questions
@@ -803,7 +803,7 @@ fn build(
         for (what, text) in [("title", &r.title), ("intro", &r.intro)] {
             let Some(text) = text else { continue };
             for source in text.value.all() {
-                match template_env.template_from_str(source) {
+                let compiled = match template_env.template_from_str(source) {
                     Ok(template) => {
                         let mut unknown: Vec<String> = template
                             .undeclared_variables(false)
@@ -814,14 +814,23 @@ fn build(
                         for name in unknown {
                             ctx.error(text.referenced, format!("the {what} of result `{}` uses `{name}`, which is no question of this flow; use a question id, or one of: {}", r.id.value, TEMPLATE_GLOBALS.join(", ")));
                         }
+                        true
                     }
-                    Err(e) => ctx.error(
-                        text.referenced,
-                        format!(
-                            "the {what} of result `{}` is not a valid template: {e}",
-                            r.id.value
-                        ),
-                    ),
+                    Err(e) => {
+                        ctx.error(
+                            text.referenced,
+                            format!(
+                                "the {what} of result `{}` is not a valid template: {e}",
+                                r.id.value
+                            ),
+                        );
+                        false
+                    }
+                };
+                // Kept compiled, under its own source text as its name: presenting a result renders it without
+                // compiling it again.
+                if compiled {
+                    let _ = template_env.add_template_owned(source.to_string(), source.to_string());
                 }
             }
         }
@@ -993,6 +1002,7 @@ fn build(
         ids,
         remaining,
         field_refs: std::mem::take(&mut ctx.field_refs),
+        templates: template_env,
     })
 }
 

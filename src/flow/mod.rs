@@ -101,6 +101,8 @@ pub struct Flow {
     remaining: Vec<usize>,
     /// Every catalog field the flow maps to, located, for [`check_fields`].
     pub field_refs: Vec<FieldRef>,
+    /// The result titles and intros, compiled once; each is named by its source text.
+    pub templates: minijinja::Environment<'static>,
 }
 
 #[derive(Clone, Debug)]

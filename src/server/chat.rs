@@ -152,14 +152,16 @@ async fn serve(mut socket: WebSocket, state: AppState) {
                     return;
                 }
                 let received = Instant::now();
-                for reply in turn(&state, &mut current, text.as_str()).await {
-                    if let ServerMsg::Error { code, .. } = &reply {
+                let replies = turn(&state, &mut current, text.as_str()).await;
+                let frames = replies.iter().map(|reply| {
+                    if let ServerMsg::Error { code, .. } = reply {
                         state.0.metrics.error(code);
                     }
-                    let json = serde_json::to_string(&reply).expect("wire types always serialise");
-                    if !send(&mut socket, Message::Text(json.into()), &limits).await {
-                        return;
-                    }
+                    let json = serde_json::to_string(reply).expect("wire types always serialise");
+                    Message::Text(json.into())
+                });
+                if !send_all(&mut socket, frames, &limits).await {
+                    return;
                 }
                 state.0.metrics.turn_took(received.elapsed());
             }
@@ -210,7 +212,24 @@ fn close_code_for(error: axum::Error) -> Option<(u16, &'static str)> {
 
 /// Sends one frame within the send timeout; `false` when the connection is gone or stuck.
 async fn send(socket: &mut WebSocket, message: Message, limits: &Limits) -> bool {
-    match tokio::time::timeout(limits.send_timeout, socket.send(message)).await {
+    send_all(socket, std::iter::once(message), limits).await
+}
+
+/// Sends a turn's frames within the send timeout, written out together (one flush, so usually one `write` to the
+/// socket for the whole reply rather than one per frame); `false` when the connection is gone or stuck.
+pub(super) async fn send_all(
+    socket: &mut WebSocket,
+    frames: impl Iterator<Item = Message>,
+    limits: &Limits,
+) -> bool {
+    use futures_util::SinkExt;
+    let sending = async {
+        for frame in frames {
+            socket.feed(frame).await?;
+        }
+        socket.flush().await
+    };
+    match tokio::time::timeout(limits.send_timeout, sending).await {
         Ok(Ok(())) => true,
         Ok(Err(error)) => {
             tracing::debug!(%error, "sending failed");
@@ -301,14 +320,15 @@ async fn turn(state: &AppState, current: &mut Option<Current>, text: &str) -> Ve
             let Some(conv) = current.as_ref() else {
                 return vec![no_session()];
             };
-            let kind = match kind {
-                EventKind::Viewed => "viewed",
-                EventKind::Clicked => "clicked",
+            let event = match kind {
+                EventKind::Viewed => Event::Viewed { product },
+                EventKind::Clicked => Event::Clicked { product },
             };
-            let event = serde_json::json!({"kind": kind, "product": product});
             if let Err(e) = state.0.store.record_event(&conv.session, &event) {
                 tracing::warn!(error = %e, "recording an event failed");
             }
+            // No reply, so nothing to hold back: the event is written by the next group commit.
+            state.0.store.flush_soon();
             return Vec::new();
         }
         ClientMsg::Consent { email, consent } => {
@@ -324,9 +344,15 @@ async fn turn(state: &AppState, current: &mut Option<Current>, text: &str) -> Ve
                 };
                 return vec![error("bad_message", message)];
             }
-            let event = serde_json::json!({"kind": "consent", "given": consent});
-            if let Err(e) = state.0.store.record_event(&conv.session, &event) {
-                tracing::warn!(error = %e, "recording consent failed");
+            let event = Event::Consent { given: consent };
+            // "Your consent is recorded" is said only once it is.
+            let recorded = state.0.store.record_event(&conv.session, &event);
+            if let Err(e) = match recorded {
+                Ok(()) => state.0.store.durable().await,
+                Err(e) => Err(e),
+            } {
+                tracing::error!(error = %e, "recording consent failed");
+                return vec![error("internal", SORRY)];
             }
             let text = match (ja, consent) {
                 (true, true) => {
@@ -496,21 +522,6 @@ fn session_msg(flow: &Flow, session: &Session, token: &str, resumed: bool) -> Se
     }
 }
 
-fn event_json(event: &Event) -> serde_json::Value {
-    use serde_json::json;
-    match event {
-        Event::Started => json!({"kind": "started"}),
-        Event::Answered { question } => json!({"kind": "answered", "question": question}),
-        Event::NotUnderstood { question } => {
-            json!({"kind": "not_understood", "question": question})
-        }
-        Event::Skipped { question } => json!({"kind": "skipped", "question": question}),
-        Event::WentBack { question } => json!({"kind": "went_back", "question": question}),
-        Event::Restarted => json!({"kind": "restarted"}),
-        Event::Finished { result } => json!({"kind": "finished", "result": result}),
-    }
-}
-
 const SORRY: &str = "Sorry, something went wrong on our side. Please try again.";
 
 /// Carries out the engine's effects, stores the session and waits until it is durable; returns the replies.
@@ -529,7 +540,7 @@ async fn carry_out(state: &AppState, conv: &mut Current, effects: Vec<Effect>) -
                 }
             }
             Effect::Record(event) => {
-                if let Err(e) = app.store.record_event(&conv.session, &event_json(&event)) {
+                if let Err(e) = app.store.record_event(&conv.session, &event) {
                     tracing::warn!(error = %e, "recording an event failed");
                 }
             }
@@ -545,7 +556,7 @@ async fn carry_out(state: &AppState, conv: &mut Current, effects: Vec<Effect>) -
                     Ok(Ok((outcome, took))) => {
                         app.metrics.matched(took);
                         let showcase =
-                            conversation::present(&conv.flow, &conv.session, &result, &outcome);
+                            conversation::present(&conv.flow, &conv.session, &result, outcome);
                         let can_back = !conv.session.answers.is_empty();
                         replies.push(ServerMsg::Products(ProductsOut::new(showcase, can_back)));
                     }

@@ -62,26 +62,28 @@ pub async fn run(
 }
 
 async fn upgrade(State(echo): State<Echo>, ws: WebSocketUpgrade) -> Response {
-    super::chat::tuned(ws, &echo.limits).on_upgrade(move |socket| serve(socket, echo.replies))
+    super::chat::tuned(ws, &echo.limits).on_upgrade(move |socket| serve(socket, echo))
 }
 
-async fn serve(mut socket: WebSocket, replies: Replies) {
+async fn serve(mut socket: WebSocket, echo: Echo) {
     while let Some(Ok(frame)) = socket.recv().await {
         match frame {
-            Message::Text(text) => match replies.0.get(text.as_str()) {
-                Some(frames) => {
-                    for frame in frames {
-                        if socket.send(Message::Text(frame.clone())).await.is_err() {
-                            return;
-                        }
+            // The same writing path as the chat's: a turn's frames fed together, one flush.
+            Message::Text(text) => {
+                let sent = match echo.replies.0.get(text.as_str()) {
+                    Some(frames) => {
+                        let frames = frames.iter().map(|f| Message::Text(f.clone()));
+                        super::chat::send_all(&mut socket, frames, &echo.limits).await
                     }
-                }
-                None => {
-                    if socket.send(Message::Text(text)).await.is_err() {
-                        return;
+                    None => {
+                        let frame = std::iter::once(Message::Text(text));
+                        super::chat::send_all(&mut socket, frame, &echo.limits).await
                     }
+                };
+                if !sent {
+                    return;
                 }
-            },
+            }
             Message::Close(_) => continue,
             Message::Binary(_) | Message::Ping(_) | Message::Pong(_) => {}
         }

@@ -3,7 +3,10 @@
 //! Trees (keys and values are versioned so later releases can read what earlier ones wrote):
 //! - `sessions`: resume token → `{v, session, updated}`.
 //! - `answers`: `visitor-or-session \0 question` → `{v, flow, answer, at}` (zero-party data, latest per question).
-//! - `events`: big-endian time + sequence → `{v, session, flow, event, at}` (analytics; no personal data).
+//! - `events`: big-endian time + sequence → a batch of events as JSON lines, each `{v, session, flow, event, at}`
+//!   (analytics; no personal data). Events wait in memory and are written as one batch by the group commit that
+//!   makes the turn recording them durable: one insert per flush instead of one per event (appending single
+//!   events at the tree's end split its last page again and again, a tenth of a turn's CPU).
 //!
 //! Durability: sled makes writes durable only at `flush`. [`Store::durable`] is a *group commit*: every caller
 //! waiting while a flush runs is covered by the next one, so a hundred sessions acknowledging answers at once cost
@@ -16,7 +19,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use serde::{Deserialize, Serialize};
 use tokio::sync::{mpsc, oneshot};
 
-use crate::conversation::{Answer, Session};
+use crate::conversation::{Answer, Event, Session};
 
 const VERSION: u32 = 1;
 
@@ -41,10 +44,18 @@ pub enum StoreError {
     Closed,
 }
 
-#[derive(Serialize, Deserialize)]
+#[derive(Deserialize)]
 struct StoredSession {
     v: u32,
     session: Session,
+    updated: u64,
+}
+
+/// What [`StoredSession`] reads, written from a borrowed session (a turn stores its session without copying it).
+#[derive(Serialize)]
+struct SessionRecord<'a> {
+    v: u32,
+    session: &'a Session,
     updated: u64,
 }
 
@@ -61,8 +72,47 @@ struct StoredEvent<'a> {
     v: u32,
     session: &'a str,
     flow: &'a str,
-    event: &'a serde_json::Value,
+    event: &'a Event,
     at: u64,
+}
+
+/// An analytics event as stored: which session of which flow, what happened, when (seconds since the epoch).
+#[derive(Clone, Debug, PartialEq, Deserialize)]
+pub struct RecordedEvent {
+    pub session: String,
+    pub flow: String,
+    pub event: Event,
+    pub at: u64,
+}
+
+/// Past this many bytes of waiting events, recording one asks for a flush, so events recorded without a turn
+/// waiting for durability (a view, a click) are written soon even when no turn follows.
+const PENDING_EVENTS_FLUSH: usize = 64 * 1024;
+
+/// The events tree and the events waiting for the next flush.
+#[derive(Clone)]
+struct Events {
+    tree: sled::Tree,
+    pending: std::sync::Arc<std::sync::Mutex<Vec<u8>>>,
+    sequence: std::sync::Arc<AtomicU64>,
+}
+
+impl Events {
+    /// Writes the waiting events as one batch under the next time-ordered key.
+    fn write_pending(&self) -> Result<(), sled::Error> {
+        let batch = std::mem::take(&mut *self.pending.lock().unwrap_or_else(|p| p.into_inner()));
+        if batch.is_empty() {
+            return Ok(());
+        }
+        let nanos = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos() as u64);
+        let sequence = self.sequence.fetch_add(1, Ordering::Relaxed);
+        let mut key = nanos.to_be_bytes().to_vec();
+        key.extend_from_slice(&sequence.to_be_bytes());
+        self.tree.insert(key, batch)?;
+        Ok(())
+    }
 }
 
 type Waiter = oneshot::Sender<Result<(), String>>;
@@ -73,9 +123,8 @@ pub struct Store {
     db: sled::Db,
     sessions: sled::Tree,
     answers: sled::Tree,
-    events: sled::Tree,
+    events: Events,
     flushes: mpsc::UnboundedSender<Waiter>,
-    sequence: std::sync::Arc<AtomicU64>,
     /// Flushes run by the group-commit flusher so far.
     flushed: std::sync::Arc<AtomicU64>,
 }
@@ -119,14 +168,23 @@ impl Store {
                 })?;
         let (flushes, waiting) = mpsc::unbounded_channel();
         let flushed = std::sync::Arc::new(AtomicU64::new(0));
-        tokio::spawn(flusher(db.clone(), waiting, flushed.clone()));
+        let events = Events {
+            tree: db.open_tree("events")?,
+            pending: Default::default(),
+            sequence: std::sync::Arc::new(AtomicU64::new(0)),
+        };
+        tokio::spawn(flusher(
+            db.clone(),
+            events.clone(),
+            waiting,
+            flushed.clone(),
+        ));
         Ok(Store {
             sessions: db.open_tree("sessions")?,
             answers: db.open_tree("answers")?,
-            events: db.open_tree("events")?,
+            events,
             db,
             flushes,
-            sequence: std::sync::Arc::new(AtomicU64::new(0)),
             flushed,
         })
     }
@@ -141,9 +199,9 @@ impl Store {
         session: &Session,
         updated: u64,
     ) -> Result<(), StoreError> {
-        let record = StoredSession {
+        let record = SessionRecord {
             v: VERSION,
-            session: session.clone(),
+            session,
             updated,
         };
         let bytes = serde_json::to_vec(&record).map_err(|e| StoreError::Corrupt(e.to_string()))?;
@@ -158,6 +216,12 @@ impl Store {
         };
         let record: StoredSession =
             serde_json::from_slice(&bytes).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        if record.v > VERSION {
+            return Err(StoreError::Corrupt(format!(
+                "session record version {} is newer than this server's {VERSION}",
+                record.v
+            )));
+        }
         if now().saturating_sub(record.updated) > ttl_secs {
             return Ok(None);
         }
@@ -216,18 +280,9 @@ impl Store {
         Ok(out)
     }
 
-    /// Appends an analytics event.
-    pub fn record_event(
-        &self,
-        session: &Session,
-        event: &serde_json::Value,
-    ) -> Result<(), StoreError> {
-        let nanos = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map_or(0, |d| d.as_nanos() as u64);
-        let sequence = self.sequence.fetch_add(1, Ordering::Relaxed);
-        let mut key = nanos.to_be_bytes().to_vec();
-        key.extend_from_slice(&sequence.to_be_bytes());
+    /// Records an analytics event. It is written with the next group commit: durable once a later
+    /// [`Store::durable`] resolves (a turn's own events are durable with its acknowledgement).
+    pub fn record_event(&self, session: &Session, event: &Event) -> Result<(), StoreError> {
         let record = StoredEvent {
             v: VERSION,
             session: &session.id,
@@ -235,13 +290,53 @@ impl Store {
             event,
             at: now(),
         };
-        let bytes = serde_json::to_vec(&record).map_err(|e| StoreError::Corrupt(e.to_string()))?;
-        self.events.insert(key, bytes)?;
+        let waiting = {
+            let mut pending = self
+                .events
+                .pending
+                .lock()
+                .unwrap_or_else(|p| p.into_inner());
+            serde_json::to_writer(&mut *pending, &record)
+                .map_err(|e| StoreError::Corrupt(e.to_string()))?;
+            pending.push(b'\n');
+            pending.len()
+        };
+        if waiting >= PENDING_EVENTS_FLUSH {
+            self.flush_soon();
+        }
         Ok(())
     }
 
-    pub fn event_count(&self) -> usize {
-        self.events.len()
+    /// Asks for a group commit without waiting for it (for writes nobody acknowledges, such as a click).
+    pub fn flush_soon(&self) {
+        // Nobody waits for this flush: the receiver is dropped at once.
+        let (done, _) = oneshot::channel();
+        let _ = self.flushes.send(done);
+    }
+
+    /// Every event recorded so far, oldest first (those still waiting for a flush last).
+    pub fn events(&self) -> Result<Vec<RecordedEvent>, StoreError> {
+        let mut out = Vec::new();
+        let mut read = |batch: &[u8]| -> Result<(), StoreError> {
+            for line in batch.split(|b| *b == b'\n').filter(|l| !l.is_empty()) {
+                out.push(
+                    serde_json::from_slice(line).map_err(|e| StoreError::Corrupt(e.to_string()))?,
+                );
+            }
+            Ok(())
+        };
+        for entry in self.events.tree.iter() {
+            let (_, batch) = entry?;
+            read(&batch)?;
+        }
+        let pending = self
+            .events
+            .pending
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone();
+        read(&pending)?;
+        Ok(out)
     }
 
     /// Resolves once everything written before the call is on disk (group commit).
@@ -265,6 +360,7 @@ impl Store {
 
     /// Flushes now, blocking; for shutdown.
     pub fn flush_blocking(&self) -> Result<(), StoreError> {
+        self.events.write_pending()?;
         self.db.flush()?;
         Ok(())
     }
@@ -273,6 +369,7 @@ impl Store {
 /// Serves flush requests: takes every request waiting, runs one flush off the async runtime, answers them all.
 async fn flusher(
     db: sled::Db,
+    events: Events,
     mut waiting: mpsc::UnboundedReceiver<Waiter>,
     flushed: std::sync::Arc<AtomicU64>,
 ) {
@@ -281,9 +378,13 @@ async fn flusher(
         while let Ok(more) = waiting.try_recv() {
             batch.push(more);
         }
-        let db = db.clone();
+        let (db, events) = (db.clone(), events.clone());
         flushed.fetch_add(1, Ordering::Relaxed);
-        let outcome = match tokio::task::spawn_blocking(move || db.flush()).await {
+        let flush = move || {
+            events.write_pending()?;
+            db.flush()
+        };
+        let outcome = match tokio::task::spawn_blocking(flush).await {
             Ok(Ok(_)) => Ok(()),
             Ok(Err(e)) => Err(e.to_string()),
             Err(e) => Err(e.to_string()),
@@ -353,6 +454,46 @@ mod tests {
         let _first = Store::open(dir.path()).expect("open");
         let second = Store::open(dir.path()).err().expect("refused");
         assert!(matches!(second, StoreError::Locked { .. }), "{second}");
+    }
+
+    #[tokio::test]
+    async fn events_are_written_in_one_batch_per_flush_and_read_back_in_order() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let store = Store::open(dir.path()).expect("open");
+        let s = session("a");
+        let recorded = [
+            Event::Started,
+            Event::Answered {
+                question: "terrain".into(),
+            },
+            Event::Viewed {
+                product: "p-1".into(),
+            },
+        ];
+        for event in &recorded {
+            store.record_event(&s, event).expect("record");
+        }
+        let read: Vec<Event> = store
+            .events()
+            .expect("read")
+            .into_iter()
+            .map(|r| r.event)
+            .collect();
+        assert_eq!(read, recorded, "waiting events are read too");
+        store.durable().await.expect("durable");
+        assert_eq!(store.events.tree.len(), 1, "one batch for the three");
+        store
+            .record_event(&s, &Event::Consent { given: true })
+            .expect("record");
+        store.durable().await.expect("durable");
+        assert_eq!(store.events.tree.len(), 2);
+        let all = store.events().expect("read");
+        assert_eq!(all.len(), 4);
+        assert_eq!(all[3].event, Event::Consent { given: true });
+        assert!(
+            all.iter()
+                .all(|r| r.session == "a" && r.flow == "running-shoes")
+        );
     }
 
     #[tokio::test]
