@@ -223,6 +223,13 @@ pub struct BenchArgs {
     /// Where the temporary data directories go (the disk whose fdatasync is measured); default: the temp dir.
     #[arg(long)]
     pub scratch: Option<PathBuf>,
+    /// Serve a synthetic catalog of this many products (seed 1) instead of --catalog, and measure the final turn
+    /// against it with one conversation. In-process server only.
+    #[arg(long)]
+    pub products: Option<usize>,
+    /// Also measure turns while the catalog is reindexed back to back. In-process server only.
+    #[arg(long)]
+    pub reindex: bool,
 }
 
 pub fn run(cli: Cli) -> anyhow::Result<()> {
@@ -391,6 +398,8 @@ fn bench(args: BenchArgs) -> anyhow::Result<()> {
         exe: std::env::current_exe()
             .context("cannot find the shopkeep binary to start as the idle server")?,
         scratch: args.scratch.unwrap_or_else(std::env::temp_dir),
+        products: args.products,
+        reindex: args.reindex,
     };
     let svg = args.svg.or(all.then(|| PathBuf::from("docs/latency.svg")));
     let runtime = tokio::runtime::Builder::new_multi_thread()

@@ -244,6 +244,12 @@ impl Generator {
                 format!("A {colour} {noun} from {brand}, made for every day."),
             )
         };
+        if kind.name == "kitchen-knives" {
+            attributes.insert(
+                "knife_type".into(),
+                AttrValue::Keyword(knife_type(noun).into()),
+            );
+        }
         self.attributes(kind.name, colour, &mut attributes);
         Product {
             id: format!("syn-{n:07}"),
@@ -278,10 +284,18 @@ impl Generator {
                 );
                 out.insert("colour".into(), keyword(colour));
                 out.insert("sizes".into(), sizes(&mut self.rng, SHOE_SIZES));
-                out.insert(
-                    "weight_g".into(),
-                    AttrValue::Number(self.rng.random_range(150..340) as f64),
-                );
+                let weight = self.rng.random_range(150..340);
+                out.insert("weight_g".into(), AttrValue::Number(f64::from(weight)));
+                // Derived, not drawn, so the random stream (and every product after this one) stays as it was:
+                // heavier shoes carry more foam; about one in seven comes in a wide fit.
+                let cushioning = match weight {
+                    280.. => "high",
+                    220.. => "medium",
+                    _ => "low",
+                };
+                out.insert("cushioning".into(), keyword(cushioning));
+                let width = if weight % 7 == 0 { "wide" } else { "regular" };
+                out.insert("width".into(), keyword(width));
                 out.insert(
                     "waterproof".into(),
                     AttrValue::Bool(self.rng.random_bool(0.25)),
@@ -351,6 +365,19 @@ impl Generator {
                 out.insert("organic".into(), AttrValue::Bool(self.rng.random_bool(0.3)));
             }
         }
+    }
+}
+
+/// The shipped knives finder's `knife_type` for a knife's Japanese name.
+fn knife_type(noun: &str) -> &'static str {
+    match noun {
+        "三徳包丁" => "santoku",
+        "牛刀" => "gyuto",
+        "ペティナイフ" => "petty",
+        "菜切包丁" => "nakiri",
+        "出刃包丁" => "deba",
+        "柳刃包丁" => "yanagiba",
+        _ => "other",
     }
 }
 

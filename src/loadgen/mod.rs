@@ -5,12 +5,15 @@
 //! - [`client`]: N concurrent closed-loop connections with client-side `hdrhistogram` latencies.
 //! - [`durability`]: group-committed durable acks against bare `fdatasync` on the same disk.
 //! - [`idle`]: server memory per idle conversation, with the server in a child process.
+//! - [`catalog_load`]: a synthetic catalog of any size served in-process, the final turn against it, and turns
+//!   while that catalog is reindexed again and again.
 //! - [`report`]: the ready-to-paste markdown tables and the SVG plot of p99 latency against concurrency.
 //!
 //! Bounded everywhere: each measurement has a duration and a turn cap, every connect and frame a timeout, and
 //! only loopback addresses are accepted. The server under test is either one already running (`--url`) or one
 //! started in-process on `127.0.0.1:0` with the shipped flows and catalog and a temporary data directory.
 
+pub mod catalog_load;
 pub mod client;
 pub mod durability;
 pub mod idle;
@@ -56,6 +59,8 @@ pub enum BenchError {
     FdLimit { limit: u64, needed: u64 },
     #[error("bench: {0}")]
     Io(String),
+    #[error("--products and --reindex need the in-process server; leave out --url")]
+    InProcessOnly,
 }
 
 /// What `shopkeep bench` runs.
@@ -85,6 +90,20 @@ pub struct Options {
     pub exe: PathBuf,
     /// Where temporary data directories go (the disk whose fdatasync is measured).
     pub scratch: PathBuf,
+    /// Serve a synthetic catalog of this many products instead of `catalog` (in-process server only).
+    pub products: Option<usize>,
+    /// Also measure turns while the catalog is reindexed back to back (in-process server only).
+    pub reindex: bool,
+}
+
+/// The final turn against a catalog of a given size.
+#[derive(Clone)]
+pub struct CatalogRun {
+    pub products: usize,
+    /// Building the index the server started with.
+    pub build_secs: f64,
+    /// One conversation at a time, so a turn's latency is its own work plus the loopback hops.
+    pub single: Pair,
 }
 
 /// One measurement of shopkeep and of the echo baseline at the same concurrency, back to back.
@@ -103,6 +122,8 @@ pub struct Report {
     pub sweep: Vec<Pair>,
     pub durability: Option<durability::Durability>,
     pub idle: Option<idle::Idle>,
+    pub catalog: Option<CatalogRun>,
+    pub reindex: Option<catalog_load::Reindexing>,
 }
 
 /// Checks that `url` is a `ws://` URL on a loopback address.
@@ -138,19 +159,44 @@ pub async fn run(options: &Options, progress: &mut dyn FnMut(&str)) -> Result<Re
         .cloned()
         .ok_or_else(|| load_error("flows", "there is no running-shoes finder"))?;
 
+    if options.url.is_some() && (options.products.is_some() || options.reindex) {
+        return Err(BenchError::InProcessOnly);
+    }
+    let synthetic = match options.products {
+        Some(products) => {
+            progress(&format!(
+                "writing a synthetic catalog of {products} products"
+            ));
+            Some(catalog_load::write_synthetic(
+                &scratch.path().join("catalog"),
+                products,
+            )?)
+        }
+        None => None,
+    };
+    let mut build_secs = 0.0;
     let (url, in_process) = match &options.url {
         Some(url) => {
             loopback_only(url)?;
             (url.clone(), None)
         }
         None => {
+            let catalog_dir = synthetic
+                .as_ref()
+                .map_or_else(|| options.catalog.clone(), |s| s.dir.clone());
+            progress(&format!(
+                "indexing the catalog in {}",
+                catalog_dir.display()
+            ));
+            let started = std::time::Instant::now();
             let (catalog, _) =
-                Catalog::from_dir(&options.catalog).map_err(|e| load_error("catalog", e))?;
+                Catalog::from_dir(&catalog_dir).map_err(|e| load_error("catalog", e))?;
+            build_secs = started.elapsed().as_secs_f64();
             let store = Store::open(&scratch.path().join("server"))
                 .map_err(|e| BenchError::Io(format!("opening the server's store: {e}")))?;
             let settings = Settings {
                 flows_dir: options.flows.clone(),
-                catalog_dir: options.catalog.clone(),
+                catalog_dir,
                 // The load is one address sending as fast as it can: the abuse limits would stop it.
                 limits: bench_limits(),
                 ..Settings::default()
@@ -160,8 +206,11 @@ pub async fn run(options: &Options, progress: &mut dyn FnMut(&str)) -> Result<Re
             let addr = listener
                 .local_addr()
                 .map_err(|e| BenchError::Io(e.to_string()))?;
-            let served = tokio::spawn(server::run(listener, state));
-            (format!("ws://{addr}/v1/chat"), Some((shutdown, served)))
+            let served = tokio::spawn(server::run(listener, state.clone()));
+            (
+                format!("ws://{addr}/v1/chat"),
+                Some((state, shutdown, served)),
+            )
         }
     };
 
@@ -225,9 +274,62 @@ pub async fn run(options: &Options, progress: &mut dyn FnMut(&str)) -> Result<Re
         progress(&format!("sweep: {connections} conversations"));
         sweep.push(pair(connections).await?);
     }
+    let catalog = match &synthetic {
+        Some(synthetic) => {
+            progress(&format!(
+                "final turns against {} products, one conversation",
+                synthetic.products
+            ));
+            Some(CatalogRun {
+                products: synthetic.products,
+                build_secs,
+                single: pair(1).await?,
+            })
+        }
+        None => None,
+    };
+    let reindex = match (&in_process, options.reindex) {
+        (Some((state, _, _)), true) => {
+            let products = state.0.live.catalog().len();
+            // Long enough for several reindexes, however big the catalog.
+            let duration = options
+                .duration
+                .max(Duration::from_secs_f64(build_secs * 3.0))
+                .min(Duration::from_secs(120));
+            progress(&format!(
+                "reindexing {products} products back to back while {} conversations run, {duration:?}",
+                options.connections
+            ));
+            let load = Load {
+                url: url.clone(),
+                connections: options.connections,
+                duration,
+                max_turns: options.max_turns,
+                timeout: options.timeout,
+            };
+            let echo = client::drive(
+                &Load {
+                    url: echo_url.clone(),
+                    ..load.clone()
+                },
+                script.clone(),
+            )
+            .await?;
+            let (shopkeep, reloads, reload_secs) =
+                catalog_load::while_reindexing(state, client::drive(&load, script.clone())).await?;
+            Some(catalog_load::Reindexing {
+                products,
+                reloads,
+                reload_secs,
+                echo,
+                shopkeep,
+            })
+        }
+        _ => None,
+    };
     let _ = stop_echo.send(());
     let _ = echo.await;
-    if let Some((shutdown, served)) = in_process {
+    if let Some((_, shutdown, served)) = in_process {
         shutdown.trigger();
         let _ = served.await;
     }
@@ -276,6 +378,8 @@ pub async fn run(options: &Options, progress: &mut dyn FnMut(&str)) -> Result<Re
         sweep,
         durability,
         idle,
+        catalog,
+        reindex,
     })
 }
 

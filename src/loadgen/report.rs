@@ -194,6 +194,56 @@ pub fn markdown(report: &Report) -> String {
             if ratio >= 10.0 { "met" } else { "missed" }
         );
     }
+    if let Some(run) = &report.catalog {
+        let _ = writeln!(
+            out,
+            "#### Against {} synthetic products (index built in {:.1} s), one conversation\n",
+            run.products, run.build_secs
+        );
+        out.push_str(
+            "Client-side latency, so each figure is the server's time plus two loopback hops.\n\n",
+        );
+        out.push_str(
+            "| turn | shopkeep p50 (µs) | p99 (µs) | p999 (µs) | B p99 (µs) | turns/s |\n",
+        );
+        out.push_str("|---|---|---|---|---|---|\n");
+        let (ours, base) = (&run.single.shopkeep, &run.single.echo);
+        for (label, turns, base_turns) in [
+            ("non-final", &ours.non_final, &base.non_final),
+            ("final (match)", &ours.final_, &base.final_),
+        ] {
+            let _ = writeln!(
+                out,
+                "| {label} | {} | {} | {} | {} | {:.0} |",
+                turns.micros(0.5),
+                turns.micros(0.99),
+                turns.micros(0.999),
+                base_turns.micros(0.99),
+                ours.rate(turns)
+            );
+        }
+        out.push('\n');
+    }
+    if let Some(r) = &report.reindex {
+        let _ = writeln!(
+            out,
+            "#### Turns while {} products are reindexed back to back ({} reindexes, {:.1} s each)\n",
+            r.products, r.reloads, r.reload_secs
+        );
+        out.push_str("| conversations | shopkeep turns/s | B turns/s | shopkeep p99 (µs) | B p99 (µs) | p99 ratio | target |\n");
+        out.push_str("|---|---|---|---|---|---|---|\n");
+        let (ours, base) = (&r.shopkeep, &r.echo);
+        let (p99, base_p99) = (ours.non_final.micros(0.99), base.non_final.micros(0.99));
+        let ratio = p99 as f64 / (base_p99 as f64).max(1.0);
+        let _ = writeln!(
+            out,
+            "| {} | {:.0} | {:.0} | {p99} | {base_p99} | {ratio:.2} | ≤ 2 × B: {} |\n",
+            ours.connections,
+            ours.rate(&ours.non_final),
+            base.rate(&base.non_final),
+            if ratio <= 2.0 { "met" } else { "missed" }
+        );
+    }
     if let Some(idle) = &report.idle {
         out.push_str("#### Idle conversations (server in a child process)\n\n");
         out.push_str("| conversations | server RSS before (KiB) | after (KiB) | per conversation (KiB) | target |\n");

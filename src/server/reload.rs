@@ -178,11 +178,39 @@ pub fn reload(state: &AppState, part: Part) -> Result<Reloaded, SetupError> {
     })
 }
 
+/// Runs [`reload`] on a thread of its own at a low scheduling priority (the index builder's threads inherit it),
+/// so that reindexing a big catalog takes the CPU the conversations leave rather than the other way round.
 async fn reload_off_runtime(state: &AppState, part: Part) -> Result<Reloaded, SetupError> {
     let state = state.clone();
-    match tokio::task::spawn_blocking(move || reload(&state, part)).await {
+    let (done, outcome) = tokio::sync::oneshot::channel();
+    let spawned = std::thread::Builder::new()
+        .name("shopkeep-reload".into())
+        .spawn(move || {
+            lower_this_threads_priority();
+            let _ = done.send(reload(&state, part));
+        });
+    if let Err(error) = spawned {
+        return Err(SetupError::Interrupted(error.to_string()));
+    }
+    match outcome.await {
         Ok(outcome) => outcome,
-        Err(error) => Err(SetupError::Interrupted(error.to_string())),
+        Err(_) => Err(SetupError::Interrupted("the reload thread stopped".into())),
+    }
+}
+
+/// The nice value background work runs at: the conversations' threads (nice 0) get about ten times its share of a
+/// busy CPU.
+const BACKGROUND_NICE: i32 = 10;
+
+/// Lowers the calling thread's scheduling priority to [`BACKGROUND_NICE`], for good: call it only on a thread made
+/// for background work. On Linux a nice value belongs to one thread, and threads it starts inherit it; elsewhere
+/// this does nothing. Failing to lower it is harmless, so the error is only logged.
+pub fn lower_this_threads_priority() {
+    #[cfg(target_os = "linux")]
+    if let Err(error) =
+        rustix::process::setpriority_process(Some(rustix::thread::gettid()), BACKGROUND_NICE)
+    {
+        tracing::debug!(%error, "cannot lower the reload thread's priority");
     }
 }
 

@@ -148,24 +148,25 @@ impl Store {
             source,
         })?;
         let _ = std::fs::remove_file(&probe);
-        let db =
-            sled::Config::new()
-                .path(dir.join("store"))
-                .open()
-                .map_err(|error| match error {
-                    sled::Error::Io(io)
-                        if io.kind() == std::io::ErrorKind::WouldBlock
-                            || io.to_string().contains("lock") =>
-                    {
-                        StoreError::Locked {
-                            path: dir.to_path_buf(),
-                        }
-                    }
-                    other => StoreError::Open {
+        let db = sled::Config::new()
+            .path(dir.join("store"))
+            // Every turn writes; space is cheaper than the write amplification of the default mode.
+            .mode(sled::Mode::HighThroughput)
+            .open()
+            .map_err(|error| match error {
+                sled::Error::Io(io)
+                    if io.kind() == std::io::ErrorKind::WouldBlock
+                        || io.to_string().contains("lock") =>
+                {
+                    StoreError::Locked {
                         path: dir.to_path_buf(),
-                        reason: other.to_string(),
-                    },
-                })?;
+                    }
+                }
+                other => StoreError::Open {
+                    path: dir.to_path_buf(),
+                    reason: other.to_string(),
+                },
+            })?;
         let (flushes, waiting) = mpsc::unbounded_channel();
         let flushed = std::sync::Arc::new(AtomicU64::new(0));
         let events = Events {

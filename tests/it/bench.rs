@@ -7,10 +7,9 @@ use shopkeep::loadgen::{self, Options, report};
 
 use crate::support::repo;
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn walks_finders_against_shopkeep_and_the_echo_baseline() {
-    let scratch = tempfile::tempdir().expect("scratch dir");
-    let options = Options {
+/// A short in-process run over the shipped flows and catalog: two conversations, one run, a one-level sweep.
+fn quick(scratch: &std::path::Path) -> Options {
+    Options {
         url: None,
         flows: repo("flows"),
         catalog: repo("catalog"),
@@ -23,8 +22,16 @@ async fn walks_finders_against_shopkeep_and_the_echo_baseline() {
         durability: None,
         idle: None,
         exe: repo("target/unused"),
-        scratch: scratch.path().to_path_buf(),
-    };
+        scratch: scratch.to_path_buf(),
+        products: None,
+        reindex: false,
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn walks_finders_against_shopkeep_and_the_echo_baseline() {
+    let scratch = tempfile::tempdir().expect("scratch dir");
+    let options = quick(scratch.path());
     let mut lines = Vec::new();
     let found = loadgen::run(&options, &mut |line| lines.push(line.to_string()))
         .await
@@ -40,6 +47,63 @@ async fn walks_finders_against_shopkeep_and_the_echo_baseline() {
     assert!(table.contains("#### Sweep"), "{table}");
     let svg = report::svg(&found.sweep, "test");
     assert!(svg.contains("<polyline"), "{svg}");
+}
+
+/// A synthetic catalog served in-process: the shipped finders accept its fields (or the reindex, which checks them,
+/// would be refused), the final turn runs against it, and reindexing while conversations run loses no turn.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn serves_a_synthetic_catalog_and_reindexes_it_under_load() {
+    let scratch = tempfile::tempdir().expect("scratch dir");
+    let options = Options {
+        sweep: Vec::new(),
+        max_turns: 200,
+        products: Some(3000),
+        reindex: true,
+        ..quick(scratch.path())
+    };
+    let found = loadgen::run(&options, &mut |_| {})
+        .await
+        .expect("the bench runs");
+    let catalog = found.catalog.as_ref().expect("the synthetic catalog run");
+    assert_eq!(catalog.products, 3000);
+    assert_eq!(catalog.single.shopkeep.errors(), 0);
+    assert!(
+        catalog.single.shopkeep.final_.count() > 0,
+        "final turns ran"
+    );
+    let reindex = found.reindex.as_ref().expect("the reindex run");
+    assert_eq!(
+        reindex.products, 3000,
+        "the server serves the synthetic catalog"
+    );
+    assert!(reindex.reloads >= 1, "at least one reindex finished");
+    assert_eq!(
+        reindex.shopkeep.errors(),
+        0,
+        "no turn failed during the swaps"
+    );
+    assert!(reindex.shopkeep.non_final.count() > 0);
+    let table = report::markdown(&found);
+    assert!(
+        table.contains("#### Against 3000 synthetic products"),
+        "{table}"
+    );
+    assert!(table.contains("reindexed back to back"), "{table}");
+}
+
+#[tokio::test]
+async fn synthetic_catalogs_need_the_in_process_server() {
+    let scratch = tempfile::tempdir().expect("scratch dir");
+    let options = Options {
+        url: Some("ws://127.0.0.1:9/v1/chat".into()),
+        products: Some(10),
+        ..quick(scratch.path())
+    };
+    let refused = loadgen::run(&options, &mut |_| {})
+        .await
+        .err()
+        .expect("refused");
+    assert!(refused.to_string().contains("leave out --url"), "{refused}");
 }
 
 #[test]
