@@ -183,7 +183,8 @@ pub struct QueryArgs {
 #[derive(Debug, clap::Args)]
 pub struct BenchArgs {
     /// Everything, as in BENCHMARKS.md: 5 runs, the sweep 1,10,50,100,200, durability, 10 000 idle conversations,
-    /// the plot in docs/latency.svg. Options given as well still apply.
+    /// the final turn against 100 000 synthetic products and turns while they are reindexed, the plot in
+    /// docs/latency.svg. Options given as well still apply.
     #[arg(long)]
     pub all: bool,
     /// A running server's chat URL (loopback only); by default a server is started in-process.
@@ -398,8 +399,8 @@ fn bench(args: BenchArgs) -> anyhow::Result<()> {
         exe: std::env::current_exe()
             .context("cannot find the shopkeep binary to start as the idle server")?,
         scratch: args.scratch.unwrap_or_else(std::env::temp_dir),
-        products: args.products,
-        reindex: args.reindex,
+        products: args.products.or(all.then_some(100_000)),
+        reindex: args.reindex || all,
     };
     let svg = args.svg.or(all.then(|| PathBuf::from("docs/latency.svg")));
     let runtime = tokio::runtime::Builder::new_multi_thread()

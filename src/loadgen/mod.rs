@@ -162,55 +162,21 @@ pub async fn run(options: &Options, progress: &mut dyn FnMut(&str)) -> Result<Re
     if options.url.is_some() && (options.products.is_some() || options.reindex) {
         return Err(BenchError::InProcessOnly);
     }
-    let synthetic = match options.products {
-        Some(products) => {
-            progress(&format!(
-                "writing a synthetic catalog of {products} products"
-            ));
-            Some(catalog_load::write_synthetic(
-                &scratch.path().join("catalog"),
-                products,
-            )?)
-        }
-        None => None,
-    };
-    let mut build_secs = 0.0;
     let (url, in_process) = match &options.url {
         Some(url) => {
             loopback_only(url)?;
             (url.clone(), None)
         }
         None => {
-            let catalog_dir = synthetic
-                .as_ref()
-                .map_or_else(|| options.catalog.clone(), |s| s.dir.clone());
-            progress(&format!(
-                "indexing the catalog in {}",
-                catalog_dir.display()
-            ));
-            let started = std::time::Instant::now();
-            let (catalog, _) =
-                Catalog::from_dir(&catalog_dir).map_err(|e| load_error("catalog", e))?;
-            build_secs = started.elapsed().as_secs_f64();
-            let store = Store::open(&scratch.path().join("server"))
-                .map_err(|e| BenchError::Io(format!("opening the server's store: {e}")))?;
-            let settings = Settings {
-                flows_dir: options.flows.clone(),
-                catalog_dir,
-                // The load is one address sending as fast as it can: the abuse limits would stop it.
-                limits: bench_limits(),
-                ..Settings::default()
-            };
-            let (state, shutdown) = App::new(flows.clone(), catalog, store, settings);
-            let listener = bind().await?;
-            let addr = listener
-                .local_addr()
-                .map_err(|e| BenchError::Io(e.to_string()))?;
-            let served = tokio::spawn(server::run(listener, state.clone()));
-            (
-                format!("ws://{addr}/v1/chat"),
-                Some((state, shutdown, served)),
+            let server = InProcess::start(
+                &flows,
+                options,
+                &options.catalog,
+                &scratch.path().join("server"),
+                progress,
             )
+            .await?;
+            (server.url.clone(), Some(server))
         }
     };
 
@@ -236,12 +202,12 @@ pub async fn run(options: &Options, progress: &mut dyn FnMut(&str)) -> Result<Re
         },
     ));
 
-    let pair = |connections: usize| {
-        let (url, echo_url, script) = (url.clone(), echo_url.clone(), script.clone());
+    let pair_at = |url: &str, connections: usize, duration: Duration| {
+        let (url, echo_url, script) = (url.to_string(), echo_url.clone(), script.clone());
         let load = Load {
             url,
             connections,
-            duration: options.duration,
+            duration,
             max_turns: options.max_turns,
             timeout: options.timeout,
         };
@@ -258,6 +224,7 @@ pub async fn run(options: &Options, progress: &mut dyn FnMut(&str)) -> Result<Re
             Ok::<Pair, BenchError>(Pair { shopkeep, echo })
         }
     };
+    let pair = |connections: usize| pair_at(&url, connections, options.duration);
     let mut runs = Vec::new();
     for n in 0..options.runs {
         progress(&format!(
@@ -274,34 +241,54 @@ pub async fn run(options: &Options, progress: &mut dyn FnMut(&str)) -> Result<Re
         progress(&format!("sweep: {connections} conversations"));
         sweep.push(pair(connections).await?);
     }
-    let catalog = match &synthetic {
-        Some(synthetic) => {
+    // The synthetic catalog gets a server of its own, so the figures above keep the shipped catalog.
+    let synthetic = match options.products {
+        Some(products) => {
             progress(&format!(
-                "final turns against {} products, one conversation",
-                synthetic.products
+                "writing a synthetic catalog of {products} products"
+            ));
+            let written = catalog_load::write_synthetic(&scratch.path().join("catalog"), products)?;
+            let server = InProcess::start(
+                &flows,
+                options,
+                &written.dir,
+                &scratch.path().join("synthetic"),
+                progress,
+            )
+            .await?;
+            Some(server)
+        }
+        None => None,
+    };
+    let catalog = match &synthetic {
+        Some(server) => {
+            let products = server.state.0.live.catalog().len();
+            progress(&format!(
+                "final turns against {products} products, one conversation"
             ));
             Some(CatalogRun {
-                products: synthetic.products,
-                build_secs,
-                single: pair(1).await?,
+                products,
+                build_secs: server.build_secs,
+                single: pair_at(&server.url, 1, options.duration).await?,
             })
         }
         None => None,
     };
-    let reindex = match (&in_process, options.reindex) {
-        (Some((state, _, _)), true) => {
-            let products = state.0.live.catalog().len();
+    let reindexed = synthetic.as_ref().or(in_process.as_ref());
+    let reindex = match reindexed {
+        Some(server) if options.reindex => {
+            let products = server.state.0.live.catalog().len();
             // Long enough for several reindexes, however big the catalog.
             let duration = options
                 .duration
-                .max(Duration::from_secs_f64(build_secs * 3.0))
+                .max(Duration::from_secs_f64(server.build_secs * 3.0))
                 .min(Duration::from_secs(120));
             progress(&format!(
                 "reindexing {products} products back to back while {} conversations run, {duration:?}",
                 options.connections
             ));
             let load = Load {
-                url: url.clone(),
+                url: server.url.clone(),
                 connections: options.connections,
                 duration,
                 max_turns: options.max_turns,
@@ -316,7 +303,8 @@ pub async fn run(options: &Options, progress: &mut dyn FnMut(&str)) -> Result<Re
             )
             .await?;
             let (shopkeep, reloads, reload_secs) =
-                catalog_load::while_reindexing(state, client::drive(&load, script.clone())).await?;
+                catalog_load::while_reindexing(&server.state, client::drive(&load, script.clone()))
+                    .await?;
             Some(catalog_load::Reindexing {
                 products,
                 reloads,
@@ -329,9 +317,8 @@ pub async fn run(options: &Options, progress: &mut dyn FnMut(&str)) -> Result<Re
     };
     let _ = stop_echo.send(());
     let _ = echo.await;
-    if let Some((_, shutdown, served)) = in_process {
-        shutdown.trigger();
-        let _ = served.await;
+    for server in [in_process, synthetic].into_iter().flatten() {
+        server.stop().await;
     }
 
     let durability = match options.durability {
@@ -381,6 +368,61 @@ pub async fn run(options: &Options, progress: &mut dyn FnMut(&str)) -> Result<Re
         catalog,
         reindex,
     })
+}
+
+/// A shopkeep server started in-process on `127.0.0.1:0` with a temporary data directory.
+struct InProcess {
+    url: String,
+    state: server::AppState,
+    shutdown: server::Shutdown,
+    served: tokio::task::JoinHandle<std::io::Result<()>>,
+    /// Building the catalog's index at start-up.
+    build_secs: f64,
+}
+
+impl InProcess {
+    async fn start(
+        flows: &Flows,
+        options: &Options,
+        catalog_dir: &std::path::Path,
+        data: &std::path::Path,
+        progress: &mut dyn FnMut(&str),
+    ) -> Result<InProcess, BenchError> {
+        progress(&format!(
+            "indexing the catalog in {}",
+            catalog_dir.display()
+        ));
+        let started = std::time::Instant::now();
+        let (catalog, _) = Catalog::from_dir(catalog_dir).map_err(|e| load_error("catalog", e))?;
+        let build_secs = started.elapsed().as_secs_f64();
+        let store = Store::open(data)
+            .map_err(|e| BenchError::Io(format!("opening the server's store: {e}")))?;
+        let settings = Settings {
+            flows_dir: options.flows.clone(),
+            catalog_dir: catalog_dir.to_path_buf(),
+            // The load is one address sending as fast as it can: the abuse limits would stop it.
+            limits: bench_limits(),
+            ..Settings::default()
+        };
+        let (state, shutdown) = App::new(flows.clone(), catalog, store, settings);
+        let listener = bind().await?;
+        let addr = listener
+            .local_addr()
+            .map_err(|e| BenchError::Io(e.to_string()))?;
+        let served = tokio::spawn(server::run(listener, state.clone()));
+        Ok(InProcess {
+            url: format!("ws://{addr}/v1/chat"),
+            state,
+            shutdown,
+            served,
+            build_secs,
+        })
+    }
+
+    async fn stop(self) {
+        self.shutdown.trigger();
+        let _ = self.served.await;
+    }
 }
 
 fn load_error(what: &'static str, reason: impl std::fmt::Display) -> BenchError {
