@@ -82,7 +82,7 @@ pub struct ServeArgs {
     /// Folder of catalog feeds (and images/).
     #[arg(long, env = "SHOPKEEP_CATALOG", default_value = "catalog")]
     pub catalog: PathBuf,
-    /// Data directory for the store.
+    /// Data directory: the store (`store/`) and the catalog's on-disk index (`index/<fingerprint>/`).
     #[arg(long, env = "SHOPKEEP_DATA", default_value = "data")]
     pub data: PathBuf,
     /// Extra origins (e.g. https://shop.example.com) whose pages may open the chat; `*` allows any.

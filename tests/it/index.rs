@@ -6,37 +6,21 @@ use std::path::{Path, PathBuf};
 
 use serde_json::{Value, json};
 use shopkeep::catalog::Shelf;
-use shopkeep::flow::Flows;
-use shopkeep::server::{self, App, Settings};
-use shopkeep::store::Store;
+use shopkeep::server::Settings;
 
-use crate::support::{TestApp, copy_shipped, http};
+use crate::support::{TestApp, answers_to_colour, copy_shipped, http, spawn_catalog};
 
 /// Serves the flows and catalog of `parts` with the index kept under `data/index`, as `shopkeep serve` does.
 async fn serve_kept(parts: &Path, data: tempfile::TempDir) -> TestApp {
-    let store = Store::open(data.path()).expect("store opens");
     let shelf = Shelf::new(data.path().join("index"), Default::default());
-    let (flows, _) = Flows::load_dir(&parts.join("flows")).expect("the flows load");
-    let (catalog, _) = shopkeep::setup::load_catalog(&parts.join("catalog"), Some(&shelf))
-        .expect("the catalog loads");
+    let catalog_dir = parts.join("catalog");
+    let (catalog, _) =
+        shopkeep::setup::load_catalog(&catalog_dir, Some(&shelf)).expect("the catalog loads");
     let settings = Settings {
-        flows_dir: parts.join("flows"),
-        catalog_dir: parts.join("catalog"),
         catalog_index: Some(shelf),
         ..Settings::default()
     };
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind port 0");
-    let addr = listener.local_addr().expect("local addr");
-    let (state, shutdown) = App::new(flows, catalog, store, settings);
-    let server = tokio::spawn(server::run(listener, state));
-    TestApp {
-        addr,
-        shutdown,
-        data,
-        server,
-    }
+    spawn_catalog(&parts.join("flows"), &catalog_dir, catalog, data, settings).await
 }
 
 async fn health(app: &TestApp) -> Value {
@@ -122,12 +106,7 @@ async fn a_reload_while_serving_swaps_to_a_new_folder_and_removes_the_old() {
     assert!(page.contains("New rs-reloaded"));
 
     // The conversation that started before the swap searches the new index.
-    for answer in [
-        json!({"value": "trail"}),
-        json!({"value": "yes"}),
-        json!({"values": ["cushioning"]}),
-        json!({"range": {"max": 150}}),
-    ] {
+    for answer in answers_to_colour() {
         client.answer(answer).await;
     }
     let products = client.answer(json!({"value": "any"})).await;
