@@ -22,7 +22,6 @@ const CACHE_BYTES: usize = 64 * 1024 * 1024;
 const CACHE_MIN_SETS: usize = 32;
 
 /// A frozen view of the catalog for bitset work: one searcher, so document numbers stay put.
-#[derive(Clone)]
 pub struct Bits {
     searcher: tantivy::Searcher,
     offsets: Vec<usize>,
@@ -138,11 +137,6 @@ impl SetCache {
 }
 
 impl Catalog {
-    /// The catalog's bitset view (cheap: a clone of its one searcher and segment offsets).
-    pub fn bits(&self) -> Bits {
-        self.frozen().clone()
-    }
-
     /// The products satisfying `constraint`, from the cache or run once and cached. The lock is held only to look
     /// up or insert: two searches asking for a new set at once may both run it, which is harmless.
     pub fn constraint_set(&self, constraint: &Constraint) -> Result<Arc<FixedBitSet>, IndexError> {
