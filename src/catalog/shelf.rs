@@ -265,3 +265,100 @@ pub(crate) fn read_manifest(folder: &Path) -> Result<Fields, IndexError> {
     }
     Ok(Fields::from_kinds(manifest.fields))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::catalog::synthetic::generate;
+    use crate::catalog::{Constraint, MatchRequest, Op, Scalar, Want};
+
+    fn feeds(n: usize) -> tempfile::TempDir {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let lines: Vec<String> = generate(n, 2)
+            .map(|p| serde_json::to_string(&p).expect("json"))
+            .collect();
+        std::fs::write(dir.path().join("products.jsonl"), lines.join("\n")).expect("write");
+        dir
+    }
+
+    fn request(text: &str) -> MatchRequest {
+        MatchRequest {
+            scope: vec![Constraint::new(
+                "category",
+                Op::Eq(Scalar::Text("tea".into())),
+            )],
+            wants: vec![Want {
+                question: "price".into(),
+                label: "Under ¥3,000".into(),
+                any_of: vec![vec![Constraint::new("price", Op::Lte(3000.0))]],
+                boosts: vec![],
+            }],
+            text: Some(text.into()),
+            count: 5,
+            in_stock_only: true,
+            diversity: None,
+            relax_order: vec![],
+        }
+    }
+
+    #[test]
+    fn a_reopened_index_matches_japanese_text_as_the_one_in_memory() {
+        let feeds = feeds(600);
+        let data = tempfile::tempdir().expect("temp dir");
+        let (in_memory, _) = Catalog::from_dir(feeds.path()).expect("in memory");
+        let (built, reports) = Shelf::new(data.path().into(), ImportOptions::default())
+            .open(feeds.path())
+            .expect("built");
+        assert!(matches!(built.origin(), Origin::Built(_)));
+        assert_eq!(reports.len(), 1);
+        drop(built);
+        let (reused, _) = Shelf::new(data.path().into(), ImportOptions::default())
+            .open(feeds.path())
+            .expect("reused");
+        assert!(matches!(reused.origin(), Origin::Reused(_)));
+        assert_eq!(reused.len(), 600);
+        for text in ["煎茶", "玉露 ギフト"] {
+            let expected = in_memory.find(&request(text)).expect("find");
+            assert!(!expected.hits.is_empty(), "{text}");
+            assert_eq!(
+                reused.find(&request(text)).expect("find"),
+                expected,
+                "{text}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_folder_of_another_schema_version_is_refused_by_name() {
+        let feeds = feeds(20);
+        let out = tempfile::tempdir().expect("temp dir");
+        let folder = out.path().join("index");
+        Catalog::build(
+            feeds.path(),
+            &ImportOptions::default(),
+            Some(&folder),
+            &mut |_, _| {},
+        )
+        .expect("build");
+        assert_eq!(Catalog::open_dir(&folder).expect("opens").len(), 20);
+        let manifest = folder.join(MANIFEST);
+        let text = std::fs::read_to_string(&manifest).expect("manifest");
+        std::fs::write(&manifest, text.replace("\"version\": 1", "\"version\": 0")).expect("write");
+        let error = Catalog::open_dir(&folder)
+            .err()
+            .expect("refused")
+            .to_string();
+        assert!(
+            error.contains("another version of shopkeep") && error.contains("index"),
+            "{error}"
+        );
+        let error = Catalog::open_dir(out.path())
+            .err()
+            .expect("refused")
+            .to_string();
+        assert!(
+            error.contains("no catalog.json") && error.contains("shopkeep index"),
+            "{error}"
+        );
+    }
+}
