@@ -11,8 +11,7 @@ use std::collections::HashMap;
 
 use fixedbitset::FixedBitSet;
 
-use crate::catalog::bits::Bits;
-use crate::catalog::{Catalog, Constraint, IndexError, Want};
+use crate::catalog::{Catalog, IndexError};
 use crate::conversation::{self, Effect, Input, Position, Reply, Session};
 use crate::flow::{Flow, Kind, Question};
 
@@ -43,8 +42,6 @@ pub struct Audit {
 struct Walker<'a> {
     flow: &'a Flow,
     catalog: &'a Catalog,
-    bits: Bits,
-    constraints: HashMap<String, FixedBitSet>,
     wants: HashMap<String, Option<FixedBitSet>>,
     audit: Audit,
     progress: &'a mut dyn FnMut(usize),
@@ -57,13 +54,10 @@ pub fn audit(
     thin_below: usize,
     progress: &mut dyn FnMut(usize),
 ) -> Result<Audit, IndexError> {
-    let bits = catalog.bits();
-    let base = catalog.bits_for(&bits, &flow.scope, flow.in_stock_only)?;
+    let base = catalog.bits_for(&flow.scope, flow.in_stock_only)?;
     let mut walker = Walker {
         flow,
         catalog,
-        bits,
-        constraints: HashMap::new(),
         wants: HashMap::new(),
         audit: Audit {
             flow: flow.id.clone(),
@@ -166,31 +160,9 @@ impl Walker<'_> {
         if let Some(cached) = self.wants.get(&key) {
             return Ok(cached.clone());
         }
-        let bits = self.union_of_clauses(want)?;
+        let bits = self.catalog.any_of_set(&want.any_of)?;
         self.wants.insert(key, Some(bits.clone()));
         Ok(Some(bits))
-    }
-
-    fn union_of_clauses(&mut self, want: &Want) -> Result<FixedBitSet, IndexError> {
-        let mut union = FixedBitSet::with_capacity(self.bits.len());
-        for clause in &want.any_of {
-            let mut all = FixedBitSet::with_capacity(self.bits.len());
-            all.insert_range(..);
-            for constraint in clause {
-                all.intersect_with(self.constraint_bits(constraint)?);
-            }
-            union.union_with(&all);
-        }
-        Ok(union)
-    }
-
-    fn constraint_bits(&mut self, constraint: &Constraint) -> Result<&FixedBitSet, IndexError> {
-        let key = format!("{}{:?}", constraint.field, constraint.op);
-        if !self.constraints.contains_key(&key) {
-            let set = self.bits.run(&*self.catalog.query_for(constraint))?;
-            self.constraints.insert(key.clone(), set);
-        }
-        Ok(&self.constraints[&key])
     }
 }
 

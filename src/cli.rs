@@ -82,7 +82,7 @@ pub struct ServeArgs {
     /// Folder of catalog feeds (and images/).
     #[arg(long, env = "SHOPKEEP_CATALOG", default_value = "catalog")]
     pub catalog: PathBuf,
-    /// Data directory for the store.
+    /// Data directory: the store (`store/`) and the catalog's on-disk index (`index/<fingerprint>/`).
     #[arg(long, env = "SHOPKEEP_DATA", default_value = "data")]
     pub data: PathBuf,
     /// Extra origins (e.g. https://shop.example.com) whose pages may open the chat; `*` allows any.
@@ -305,8 +305,12 @@ fn test(args: TestArgs) -> anyhow::Result<()> {
 
 /// Loads flows and catalog and checks the flows' mappings against the catalog's fields; prints the warnings and
 /// the rows the feeds skipped.
-fn load(flows_dir: &Path, catalog_dir: &Path) -> anyhow::Result<(Flows, Catalog)> {
-    let loaded = crate::setup::load(flows_dir, catalog_dir)?;
+fn load(
+    flows_dir: &Path,
+    catalog_dir: &Path,
+    shelf: Option<&crate::catalog::Shelf>,
+) -> anyhow::Result<(Flows, Catalog)> {
+    let loaded = crate::setup::load(flows_dir, catalog_dir, shelf)?;
     loaded.warnings.iter().for_each(|w| eprintln!("{w}"));
     for report in loaded.reports.iter().filter(|r| !r.skipped.is_empty()) {
         eprintln!("{report}");
@@ -325,8 +329,15 @@ fn serve(args: ServeArgs) -> anyhow::Result<()> {
         .enable_all()
         .build()?;
     runtime.block_on(async move {
-        let (flows, catalog) = load(&args.flows, &args.catalog)?;
+        // The store first: it locks the data folder, so a second server on it stops before touching its index.
         let store = Store::open(&args.data)?;
+        let shelf = crate::catalog::Shelf::new(args.data.join("index"), Default::default());
+        let (flows, catalog) = load(&args.flows, &args.catalog, Some(&shelf))?;
+        match catalog.origin() {
+            crate::catalog::Origin::Reused(folder) => eprintln!("catalog: feeds unchanged, reusing the index in `{}`", folder.display()),
+            crate::catalog::Origin::Built(folder) => eprintln!("catalog: index built into `{}`", folder.display()),
+            _ => {}
+        }
         let listener = tokio::net::TcpListener::bind(addr).await.map_err(|e| {
             if e.kind() == std::io::ErrorKind::AddrInUse {
                 anyhow::anyhow!("port {} is in use; stop what is using it or pass another --addr", addr.port())
@@ -340,6 +351,7 @@ fn serve(args: ServeArgs) -> anyhow::Result<()> {
             session_ttl: Duration::from_secs(args.session_days.max(1) * 24 * 3600),
             flows_dir: args.flows.clone(),
             catalog_dir: args.catalog.clone(),
+            catalog_index: Some(shelf),
             watch: !args.no_watch,
             admin_token: args.admin_token.clone().filter(|t| !t.trim().is_empty()),
             limits: Limits {
@@ -604,7 +616,7 @@ fn parse_answer(flow: &crate::flow::Flow, arg: &str) -> anyhow::Result<Answered>
 }
 
 fn query(args: QueryArgs) -> anyhow::Result<()> {
-    let (flows, catalog) = load(&args.flows, &args.catalog)?;
+    let (flows, catalog) = load(&args.flows, &args.catalog, None)?;
     let flow = flows
         .get(&args.flow)
         .with_context(|| format!("there is no finder `{}`", args.flow))?;

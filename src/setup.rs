@@ -6,7 +6,7 @@ use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
 use crate::catalog::feed::ImportReport;
-use crate::catalog::{Catalog, IndexError};
+use crate::catalog::{Catalog, IndexError, Shelf};
 use crate::flow::{Flows, LoadError, Problem, check_fields};
 
 #[derive(Debug, thiserror::Error)]
@@ -59,9 +59,18 @@ pub fn load_flows(dir: &Path) -> Result<(Flows, Vec<Problem>), SetupError> {
     })
 }
 
-/// The catalog of `dir`, and what each feed file yielded (skipped rows with their lines).
-pub fn load_catalog(dir: &Path) -> Result<(Catalog, Vec<ImportReport>), SetupError> {
-    Ok(Catalog::from_dir(dir)?)
+/// The catalog of `dir`, and what each feed file yielded (skipped rows with their lines). With a `shelf` (a
+/// server's `DATA/index`) the index is kept on disk and reused while the feeds are unchanged (a reused index
+/// reports no rows: they were reported when it was built); without one it is built in memory, which suits the
+/// small catalogs of `check`, `test` and `query`.
+pub fn load_catalog(
+    dir: &Path,
+    shelf: Option<&Shelf>,
+) -> Result<(Catalog, Vec<ImportReport>), SetupError> {
+    Ok(match shelf {
+        Some(shelf) => shelf.open(dir)?,
+        None => Catalog::from_dir(dir)?,
+    })
 }
 
 /// Refuses `flows` whose mappings name fields `catalog` (read from `catalog_dir`) does not have.
@@ -88,9 +97,13 @@ pub struct Loaded {
     pub reports: Vec<ImportReport>,
 }
 
-pub fn load(flows_dir: &Path, catalog_dir: &Path) -> Result<Loaded, SetupError> {
+pub fn load(
+    flows_dir: &Path,
+    catalog_dir: &Path,
+    shelf: Option<&Shelf>,
+) -> Result<Loaded, SetupError> {
     let (flows, warnings) = load_flows(flows_dir)?;
-    let (catalog, reports) = load_catalog(catalog_dir)?;
+    let (catalog, reports) = load_catalog(catalog_dir, shelf)?;
     check(&flows, &catalog, catalog_dir)?;
     Ok(Loaded {
         flows,

@@ -1,10 +1,22 @@
-//! Text normalisation shared by the catalog index, the matcher and the answer parser.
+//! Text normalisation shared by the catalog index, the matcher and the answer parser; and the one fingerprint
+//! function.
 //!
 //! Shoppers type full-width digits (`５万円`), half-width katakana (`ｶﾞｲﾄﾞ`) and mixed case; catalogs carry the
 //! same words in other widths. Everything that compares text goes through [`normalize`] so that both sides agree:
 //! NFKC folds width variants, then lowercase folds case.
 
 use unicode_normalization::UnicodeNormalization;
+
+/// A short fingerprint of `source` (FNV-1a, 64 bits, as 16 hex digits): stable across builds and machines,
+/// unlike std's hasher. Names flow versions and catalog index folders.
+pub fn fingerprint(source: &str) -> String {
+    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    for byte in source.bytes() {
+        hash ^= u64::from(byte);
+        hash = hash.wrapping_mul(0x0100_0000_01b3);
+    }
+    format!("{hash:016x}")
+}
 
 /// NFKC-normalised, lowercased, trimmed, with runs of whitespace collapsed to one space.
 pub fn normalize(input: &str) -> String {

@@ -1,15 +1,25 @@
-//! Product sets as bitsets over the index, for checks that look at every answer path at once.
+//! Product sets as bitsets over the index: the matcher's filters and boosts, and the catalog-aware check's answer
+//! paths.
 //!
-//! Each constraint is run once against the tantivy index (so its meaning is exactly the matcher's) and kept as a
-//! bitset over all documents; an answer path is then a handful of bitset intersections, shared across every path
-//! with the same prefix.
+//! Each constraint is run once against the tantivy index (so its meaning is exactly the query's) and kept as a
+//! bitset over all documents, numbered across segments by the catalog's one [`Bits`] view. A catalog never changes
+//! once built (a reload builds a new one), so the sets are cached for its lifetime: [`SetCache`] keeps the most
+//! recently used within a memory budget, and a reload starts with an empty cache by construction.
+
+use std::num::NonZeroUsize;
+use std::sync::{Arc, Mutex};
 
 use fixedbitset::FixedBitSet;
-use tantivy::collector::DocSetCollector;
-use tantivy::query::Query;
+use tantivy::query::{EnableScoring, Query};
+use tantivy::{DocAddress, DocId, Score};
 
 use super::index::IndexError;
 use super::{Catalog, Constraint, Op};
+
+/// Memory the cached sets of one catalog may take: 512 sets at 1 M products, more for smaller catalogs.
+const CACHE_BYTES: usize = 64 * 1024 * 1024;
+/// Sets kept however large the catalog.
+const CACHE_MIN_SETS: usize = 32;
 
 /// A frozen view of the catalog for bitset work: one searcher, so document numbers stay put.
 pub struct Bits {
@@ -18,9 +28,8 @@ pub struct Bits {
     len: usize,
 }
 
-impl Catalog {
-    pub fn bits(&self) -> Bits {
-        let searcher = self.searcher();
+impl Bits {
+    pub(crate) fn new(searcher: tantivy::Searcher) -> Bits {
         let mut offsets = Vec::new();
         let mut len = 0;
         for segment in searcher.segment_readers() {
@@ -34,31 +43,56 @@ impl Catalog {
         }
     }
 
-    /// The products satisfying every constraint in `constraints` (all products for none), in stock when asked.
-    pub fn bits_for(
-        &self,
-        bits: &Bits,
-        constraints: &[Constraint],
-        in_stock_only: bool,
-    ) -> Result<FixedBitSet, IndexError> {
-        let mut set = bits.run(&tantivy::query::AllQuery)?;
-        let stock = Constraint::new("stock", Op::Gt(0.0));
-        let stock = in_stock_only.then_some(&stock);
-        for constraint in constraints.iter().chain(stock) {
-            set.intersect_with(&bits.run(&*self.query_for(constraint))?);
+    pub(crate) fn searcher(&self) -> &tantivy::Searcher {
+        &self.searcher
+    }
+
+    /// The documents `query` matches (deleted documents never do).
+    pub fn run(&self, query: &dyn Query) -> Result<FixedBitSet, IndexError> {
+        let mut set = FixedBitSet::with_capacity(self.len);
+        let weight = query.weight(EnableScoring::disabled_from_searcher(&self.searcher))?;
+        for (ord, segment) in self.searcher.segment_readers().iter().enumerate() {
+            let offset = self.offsets[ord];
+            let alive = segment.alive_bitset();
+            weight.for_each_no_score(segment, &mut |docs: &[DocId]| {
+                for &doc in docs {
+                    if alive.is_none_or(|a| a.is_alive(doc)) {
+                        set.insert(offset + doc as usize);
+                    }
+                }
+            })?;
         }
         Ok(set)
     }
-}
 
-impl Bits {
-    /// The documents `query` matches.
-    pub fn run(&self, query: &dyn Query) -> Result<FixedBitSet, IndexError> {
-        let mut set = FixedBitSet::with_capacity(self.len);
-        for address in self.searcher.search(query, &DocSetCollector)? {
-            set.insert(self.offsets[address.segment_ord as usize] + address.doc_id as usize);
+    /// The documents `query` matches with their scores, in document order.
+    pub(crate) fn scored(&self, query: &dyn Query) -> Result<Vec<(usize, Score)>, IndexError> {
+        let mut scored = Vec::new();
+        let weight = query.weight(EnableScoring::enabled_from_searcher(&self.searcher))?;
+        for (ord, segment) in self.searcher.segment_readers().iter().enumerate() {
+            let offset = self.offsets[ord];
+            let alive = segment.alive_bitset();
+            weight.for_each(segment, &mut |doc: DocId, score: Score| {
+                if alive.is_none_or(|a| a.is_alive(doc)) {
+                    scored.push((offset + doc as usize, score));
+                }
+            })?;
         }
-        Ok(set)
+        Ok(scored)
+    }
+
+    /// The tantivy address of document number `doc`.
+    pub(crate) fn address(&self, doc: usize) -> DocAddress {
+        let segment = self.offsets.partition_point(|&offset| offset <= doc) - 1;
+        DocAddress::new(segment as u32, (doc - self.offsets[segment]) as DocId)
+    }
+
+    /// The segments with the document number each starts at.
+    pub(crate) fn segments(&self) -> impl Iterator<Item = (usize, &tantivy::SegmentReader)> {
+        self.offsets
+            .iter()
+            .copied()
+            .zip(self.searcher.segment_readers())
     }
 
     pub fn len(&self) -> usize {
@@ -67,5 +101,97 @@ impl Bits {
 
     pub fn is_empty(&self) -> bool {
         self.len == 0
+    }
+}
+
+/// The sets of constraints already run against one catalog, least recently used evicted first.
+pub(crate) struct SetCache {
+    sets: Mutex<lru::LruCache<String, Arc<FixedBitSet>>>,
+}
+
+impl SetCache {
+    pub(crate) fn new(len: usize) -> SetCache {
+        let per_set = len.div_ceil(8).max(1);
+        let capacity = (CACHE_BYTES / per_set).max(CACHE_MIN_SETS);
+        SetCache {
+            sets: Mutex::new(lru::LruCache::new(
+                NonZeroUsize::new(capacity).expect("at least CACHE_MIN_SETS"),
+            )),
+        }
+    }
+
+    fn get(&self, key: &str) -> Option<Arc<FixedBitSet>> {
+        self.sets
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .get(key)
+            .cloned()
+    }
+
+    fn put(&self, key: String, set: Arc<FixedBitSet>) {
+        self.sets
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .put(key, set);
+    }
+}
+
+impl Catalog {
+    /// The products satisfying `constraint`, from the cache or run once and cached. The lock is held only to look
+    /// up or insert: two searches asking for a new set at once may both run it, which is harmless.
+    pub fn constraint_set(&self, constraint: &Constraint) -> Result<Arc<FixedBitSet>, IndexError> {
+        let key = format!("{}\u{0}{:?}", constraint.field, constraint.op);
+        self.cached(key, || self.frozen().run(&*self.query_for(constraint)))
+    }
+
+    fn all_set(&self) -> Result<Arc<FixedBitSet>, IndexError> {
+        self.cached("\u{0}all".into(), || {
+            self.frozen().run(&tantivy::query::AllQuery)
+        })
+    }
+
+    fn cached(
+        &self,
+        key: String,
+        run: impl FnOnce() -> Result<FixedBitSet, IndexError>,
+    ) -> Result<Arc<FixedBitSet>, IndexError> {
+        if let Some(set) = self.set_cache().get(&key) {
+            return Ok(set);
+        }
+        let set = Arc::new(run()?);
+        self.set_cache().put(key, Arc::clone(&set));
+        Ok(set)
+    }
+
+    /// The products satisfying every constraint in `constraints` (all products for none), in stock when asked.
+    pub fn bits_for(
+        &self,
+        constraints: &[Constraint],
+        in_stock_only: bool,
+    ) -> Result<FixedBitSet, IndexError> {
+        let mut set = FixedBitSet::clone(&*self.all_set()?);
+        let stock = Constraint::new("stock", Op::Gt(0.0));
+        let stock = in_stock_only.then_some(&stock);
+        for constraint in constraints.iter().chain(stock) {
+            set.intersect_with(&*self.constraint_set(constraint)?);
+        }
+        Ok(set)
+    }
+
+    /// The products satisfying every constraint of at least one clause: a want's hard filter. A clause without
+    /// constraints matches nothing, as an empty tantivy `BooleanQuery` does.
+    pub fn any_of_set(&self, clauses: &[Vec<Constraint>]) -> Result<FixedBitSet, IndexError> {
+        let mut union = FixedBitSet::with_capacity(self.frozen().len());
+        for clause in clauses {
+            let Some((first, rest)) = clause.split_first() else {
+                continue;
+            };
+            let mut all = FixedBitSet::clone(&*self.constraint_set(first)?);
+            for constraint in rest {
+                all.intersect_with(&*self.constraint_set(constraint)?);
+            }
+            union.union_with(&all);
+        }
+        Ok(union)
     }
 }

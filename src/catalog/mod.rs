@@ -6,7 +6,9 @@
 //!   their line, never stopping on one. [`synthetic`] generates catalogs of any size for benchmarks.
 //! - [`index`] derives a tantivy schema from the products' fields and builds the index; [`Catalog`] is the
 //!   searchable, cheaply clonable handle.
-//! - [`matcher`] turns constraints into a tantivy query, relaxes instead of dead-ending, and explains every pick.
+//! - [`matcher`] turns constraints into product sets and a ranking, relaxes instead of dead-ending, and explains
+//!   every pick; [`bits`] holds the cached product sets it works on.
+//! - [`shelf`] keeps indexes on disk in a server's data folder, one folder per fingerprint of the feeds.
 //!
 //! Invariant: every comparison of text goes through [`crate::text::normalize`], on the index side and the query
 //! side alike.
@@ -15,6 +17,7 @@ pub mod bits;
 pub mod feed;
 pub mod index;
 pub mod matcher;
+pub mod shelf;
 pub mod synthetic;
 
 use std::collections::BTreeMap;
@@ -23,6 +26,7 @@ use serde::{Deserialize, Serialize};
 
 pub use index::{Catalog, IndexError, Stage};
 pub use matcher::{Explanation, Hit, MatchOutcome, MatchRequest, Relaxed, Want};
+pub use shelf::{Origin, Shelf};
 
 /// One product, as every feed format is mapped to it (and as the native JSON Lines feed spells it).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -195,6 +199,11 @@ impl Fields {
             .iter()
             .map(|(name, kind)| (name.to_string(), *kind))
             .collect();
+        Fields { kinds }
+    }
+
+    /// The fields of a manifest written when an index was built.
+    pub(crate) fn from_kinds(kinds: BTreeMap<String, FieldKind>) -> Fields {
         Fields { kinds }
     }
 

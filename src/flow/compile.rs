@@ -333,16 +333,6 @@ fn default_yes_no() -> Vec<Choice> {
     vec![choice("yes", "Yes", "はい"), choice("no", "No", "いいえ")]
 }
 
-/// A short fingerprint of the flow source (FNV-1a, 64 bits): stable across builds, unlike std's hasher.
-fn fingerprint(source: &str) -> String {
-    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
-    for byte in source.bytes() {
-        hash ^= u64::from(byte);
-        hash = hash.wrapping_mul(0x0100_0000_01b3);
-    }
-    format!("{hash:016x}")
-}
-
 /// Compiles the flow file at `path` with contents `source`. Returns the flow when it has no errors, and every
 /// problem found (warnings too).
 pub fn compile(path: &Path, source: &str) -> (Option<Flow>, Vec<Problem>) {
@@ -985,7 +975,7 @@ fn build(
     let remaining = longest_remaining(&nodes, &graph);
     Some(Flow {
         id: flow_id,
-        version: fingerprint(source),
+        version: crate::text::fingerprint(source),
         path: path.to_path_buf(),
         title: spec.title,
         greeting: spec.greeting,

@@ -45,6 +45,7 @@ pub(super) async fn health(State(state): State<AppState>) -> Response {
         "status": "ok",
         "flows": state.0.flows().len(),
         "products": state.0.catalog().len(),
+        "catalog_index": state.0.catalog().origin().word(),
     });
     with_headers(body.to_string(), "application/json", "no-store")
 }

@@ -48,6 +48,8 @@ pub struct Settings {
     /// Where the served finders come from; reloads read it again.
     pub flows_dir: PathBuf,
     pub catalog_dir: PathBuf,
+    /// Where reloads keep the catalog's index on disk (`DATA/index`); `None`: in memory.
+    pub catalog_index: Option<crate::catalog::Shelf>,
     /// Reload when a file in the flows or catalog folder changes.
     pub watch: bool,
     /// The bearer token of admin requests (`POST /admin/reload`); without one, only this machine may ask.
@@ -62,6 +64,7 @@ impl Default for Settings {
             session_ttl: Duration::from_secs(30 * 24 * 3600),
             flows_dir: PathBuf::from("flows"),
             catalog_dir: PathBuf::from("catalog"),
+            catalog_index: None,
             watch: false,
             admin_token: None,
         }

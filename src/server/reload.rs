@@ -145,7 +145,8 @@ pub fn reload(state: &AppState, part: Part) -> Result<Reloaded, SetupError> {
     let catalog = match part {
         Part::Flows => None,
         Part::Catalog | Part::Both => {
-            let (catalog, reports) = setup::load_catalog(&settings.catalog_dir)?;
+            let (catalog, reports) =
+                setup::load_catalog(&settings.catalog_dir, settings.catalog_index.as_ref())?;
             notes.extend(
                 reports
                     .iter()

@@ -7,6 +7,7 @@ mod browser;
 mod chat;
 mod feeds;
 mod flows;
+mod index;
 mod limits;
 mod metrics;
 mod process;

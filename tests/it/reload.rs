@@ -8,7 +8,7 @@ use std::time::Duration;
 use serde_json::json;
 use shopkeep::server::{Limits, Settings};
 
-use crate::support::{Client, TestApp, copy_shipped, http, spawn_dirs};
+use crate::support::{Client, TestApp, answers_to_colour, copy_shipped, http, spawn_dirs};
 
 const OLD_TEXT: &str = "What matters most? Pick one or two.";
 const NEW_TEXT: &str = "What matters most to you on a run?";
@@ -179,12 +179,7 @@ async fn a_catalog_reload_swaps_while_conversations_search_without_a_failure() {
 
     let mut client = app.client().await;
     client.start("running-shoes", "en").await;
-    for answer in [
-        json!({"value": "trail"}),
-        json!({"value": "yes"}),
-        json!({"values": ["cushioning"]}),
-        json!({"range": {"max": 150}}),
-    ] {
+    for answer in answers_to_colour() {
         client.answer(answer).await;
     }
     let searcher = tokio::spawn(async move {

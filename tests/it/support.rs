@@ -96,10 +96,21 @@ pub async fn spawn_dirs(
     flows_dir: &std::path::Path,
     catalog_dir: &std::path::Path,
     data: tempfile::TempDir,
+    settings: Settings,
+) -> TestApp {
+    let (catalog, _) = Catalog::from_dir(catalog_dir).expect("the catalog loads");
+    spawn_catalog(flows_dir, catalog_dir, catalog, data, settings).await
+}
+
+/// The flows of `flows_dir` and `catalog` (loaded from `catalog_dir`), served on 127.0.0.1:0.
+pub async fn spawn_catalog(
+    flows_dir: &std::path::Path,
+    catalog_dir: &std::path::Path,
+    catalog: Catalog,
+    data: tempfile::TempDir,
     mut settings: Settings,
 ) -> TestApp {
     let (flows, _) = Flows::load_dir(flows_dir).expect("the flows load");
-    let (catalog, _) = Catalog::from_dir(catalog_dir).expect("the catalog loads");
     let store = Store::open(data.path()).expect("store opens");
     settings.flows_dir = flows_dir.to_path_buf();
     settings.catalog_dir = catalog_dir.to_path_buf();
@@ -115,6 +126,16 @@ pub async fn spawn_dirs(
         data,
         server,
     }
+}
+
+/// The running-shoes answers that lead to the `colour` question, whose answer runs the match.
+pub fn answers_to_colour() -> [Value; 4] {
+    [
+        json!({"value": "trail"}),
+        json!({"value": "yes"}),
+        json!({"values": ["cushioning"]}),
+        json!({"range": {"max": 150}}),
+    ]
 }
 
 /// One HTTP/1.1 request to the server (`Connection: close`); the status and the body.
