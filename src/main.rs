@@ -3,7 +3,8 @@
 use clap::Parser;
 
 /// mimalloc instead of glibc's malloc: a chat turn makes many small, short-lived allocations across threads, and
-/// glibc's allocator was a quarter of the server's CPU under load (see BENCHMARKS.md, Conversations).
+/// glibc's allocator was a quarter of the server's CPU under load (see BENCHMARKS.md, Conversations). Built with
+/// `no_thp`: with transparent huge pages its arenas held ~60 MB more resident memory for a small catalog.
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 

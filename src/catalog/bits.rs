@@ -6,14 +6,14 @@
 //! once built (a reload builds a new one), so the sets are cached for its lifetime: [`SetCache`] keeps the most
 //! recently used within a memory budget, and a reload starts with an empty cache by construction.
 
-use std::num::NonZeroUsize;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use fixedbitset::FixedBitSet;
 use tantivy::query::{EnableScoring, Query};
 use tantivy::{DocAddress, DocId, Score};
 
 use super::index::IndexError;
+use super::memo::Memo;
 use super::{Catalog, Constraint, Op};
 
 /// Memory the cached sets of one catalog may take: 512 sets at 1 M products, more for smaller catalogs.
@@ -106,7 +106,7 @@ impl Bits {
 
 /// The sets of constraints already run against one catalog, least recently used evicted first.
 pub(crate) struct SetCache {
-    sets: Mutex<lru::LruCache<String, Arc<FixedBitSet>>>,
+    sets: Memo<String, FixedBitSet>,
 }
 
 impl SetCache {
@@ -114,25 +114,16 @@ impl SetCache {
         let per_set = len.div_ceil(8).max(1);
         let capacity = (CACHE_BYTES / per_set).max(CACHE_MIN_SETS);
         SetCache {
-            sets: Mutex::new(lru::LruCache::new(
-                NonZeroUsize::new(capacity).expect("at least CACHE_MIN_SETS"),
-            )),
+            sets: Memo::new(capacity),
         }
     }
 
     fn get(&self, key: &str) -> Option<Arc<FixedBitSet>> {
-        self.sets
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
-            .get(key)
-            .cloned()
+        self.sets.get(key)
     }
 
     fn put(&self, key: String, set: Arc<FixedBitSet>) {
-        self.sets
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
-            .put(key, set);
+        self.sets.put(key, set);
     }
 }
 

@@ -17,6 +17,7 @@ pub mod bits;
 pub mod feed;
 pub mod index;
 pub mod matcher;
+mod memo;
 pub mod shelf;
 pub mod synthetic;
 

@@ -117,6 +117,15 @@ impl Events {
 
 type Waiter = oneshot::Sender<Result<(), String>>;
 
+/// A flush request: who waits, and what to flush. The request carries the database rather than the flusher
+/// keeping a handle of its own, so the database closes (and its folder's lock is released) as soon as the last
+/// [`Store`] is dropped and the flushes asked for have run, not whenever the runtime next polls the flusher.
+struct Request {
+    waiter: Waiter,
+    db: sled::Db,
+    events: Events,
+}
+
 /// A handle on the store; cheap to clone.
 #[derive(Clone)]
 pub struct Store {
@@ -124,7 +133,7 @@ pub struct Store {
     sessions: sled::Tree,
     answers: sled::Tree,
     events: Events,
-    flushes: mpsc::UnboundedSender<Waiter>,
+    flushes: mpsc::UnboundedSender<Request>,
     /// Flushes run by the group-commit flusher so far.
     flushed: std::sync::Arc<AtomicU64>,
 }
@@ -174,12 +183,7 @@ impl Store {
             pending: Default::default(),
             sequence: std::sync::Arc::new(AtomicU64::new(0)),
         };
-        tokio::spawn(flusher(
-            db.clone(),
-            events.clone(),
-            waiting,
-            flushed.clone(),
-        ));
+        tokio::spawn(flusher(waiting, flushed.clone()));
         Ok(Store {
             sessions: db.open_tree("sessions")?,
             answers: db.open_tree("answers")?,
@@ -312,7 +316,7 @@ impl Store {
     pub fn flush_soon(&self) {
         // Nobody waits for this flush: the receiver is dropped at once.
         let (done, _) = oneshot::channel();
-        let _ = self.flushes.send(done);
+        let _ = self.flushes.send(self.request(done));
     }
 
     /// Every event recorded so far, oldest first (those still waiting for a flush last).
@@ -343,7 +347,9 @@ impl Store {
     /// Resolves once everything written before the call is on disk (group commit).
     pub async fn durable(&self) -> Result<(), StoreError> {
         let (done, wait) = oneshot::channel();
-        self.flushes.send(done).map_err(|_| StoreError::Closed)?;
+        self.flushes
+            .send(self.request(done))
+            .map_err(|_| StoreError::Closed)?;
         match wait.await {
             Ok(Ok(())) => Ok(()),
             Ok(Err(reason)) => Err(StoreError::Open {
@@ -351,6 +357,14 @@ impl Store {
                 reason,
             }),
             Err(_) => Err(StoreError::Closed),
+        }
+    }
+
+    fn request(&self, waiter: Waiter) -> Request {
+        Request {
+            waiter,
+            db: self.db.clone(),
+            events: self.events.clone(),
         }
     }
 
@@ -369,17 +383,16 @@ impl Store {
 
 /// Serves flush requests: takes every request waiting, runs one flush off the async runtime, answers them all.
 async fn flusher(
-    db: sled::Db,
-    events: Events,
-    mut waiting: mpsc::UnboundedReceiver<Waiter>,
+    mut waiting: mpsc::UnboundedReceiver<Request>,
     flushed: std::sync::Arc<AtomicU64>,
 ) {
     while let Some(first) = waiting.recv().await {
-        let mut batch = vec![first];
+        let (db, events) = (first.db, first.events);
+        let mut batch = vec![first.waiter];
+        // Every store handle shares one database, so one flush covers every request waiting.
         while let Ok(more) = waiting.try_recv() {
-            batch.push(more);
+            batch.push(more.waiter);
         }
-        let (db, events) = (db.clone(), events.clone());
         flushed.fetch_add(1, Ordering::Relaxed);
         let flush = move || {
             events.write_pending()?;
@@ -494,6 +507,14 @@ mod tests {
         assert!(
             all.iter()
                 .all(|r| r.session == "a" && r.flow == "running-shoes")
+        );
+        // The last handle closes the database at once: the folder can be opened again straight away.
+        drop(store);
+        let reopened = Store::open(dir.path()).expect("reopens without waiting for the flusher");
+        assert_eq!(
+            reopened.events().expect("read").len(),
+            4,
+            "they were durable"
         );
     }
 

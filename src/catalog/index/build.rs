@@ -11,7 +11,20 @@ use crate::catalog::feed::{self, ImportOptions, ImportReport};
 use crate::catalog::shelf::{Origin, write_manifest};
 use crate::catalog::{Fields, Product};
 
+/// The index writer's memory budget for big catalogs (more means fewer, bigger segments while building).
 const WRITER_MEMORY: usize = 128 * 1024 * 1024;
+/// tantivy's smallest budget for one indexing thread.
+const WRITER_MEMORY_MIN: usize = 15_000_000;
+/// Budget per product: small catalogs get a small arena. The allocator keeps what the build used for later, so a
+/// 128 MB arena for a few hundred products stayed in the server's resident memory for good.
+const WRITER_MEMORY_PER_PRODUCT: usize = 2 * 1024;
+
+/// The writer budget for a catalog of `products`.
+fn writer_memory(products: usize) -> usize {
+    products
+        .saturating_mul(WRITER_MEMORY_PER_PRODUCT)
+        .clamp(WRITER_MEMORY_MIN, WRITER_MEMORY)
+}
 
 impl Catalog {
     /// Imports every feed in `dir` (two streaming passes: the first learns the fields, the second indexes) into an
@@ -47,7 +60,7 @@ impl Catalog {
             }
         }
         let (index, schema) = Self::create(&fields, out)?;
-        let mut writer = Self::writer(&index)?;
+        let mut writer = Self::writer(&index, seen)?;
         let mut failed = None;
         let mut indexed = 0usize;
         let reports = feed::read_all_with(&files, options, &mut |product| {
@@ -81,7 +94,7 @@ impl Catalog {
         let mut fields = Fields::builtin();
         products.iter().for_each(|p| fields.observe(p));
         let (index, schema) = Self::create(&fields, None)?;
-        let mut writer = Self::writer(&index)?;
+        let mut writer = Self::writer(&index, products.len())?;
         for product in products {
             writer.add_document(to_document(product, &schema))?;
         }
@@ -98,7 +111,7 @@ impl Catalog {
             .flat_map(|b| b.iter())
             .for_each(|p| fields.observe(p));
         let (index, schema) = Self::create(&fields, None)?;
-        let mut writer = Self::writer(&index)?;
+        let mut writer = Self::writer(&index, batches.iter().map(|b| b.len()).sum())?;
         for batch in batches {
             for product in *batch {
                 writer.add_document(to_document(product, &schema))?;
@@ -124,8 +137,8 @@ impl Catalog {
         Ok((index, handles))
     }
 
-    fn writer(index: &Index) -> Result<IndexWriter, IndexError> {
+    fn writer(index: &Index, products: usize) -> Result<IndexWriter, IndexError> {
         // One indexing thread keeps documents in feed order, so tie-breaking among equal scores is reproducible.
-        Ok(index.writer_with_num_threads(1, WRITER_MEMORY)?)
+        Ok(index.writer_with_num_threads(1, writer_memory(products))?)
     }
 }

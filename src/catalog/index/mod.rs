@@ -24,6 +24,7 @@ pub use tokenizer::{ShopTokenStream, ShopTokenizer};
 
 use super::bits::{Bits, SetCache};
 use super::feed::FeedError;
+use super::memo::Memo;
 use super::shelf::{Lease, Origin, read_manifest};
 use super::{Fields, Product};
 
@@ -72,6 +73,9 @@ pub enum IndexError {
     Stored(String),
 }
 
+/// Decoded products one catalog keeps (see `Inner::products`).
+const PRODUCT_MEMO: usize = 4096;
+
 struct Inner {
     /// Kept so the index outlives every searcher handed out.
     _index: Index,
@@ -79,6 +83,10 @@ struct Inner {
     /// new catalog), so document numbers, and the cached sets over them, stay valid for the catalog's lifetime.
     frozen: Bits,
     sets: SetCache,
+    /// Products read from the stored documents lately: the picks of popular answers come back again and again, and
+    /// decoding a stored product was the larger part of a match over a small catalog. Bounded by
+    /// [`PRODUCT_MEMO`] entries (a few MB).
+    products: Memo<tantivy::DocAddress, Product>,
     schema: SchemaFields,
     fields: Fields,
     len: usize,
@@ -133,6 +141,7 @@ impl Catalog {
             inner: Arc::new(Inner {
                 _index: index,
                 sets: SetCache::new(frozen.len()),
+                products: Memo::new(PRODUCT_MEMO),
                 frozen,
                 schema,
                 fields,
@@ -183,12 +192,18 @@ impl Catalog {
         searcher: &tantivy::Searcher,
         address: tantivy::DocAddress,
     ) -> Result<Product, IndexError> {
+        if let Some(product) = self.inner.products.get(&address) {
+            return Ok(Product::clone(&product));
+        }
         let doc: TantivyDocument = searcher.doc(address)?;
         let json = doc
             .get_first(self.inner.schema.doc)
             .and_then(|v| v.as_str())
             .ok_or_else(|| IndexError::Stored("no stored document".into()))?;
-        serde_json::from_str(json).map_err(|e| IndexError::Stored(e.to_string()))
+        let product: Product =
+            serde_json::from_str(json).map_err(|e| IndexError::Stored(e.to_string()))?;
+        self.inner.products.put(address, Arc::new(product.clone()));
+        Ok(product)
     }
 
     /// The product with `id`, if the catalog has it.
