@@ -1,0 +1,116 @@
+//! `shopkeep bench`: the load generator.
+
+use anyhow::{Context, bail};
+use std::path::PathBuf;
+use std::time::Duration;
+
+#[derive(Debug, clap::Args)]
+pub struct BenchArgs {
+    /// Everything, as in BENCHMARKS.md: 5 runs, the sweep 1,10,50,100,200, durability, 10 000 idle conversations,
+    /// the final turn against 100 000 synthetic products and turns while they are reindexed, the plot in
+    /// docs/latency.svg. Options given as well still apply.
+    #[arg(long)]
+    pub all: bool,
+    /// A running server's chat URL (loopback only); by default a server is started in-process.
+    #[arg(long)]
+    pub url: Option<String>,
+    /// Concurrent conversations for the headline figures.
+    #[arg(long, default_value_t = 100)]
+    pub connections: usize,
+    /// Repeat the headline measurement this many times (median and min–max are printed).
+    #[arg(long)]
+    pub runs: Option<usize>,
+    /// Concurrency levels for the p99 plot, e.g. 1,10,50,100,200.
+    #[arg(long, value_delimiter = ',')]
+    pub sweep: Vec<usize>,
+    /// Seconds per measurement.
+    #[arg(long, default_value_t = 5.0)]
+    pub seconds: f64,
+    /// Turn cap per measurement.
+    #[arg(long, default_value_t = 10_000_000)]
+    pub max_turns: u64,
+    /// Seconds to wait for any connect or frame before counting an error.
+    #[arg(long, default_value_t = 5.0)]
+    pub timeout: f64,
+    /// Also measure durable acks (group commit, at this many sessions) against bare fdatasync.
+    #[arg(long, num_args = 0..=1, default_missing_value = "100", value_name = "SESSIONS")]
+    pub durability: Option<usize>,
+    /// Also measure server memory with this many idle conversations.
+    #[arg(long, num_args = 0..=1, default_missing_value = "10000", value_name = "CONVERSATIONS")]
+    pub idle: Option<usize>,
+    /// Write the p99-against-concurrency plot of the sweep here.
+    #[arg(long)]
+    pub svg: Option<PathBuf>,
+    #[arg(long, default_value = "flows")]
+    pub flows: PathBuf,
+    #[arg(long, default_value = "catalog")]
+    pub catalog: PathBuf,
+    /// Where the temporary data directories go (the disk whose fdatasync is measured); default: the temp dir.
+    #[arg(long)]
+    pub scratch: Option<PathBuf>,
+    /// Serve a synthetic catalog of this many products (seed 1) instead of --catalog, and measure the final turn
+    /// against it with one conversation. In-process server only.
+    #[arg(long)]
+    pub products: Option<usize>,
+    /// Also measure turns while the catalog is reindexed back to back. In-process server only.
+    #[arg(long)]
+    pub reindex: bool,
+}
+
+pub(super) fn bench(args: BenchArgs) -> anyhow::Result<()> {
+    let seconds = |s: f64, what: &str| {
+        if s.is_finite() && s > 0.0 && s <= 3600.0 {
+            Ok(Duration::from_secs_f64(s))
+        } else {
+            Err(anyhow::anyhow!(
+                "--{what} must be between 0 and 3600 seconds"
+            ))
+        }
+    };
+    let all = args.all;
+    let sweep = if args.sweep.is_empty() && all {
+        vec![1, 10, 50, 100, 200]
+    } else {
+        args.sweep
+    };
+    if args.connections == 0 || sweep.contains(&0) {
+        bail!("--connections and --sweep need at least one conversation");
+    }
+    let options = crate::loadgen::Options {
+        url: args.url,
+        flows: args.flows,
+        catalog: args.catalog,
+        connections: args.connections,
+        runs: args.runs.unwrap_or(if all { 5 } else { 1 }).max(1),
+        sweep,
+        duration: seconds(args.seconds, "seconds")?,
+        max_turns: args.max_turns,
+        timeout: seconds(args.timeout, "timeout")?,
+        durability: args.durability.or(all.then_some(100)),
+        idle: args.idle.or(all.then_some(10_000)),
+        exe: std::env::current_exe()
+            .context("cannot find the shopkeep binary to start as the idle server")?,
+        scratch: args.scratch.unwrap_or_else(std::env::temp_dir),
+        products: args.products.or(all.then_some(100_000)),
+        reindex: args.reindex || all,
+    };
+    let svg = args.svg.or(all.then(|| PathBuf::from("docs/latency.svg")));
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    let report = runtime.block_on(crate::loadgen::run(&options, &mut |line| {
+        eprintln!("bench: {line}")
+    }))?;
+    print!("{}", crate::loadgen::report::markdown(&report));
+    if let Some(path) = svg {
+        if report.sweep.is_empty() {
+            eprintln!("bench: no --sweep, so no plot was written");
+        } else {
+            let caption = format!("p99 turn latency against concurrency ({})", report.machine);
+            std::fs::write(&path, crate::loadgen::report::svg(&report.sweep, &caption))
+                .with_context(|| format!("cannot write the plot to `{}`", path.display()))?;
+            eprintln!("bench: wrote {}", path.display());
+        }
+    }
+    Ok(())
+}

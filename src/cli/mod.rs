@@ -1,0 +1,79 @@
+//! The `shopkeep` command line: `serve`, `check`, `test`, `query`, `index`, `gen-catalog`, `bench`.
+//!
+//! Arguments are parsed in two stages (as ripgrep does): clap reads what the user typed, then each command builds
+//! the validated values the library takes. Errors here are `anyhow` with one line naming the thing and the fix.
+
+use std::path::Path;
+
+use clap::{Parser, Subcommand};
+
+use crate::catalog::Catalog;
+use crate::flow::Flows;
+
+mod bench;
+mod catalog;
+mod check;
+mod serve;
+mod test;
+
+pub use bench::BenchArgs;
+pub use catalog::{GenCatalogArgs, IndexArgs, QueryArgs};
+pub use check::CheckArgs;
+pub use serve::ServeArgs;
+pub use test::TestArgs;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "shopkeep",
+    version,
+    about = "A conversational guided-selling assistant"
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Serve the chat, the widget and a demo shop page.
+    Serve(ServeArgs),
+    /// Check flow files (and their mappings against the catalog).
+    Check(CheckArgs),
+    /// Run scripted conversation tests (`flows/tests/*.yaml`) against a fresh server or `--url`.
+    Test(TestArgs),
+    /// Run a finder's match from the command line: `shopkeep query running-shoes terrain=trail budget=..120`.
+    Query(QueryArgs),
+    /// Import a catalog folder's feeds, report bad rows, and build the search index (on disk with --out).
+    Index(IndexArgs),
+    /// Write a synthetic catalog of any size as JSON Lines to stdout, for benchmarks and load tests.
+    GenCatalog(GenCatalogArgs),
+    /// Load-test conversations over real WebSockets against a bare echo baseline; prints markdown tables.
+    Bench(BenchArgs),
+}
+
+pub fn run(cli: Cli) -> anyhow::Result<()> {
+    match cli.command {
+        Command::Serve(args) => serve::serve(args),
+        Command::Check(args) => check::check(args),
+        Command::Test(args) => test::test(args),
+        Command::Query(args) => catalog::query(args),
+        Command::Index(args) => catalog::index(args),
+        Command::GenCatalog(args) => catalog::gen_catalog(args),
+        Command::Bench(args) => bench::bench(args),
+    }
+}
+
+/// Loads flows and catalog and checks the flows' mappings against the catalog's fields; prints the warnings and
+/// the rows the feeds skipped.
+pub(super) fn load(
+    flows_dir: &Path,
+    catalog_dir: &Path,
+    shelf: Option<&crate::catalog::Shelf>,
+) -> anyhow::Result<(Flows, Catalog)> {
+    let loaded = crate::setup::load(flows_dir, catalog_dir, shelf)?;
+    loaded.warnings.iter().for_each(|w| eprintln!("{w}"));
+    for report in loaded.reports.iter().filter(|r| !r.skipped.is_empty()) {
+        eprintln!("{report}");
+    }
+    Ok((loaded.flows, loaded.catalog))
+}

@@ -1,0 +1,132 @@
+//! `shopkeep serve`.
+
+use super::load;
+use crate::server::{self, App, Limits, Settings};
+use crate::store::Store;
+use anyhow::Context;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+#[derive(Debug, clap::Args)]
+pub struct ServeArgs {
+    /// Address to listen on.
+    #[arg(long, env = "SHOPKEEP_ADDR", default_value = "127.0.0.1:8080")]
+    pub addr: String,
+    /// Folder of flow files.
+    #[arg(long, env = "SHOPKEEP_FLOWS", default_value = "flows")]
+    pub flows: PathBuf,
+    /// Folder of catalog feeds (and images/).
+    #[arg(long, env = "SHOPKEEP_CATALOG", default_value = "catalog")]
+    pub catalog: PathBuf,
+    /// Data directory: the store (`store/`) and the catalog's on-disk index (`index/<fingerprint>/`).
+    #[arg(long, env = "SHOPKEEP_DATA", default_value = "data")]
+    pub data: PathBuf,
+    /// Extra origins (e.g. https://shop.example.com) whose pages may open the chat; `*` allows any.
+    #[arg(
+        long = "allow-origin",
+        env = "SHOPKEEP_ALLOW_ORIGINS",
+        value_delimiter = ','
+    )]
+    pub allow_origins: Vec<String>,
+    /// Days an idle conversation can still be resumed.
+    #[arg(long, env = "SHOPKEEP_SESSION_DAYS", default_value_t = 30)]
+    pub session_days: u64,
+    /// Largest chat message a client may send, in bytes (bigger closes with 1009).
+    #[arg(long, env = "SHOPKEEP_MAX_MESSAGE_BYTES", default_value_t = 16 * 1024)]
+    pub max_message_bytes: usize,
+    /// Sustained chat messages per second per connection (more closes with 1008); 0 for no limit.
+    #[arg(long, env = "SHOPKEEP_MESSAGES_PER_SECOND", default_value_t = 10)]
+    pub messages_per_second: u32,
+    /// Open conversations one client address may hold (more get 429); 0 for no limit.
+    #[arg(long, env = "SHOPKEEP_CONNECTIONS_PER_IP", default_value_t = 64)]
+    pub connections_per_ip: usize,
+    /// Minutes without a message before a conversation's connection is closed (it can be resumed).
+    #[arg(long, env = "SHOPKEEP_IDLE_MINUTES", default_value_t = 30)]
+    pub idle_minutes: u64,
+    /// Do not reload when a file in the flows or catalog folder changes (POST /admin/reload still does).
+    #[arg(long, env = "SHOPKEEP_NO_WATCH")]
+    pub no_watch: bool,
+    /// Bearer token for admin requests such as POST /admin/reload; without it only this machine may ask.
+    #[arg(long, env = "SHOPKEEP_ADMIN_TOKEN", hide_env_values = true)]
+    pub admin_token: Option<String>,
+}
+
+pub(super) fn serve(args: ServeArgs) -> anyhow::Result<()> {
+    let addr: SocketAddr = args.addr.parse().with_context(|| {
+        format!(
+            "`{}` is not an address such as 127.0.0.1:8080; fix --addr",
+            args.addr
+        )
+    })?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    runtime.block_on(async move {
+        // The store first: it locks the data folder, so a second server on it stops before touching its index.
+        let store = Store::open(&args.data)?;
+        let shelf = crate::catalog::Shelf::new(args.data.join("index"), Default::default());
+        let (flows, catalog) = load(&args.flows, &args.catalog, Some(&shelf))?;
+        match catalog.origin() {
+            crate::catalog::Origin::Reused(folder) => eprintln!("catalog: feeds unchanged, reusing the index in `{}`", folder.display()),
+            crate::catalog::Origin::Built(folder) => eprintln!("catalog: index built into `{}`", folder.display()),
+            _ => {}
+        }
+        let listener = tokio::net::TcpListener::bind(addr).await.map_err(|e| {
+            if e.kind() == std::io::ErrorKind::AddrInUse {
+                anyhow::anyhow!("port {} is in use; stop what is using it or pass another --addr", addr.port())
+            } else {
+                anyhow::anyhow!("cannot listen on {addr}: {e}; pass another --addr")
+            }
+        })?;
+        let local = listener.local_addr()?;
+        let settings = Settings {
+            allowed_origins: args.allow_origins.clone(),
+            session_ttl: Duration::from_secs(args.session_days.max(1) * 24 * 3600),
+            flows_dir: args.flows.clone(),
+            catalog_dir: args.catalog.clone(),
+            catalog_index: Some(shelf),
+            watch: !args.no_watch,
+            admin_token: args.admin_token.clone().filter(|t| !t.trim().is_empty()),
+            limits: Limits {
+                max_message_bytes: args.max_message_bytes.max(256),
+                messages_per_second: args.messages_per_second,
+                message_burst: args.messages_per_second.saturating_mul(2),
+                connections_per_ip: args.connections_per_ip,
+                idle_timeout: Duration::from_secs(args.idle_minutes.max(1) * 60),
+                ..Limits::default()
+            },
+        };
+        let (n_flows, n_products) = (flows.len(), catalog.len());
+        let (state, shutdown) = App::new(flows, catalog, store, settings);
+        tokio::spawn(async move {
+            stop_signal().await;
+            eprintln!("shutting down…");
+            shutdown.trigger();
+        });
+        println!("shopkeep is serving http://{local}/ ({n_flows} finders, {n_products} products). Press Ctrl-C to stop.");
+        server::run(listener, state).await?;
+        println!("stopped cleanly");
+        Ok(())
+    })
+}
+
+/// Ctrl-C, or SIGTERM from a service manager.
+async fn stop_signal() {
+    #[cfg(unix)]
+    {
+        let mut term =
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(term) => term,
+                Err(_) => return std::future::pending().await,
+            };
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => {}
+            _ = term.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+}
