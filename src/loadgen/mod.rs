@@ -202,7 +202,12 @@ pub async fn run(options: &Options, progress: &mut dyn FnMut(&str)) -> Result<Re
         },
     ));
 
-    let pair_at = |url: &str, connections: usize, duration: Duration| {
+    // Echo baseline, then shopkeep, at the same load; with `reindexing`, shopkeep's catalog is reindexed back to
+    // back meanwhile (and the reindexes finished and their mean time come back too).
+    let pair_at = |url: &str,
+                   connections: usize,
+                   duration: Duration,
+                   reindexing: Option<server::AppState>| {
         let (url, echo_url, script) = (url.to_string(), echo_url.clone(), script.clone());
         let load = Load {
             url,
@@ -220,11 +225,22 @@ pub async fn run(options: &Options, progress: &mut dyn FnMut(&str)) -> Result<Re
                 script.clone(),
             )
             .await?;
-            let shopkeep = client::drive(&load, script).await?;
-            Ok::<Pair, BenchError>(Pair { shopkeep, echo })
+            let (shopkeep, reindexed) = match reindexing {
+                Some(state) => {
+                    let (outcome, reloads, secs) =
+                        catalog_load::while_reindexing(&state, client::drive(&load, script))
+                            .await?;
+                    (outcome, Some((reloads, secs)))
+                }
+                None => (client::drive(&load, script).await?, None),
+            };
+            Ok::<_, BenchError>((Pair { shopkeep, echo }, reindexed))
         }
     };
-    let pair = |connections: usize| pair_at(&url, connections, options.duration);
+    let pair = |connections: usize| {
+        let measured = pair_at(&url, connections, options.duration, None);
+        async move { measured.await.map(|(pair, _)| pair) }
+    };
     let mut runs = Vec::new();
     for n in 0..options.runs {
         progress(&format!(
@@ -269,7 +285,7 @@ pub async fn run(options: &Options, progress: &mut dyn FnMut(&str)) -> Result<Re
             Some(CatalogRun {
                 products,
                 build_secs: server.build_secs,
-                single: pair_at(&server.url, 1, options.duration).await?,
+                single: pair_at(&server.url, 1, options.duration, None).await?.0,
             })
         }
         None => None,
@@ -287,24 +303,14 @@ pub async fn run(options: &Options, progress: &mut dyn FnMut(&str)) -> Result<Re
                 "reindexing {products} products back to back while {} conversations run, {duration:?}",
                 options.connections
             ));
-            let load = Load {
-                url: server.url.clone(),
-                connections: options.connections,
+            let (Pair { shopkeep, echo }, reindexed) = pair_at(
+                &server.url,
+                options.connections,
                 duration,
-                max_turns: options.max_turns,
-                timeout: options.timeout,
-            };
-            let echo = client::drive(
-                &Load {
-                    url: echo_url.clone(),
-                    ..load.clone()
-                },
-                script.clone(),
+                Some(server.state.clone()),
             )
             .await?;
-            let (shopkeep, reloads, reload_secs) =
-                catalog_load::while_reindexing(&server.state, client::drive(&load, script.clone()))
-                    .await?;
+            let (reloads, reload_secs) = reindexed.unwrap_or_default();
             Some(catalog_load::Reindexing {
                 products,
                 reloads,
