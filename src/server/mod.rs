@@ -171,7 +171,7 @@ pub async fn run(listener: TcpListener, state: AppState) -> std::io::Result<()> 
     let mut stopping = state.0.shutdown.clone();
     let app = router(state.clone()).into_make_service_with_connect_info::<SocketAddr>();
     let sweeper = tokio::spawn(sweep(state.clone()));
-    let _watching = if state.0.settings.watch {
+    let watching = if state.0.settings.watch {
         match reload::watch(&state) {
             Ok(guard) => Some(guard),
             Err(error) => {
@@ -193,8 +193,16 @@ pub async fn run(listener: TcpListener, state: AppState) -> std::io::Result<()> 
         result = &mut served => Ok(result),
         () = async move { drop(stopping.wait_for(|stopped| *stopped).await) } => tokio::time::timeout(Duration::from_secs(20), served).await,
     };
+    // Wait for the background tasks to let go of the state: once `run` returns, the last store handle is the
+    // caller's, so the data folder can be opened again at once (a restart in the same process, as tests do).
     sweeper.abort();
-    if let Err(error) = state.0.store.flush_blocking() {
+    let _ = sweeper.await;
+    if let Some(watching) = watching {
+        watching.stop().await;
+    }
+    // The last flush goes through the group-commit queue, behind any flush still waiting there, so once it is
+    // answered no queued flush holds the database either.
+    if let Err(error) = state.0.store.durable().await {
         tracing::error!(%error, "final flush failed");
     }
     match outcome {

@@ -261,7 +261,7 @@ fn admin_allowed(state: &AppState, peer: SocketAddr, headers: &HeaderMap) -> boo
 }
 
 /// Watches the flows and catalog folders and reloads what changed. The returned guard stops watching when dropped.
-pub fn watch(state: &AppState) -> notify::Result<impl Drop> {
+pub fn watch(state: &AppState) -> notify::Result<Watching> {
     use notify::{EventKind, RecursiveMode, Watcher as _};
     let (changes, mut changed) = tokio::sync::mpsc::unbounded_channel::<Part>();
     let settings = &state.0.settings;
@@ -326,7 +326,7 @@ pub fn watch(state: &AppState) -> notify::Result<impl Drop> {
             }
         }
     });
-    Ok(WatchGuard {
+    Ok(Watching {
         _watcher: watcher,
         task,
     })
@@ -335,12 +335,21 @@ pub fn watch(state: &AppState) -> notify::Result<impl Drop> {
 /// How long a folder must be quiet after a change before it is reloaded.
 const QUIET: Duration = Duration::from_millis(300);
 
-struct WatchGuard<W> {
-    _watcher: W,
+/// Watches the flows and catalog folders until stopped (or dropped).
+pub struct Watching {
+    _watcher: notify::RecommendedWatcher,
     task: tokio::task::JoinHandle<()>,
 }
 
-impl<W> Drop for WatchGuard<W> {
+impl Watching {
+    /// Stops watching and waits until the reloading task has let go of the server's state (and so of its store).
+    pub async fn stop(mut self) {
+        self.task.abort();
+        let _ = (&mut self.task).await;
+    }
+}
+
+impl Drop for Watching {
     fn drop(&mut self) {
         self.task.abort();
     }

@@ -372,13 +372,6 @@ impl Store {
     pub fn flush_count(&self) -> u64 {
         self.flushed.load(Ordering::Relaxed)
     }
-
-    /// Flushes now, blocking; for shutdown.
-    pub fn flush_blocking(&self) -> Result<(), StoreError> {
-        self.events.write_pending()?;
-        self.db.flush()?;
-        Ok(())
-    }
 }
 
 /// Serves flush requests: takes every request waiting, runs one flush off the async runtime, answers them all.
