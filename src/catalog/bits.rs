@@ -127,12 +127,74 @@ impl SetCache {
     }
 }
 
+/// The cache key of a constraint's set: its field and operator with every value, distinct for distinct sets
+/// (written out by hand: `Debug` formatting was a visible share of a small catalog's match).
+fn set_key(constraint: &Constraint) -> String {
+    use super::Scalar;
+    fn scalar(key: &mut String, value: &Scalar) {
+        match value {
+            Scalar::Text(text) => {
+                key.push('t');
+                key.push_str(text);
+            }
+            Scalar::Number(n) => number(key, *n),
+            Scalar::Bool(b) => key.push_str(if *b { "b1" } else { "b0" }),
+        }
+        key.push('\u{0}');
+    }
+    fn number(key: &mut String, n: f64) {
+        key.push('n');
+        key.push_str(&n.to_bits().to_string());
+    }
+    let mut key = String::with_capacity(constraint.field.len() + 24);
+    key.push_str(&constraint.field);
+    key.push('\u{0}');
+    match &constraint.op {
+        Op::Eq(s) => {
+            key.push('=');
+            scalar(&mut key, s)
+        }
+        Op::Ne(s) => {
+            key.push('!');
+            scalar(&mut key, s)
+        }
+        Op::Contains(s) => {
+            key.push('~');
+            scalar(&mut key, s)
+        }
+        Op::In(list) => {
+            key.push('[');
+            for s in list {
+                scalar(&mut key, s);
+            }
+        }
+        Op::Lt(n) => {
+            key.push('<');
+            number(&mut key, *n)
+        }
+        Op::Lte(n) => {
+            key.push_str("<=");
+            number(&mut key, *n)
+        }
+        Op::Gt(n) => {
+            key.push('>');
+            number(&mut key, *n)
+        }
+        Op::Gte(n) => {
+            key.push_str(">=");
+            number(&mut key, *n)
+        }
+    }
+    key
+}
+
 impl Catalog {
     /// The products satisfying `constraint`, from the cache or run once and cached. The lock is held only to look
     /// up or insert: two searches asking for a new set at once may both run it, which is harmless.
     pub fn constraint_set(&self, constraint: &Constraint) -> Result<Arc<FixedBitSet>, IndexError> {
-        let key = format!("{}\u{0}{:?}", constraint.field, constraint.op);
-        self.cached(key, || self.frozen().run(&*self.query_for(constraint)))
+        self.cached(set_key(constraint), || {
+            self.frozen().run(&*self.query_for(constraint))
+        })
     }
 
     fn all_set(&self) -> Result<Arc<FixedBitSet>, IndexError> {

@@ -288,6 +288,8 @@ fn scalar_equals(value: &FieldValue<'_>, scalar: &Scalar) -> bool {
     match (value, scalar) {
         (FieldValue::Number(n), Scalar::Number(m)) => n == m,
         (FieldValue::Bool(b), Scalar::Bool(c)) => b == c,
+        // Equal as written is equal once normalised: most comparisons stop here without allocating.
+        (FieldValue::Text(t), Scalar::Text(s)) if t == s => true,
         (FieldValue::Text(t), scalar) => crate::text::normalize(t) == scalar.keyword(),
         (FieldValue::Number(n), Scalar::Text(s)) => s.trim().parse::<f64>().is_ok_and(|m| m == *n),
         (FieldValue::Bool(b), Scalar::Text(s)) => crate::text::normalize(s) == b.to_string(),

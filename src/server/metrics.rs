@@ -52,6 +52,9 @@ pub struct Metrics {
     open: Gauge,
     matches: Counter,
     match_seconds: Histogram,
+    flushes: Counter,
+    /// Held while `flushes` catches up with the store's count, so two renders at once add the difference once.
+    flushes_sync: std::sync::Mutex<()>,
 }
 
 impl Default for Metrics {
@@ -104,8 +107,14 @@ impl Metrics {
         let match_seconds = Histogram::new(exponential_buckets(0.0001, 2.0, 16));
         registry.register(
             "shopkeep_match_duration_seconds",
-            "Latency of one catalog match, run off the async runtime",
+            "Latency of one catalog match",
             match_seconds.clone(),
+        );
+        let flushes = Counter::default();
+        registry.register(
+            "shopkeep_store_flushes",
+            "Group commits of the store (each makes every write before it durable)",
+            flushes.clone(),
         );
         Metrics {
             registry,
@@ -116,6 +125,8 @@ impl Metrics {
             open,
             matches,
             match_seconds,
+            flushes,
+            flushes_sync: Default::default(),
         }
     }
 
@@ -160,7 +171,13 @@ impl Metrics {
     }
 
     /// The OpenMetrics text exposition of every series.
-    pub fn render(&self) -> String {
+    /// `flushes` is the store's count of group commits so far.
+    pub fn render(&self, flushes: u64) -> String {
+        {
+            let _sync = self.flushes_sync.lock().unwrap_or_else(|p| p.into_inner());
+            self.flushes
+                .inc_by(flushes.saturating_sub(self.flushes.get()));
+        }
         let mut out = String::with_capacity(4096);
         // Writing into a String cannot fail; an error here would be a bug in the encoder, so say so in the output.
         if let Err(error) = encode(&mut out, &self.registry) {
@@ -194,7 +211,8 @@ mod tests {
         metrics.matched(Duration::from_millis(2));
         metrics.turn_took(Duration::from_micros(300));
         let guard = metrics.open_conversation();
-        let text = metrics.render();
+        let text = metrics.render(7);
+        assert!(text.contains("shopkeep_store_flushes_total 7"), "{text}");
         assert!(
             text.contains(r#"shopkeep_turns_total{type="answer"} 2"#),
             "{text}"
@@ -218,6 +236,6 @@ mod tests {
         );
         assert!(text.contains("shopkeep_open_conversations 1"), "{text}");
         drop(guard);
-        assert!(metrics.render().contains("shopkeep_open_conversations 0"));
+        assert!(metrics.render(0).contains("shopkeep_open_conversations 0"));
     }
 }

@@ -160,7 +160,7 @@ async fn render_metrics(
             axum::http::header::CONTENT_TYPE,
             "application/openmetrics-text; version=1.0.0; charset=utf-8",
         )],
-        state.0.metrics.render(),
+        state.0.metrics.render(state.0.store.flush_count()),
     )
 }
 

@@ -191,9 +191,9 @@ impl Catalog {
         &self,
         searcher: &tantivy::Searcher,
         address: tantivy::DocAddress,
-    ) -> Result<Product, IndexError> {
+    ) -> Result<Arc<Product>, IndexError> {
         if let Some(product) = self.inner.products.get(&address) {
-            return Ok(Product::clone(&product));
+            return Ok(product);
         }
         let doc: TantivyDocument = searcher.doc(address)?;
         let json = doc
@@ -202,7 +202,8 @@ impl Catalog {
             .ok_or_else(|| IndexError::Stored("no stored document".into()))?;
         let product: Product =
             serde_json::from_str(json).map_err(|e| IndexError::Stored(e.to_string()))?;
-        self.inner.products.put(address, Arc::new(product.clone()));
+        let product = Arc::new(product);
+        self.inner.products.put(address, Arc::clone(&product));
         Ok(product)
     }
 
@@ -218,7 +219,9 @@ impl Catalog {
             &tantivy::collector::TopDocs::with_limit(1).order_by_score(),
         )?;
         match top.first() {
-            Some((_, address)) => Ok(Some(self.product_at(&searcher, *address)?)),
+            Some((_, address)) => Ok(Some(Arc::unwrap_or_clone(
+                self.product_at(&searcher, *address)?,
+            ))),
             None => Ok(None),
         }
     }

@@ -4,13 +4,14 @@
 //! from scores.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use super::{Explanation, MatchRequest, Miss};
 use crate::catalog::{Constraint, FieldValue, Op, Product};
 
 /// Whether the candidates read so far (best first) already fill the picks, so reading further down the ranking
 /// cannot change them: [`diversify`] takes candidates in order and never looks past a full set.
-pub(super) fn settled(candidates: &[(f64, Product)], request: &MatchRequest) -> bool {
+pub(super) fn settled(candidates: &[(f64, Arc<Product>)], request: &MatchRequest) -> bool {
     let Some((field, max)) = &request.diversity else {
         return candidates.len() >= request.count;
     };
@@ -27,20 +28,22 @@ pub(super) fn settled(candidates: &[(f64, Product)], request: &MatchRequest) -> 
     picked >= request.count
 }
 
+/// The value of the diversity field that picks are counted by; distinct for values of distinct kinds.
 fn diversity_key(product: &Product, field: &str) -> String {
-    product
-        .values(field)
-        .first()
-        .map(|v| format!("{v:?}"))
-        .unwrap_or_default()
+    match product.values(field).first() {
+        Some(FieldValue::Text(text)) => ["t", text].concat(),
+        Some(FieldValue::Number(n)) => format!("n{}", n.to_bits()),
+        Some(FieldValue::Bool(b)) => if *b { "b1" } else { "b0" }.to_owned(),
+        None => String::new(),
+    }
 }
 
 /// Keeps at most `max` products per value of the diversity field among the picks; when that leaves too few, the
 /// best of the rest fill up (a real choice matters, but never more than showing something).
 pub(super) fn diversify(
-    candidates: Vec<(f64, Product)>,
+    candidates: Vec<(f64, Arc<Product>)>,
     request: &MatchRequest,
-) -> Vec<(f64, Product)> {
+) -> Vec<(f64, Arc<Product>)> {
     let Some((field, max)) = &request.diversity else {
         return candidates.into_iter().take(request.count).collect();
     };

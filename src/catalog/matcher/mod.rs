@@ -17,6 +17,7 @@ mod rank;
 mod tests;
 
 use std::collections::HashSet;
+use std::sync::Arc;
 
 use tantivy::DocAddress;
 
@@ -195,7 +196,8 @@ impl Catalog {
         relaxed: Vec<Relaxed>,
         request: &MatchRequest,
     ) -> Result<MatchOutcome, IndexError> {
-        let mut candidates: Vec<(f64, Product)> = Vec::new();
+        // Candidates share the memo's products; only the picks are copied out.
+        let mut candidates: Vec<(f64, Arc<Product>)> = Vec::new();
         let mut at = 0;
         // Products are read one run of equal keys at a time (ties are ordered by id, which needs the product),
         // until the picks are settled.
@@ -213,7 +215,7 @@ impl Catalog {
             .map(|(score, product)| {
                 let explanation = explain(&product, request);
                 Hit {
-                    product,
+                    product: Arc::unwrap_or_clone(product),
                     score,
                     explanation,
                 }
