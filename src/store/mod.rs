@@ -12,8 +12,10 @@
 //! waiting while a flush runs is covered by the next one, so a hundred sessions acknowledging answers at once cost
 //! a handful of flushes, not a hundred.
 
+use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use serde::{Deserialize, Serialize};
@@ -91,28 +93,115 @@ pub struct RecordedEvent {
 /// waiting for durability (a view, a click) are written soon even when no turn follows.
 const PENDING_EVENTS_FLUSH: usize = 64 * 1024;
 
-/// The events tree and the events waiting for the next flush.
-#[derive(Clone)]
-struct Events {
-    tree: sled::Tree,
-    pending: std::sync::Arc<std::sync::Mutex<Vec<u8>>>,
-    sequence: std::sync::Arc<AtomicU64>,
+/// Writes waiting for the next group commit. A turn only serialises its records into here (no sled work on the
+/// async runtime); the flusher applies them as one batch per tree just before it flushes, on its own thread.
+#[derive(Clone, Default)]
+struct Waiting {
+    /// Resume token → session record; a later write of the same session replaces the earlier one.
+    sessions: HashMap<String, Vec<u8>>,
+    /// Answer key → answer record, ordered so a visitor's answers read by prefix.
+    answers: BTreeMap<Vec<u8>, Vec<u8>>,
+    /// Event records as JSON lines, written as one record.
+    events: Vec<u8>,
 }
 
-impl Events {
-    /// Writes the waiting events as one batch under the next time-ordered key.
-    fn write_pending(&self) -> Result<(), sled::Error> {
-        let batch = std::mem::take(&mut *self.pending.lock().unwrap_or_else(|p| p.into_inner()));
-        if batch.is_empty() {
-            return Ok(());
+impl Waiting {
+    fn is_empty(&self) -> bool {
+        self.sessions.is_empty() && self.answers.is_empty() && self.events.is_empty()
+    }
+}
+
+/// What readers see of the writes not yet in the trees: those waiting, and those the flusher is applying now.
+#[derive(Default)]
+struct Queued {
+    waiting: Waiting,
+    applying: Option<Arc<Waiting>>,
+}
+
+/// The trees and the writes queued for them, shared by every handle on the store.
+struct Writes {
+    sessions: sled::Tree,
+    answers: sled::Tree,
+    events: sled::Tree,
+    queued: Mutex<Queued>,
+    sequence: AtomicU64,
+}
+
+impl Drop for Writes {
+    /// The last handle gone: what is still queued is written, as sled writes what it holds when it closes.
+    fn drop(&mut self) {
+        if let Err(error) = self.apply() {
+            tracing::error!(%error, "writing the store's queued writes on close failed");
         }
-        let nanos = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map_or(0, |d| d.as_nanos() as u64);
-        let sequence = self.sequence.fetch_add(1, Ordering::Relaxed);
-        let mut key = nanos.to_be_bytes().to_vec();
-        key.extend_from_slice(&sequence.to_be_bytes());
-        self.tree.insert(key, batch)?;
+    }
+}
+
+impl Writes {
+    fn queued(&self) -> std::sync::MutexGuard<'_, Queued> {
+        self.queued.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// The newest value queued for a key, looked up in the waiting writes first, then in those being applied.
+    fn find<T>(&self, look: impl Fn(&Waiting) -> Option<T>) -> Option<T> {
+        let queued = self.queued();
+        look(&queued.waiting).or_else(|| queued.applying.as_deref().and_then(&look))
+    }
+
+    /// Applies the waiting writes: one batch per tree, the events as one record under the next time-ordered key.
+    /// Readers keep seeing them (as being applied) until they are in the trees.
+    fn apply(&self) -> Result<(), sled::Error> {
+        let writes = {
+            let mut queued = self.queued();
+            if queued.waiting.is_empty() {
+                return Ok(());
+            }
+            let writes = Arc::new(std::mem::take(&mut queued.waiting));
+            queued.applying = Some(Arc::clone(&writes));
+            writes
+        };
+        let applied = self.apply_batch(&writes);
+        self.queued().applying = None;
+        if applied.is_err() {
+            // Not written: queue them again (under anything written since, which is newer) for the next flush.
+            let mut queued = self.queued();
+            let again = Arc::unwrap_or_clone(writes);
+            for (token, record) in again.sessions {
+                queued.waiting.sessions.entry(token).or_insert(record);
+            }
+            for (key, record) in again.answers {
+                queued.waiting.answers.entry(key).or_insert(record);
+            }
+            let mut events = again.events;
+            events.extend_from_slice(&queued.waiting.events);
+            queued.waiting.events = events;
+        }
+        applied
+    }
+
+    fn apply_batch(&self, writes: &Waiting) -> Result<(), sled::Error> {
+        if !writes.sessions.is_empty() {
+            let mut batch = sled::Batch::default();
+            for (token, record) in &writes.sessions {
+                batch.insert(token.as_bytes(), record.as_slice());
+            }
+            self.sessions.apply_batch(batch)?;
+        }
+        if !writes.answers.is_empty() {
+            let mut batch = sled::Batch::default();
+            for (key, record) in &writes.answers {
+                batch.insert(key.as_slice(), record.as_slice());
+            }
+            self.answers.apply_batch(batch)?;
+        }
+        if !writes.events.is_empty() {
+            let nanos = SystemTime::now()
+                .duration_since(UNIX_EPOCH)
+                .map_or(0, |d| d.as_nanos() as u64);
+            let sequence = self.sequence.fetch_add(1, Ordering::Relaxed);
+            let mut key = nanos.to_be_bytes().to_vec();
+            key.extend_from_slice(&sequence.to_be_bytes());
+            self.events.insert(key, writes.events.as_slice())?;
+        }
         Ok(())
     }
 }
@@ -125,19 +214,17 @@ type Waiter = oneshot::Sender<Result<(), String>>;
 struct Request {
     waiter: Waiter,
     db: sled::Db,
-    events: Events,
+    writes: Arc<Writes>,
 }
 
 /// A handle on the store; cheap to clone.
 #[derive(Clone)]
 pub struct Store {
     db: sled::Db,
-    sessions: sled::Tree,
-    answers: sled::Tree,
-    events: Events,
+    writes: Arc<Writes>,
     flushes: mpsc::Sender<Request>,
     /// Flushes run by the group-commit flusher so far.
-    flushed: std::sync::Arc<AtomicU64>,
+    flushed: Arc<AtomicU64>,
 }
 
 pub fn now() -> u64 {
@@ -179,12 +266,14 @@ impl Store {
                 },
             })?;
         let (flushes, waiting) = mpsc::channel();
-        let flushed = std::sync::Arc::new(AtomicU64::new(0));
-        let events = Events {
-            tree: db.open_tree("events")?,
-            pending: Default::default(),
-            sequence: std::sync::Arc::new(AtomicU64::new(0)),
-        };
+        let flushed = Arc::new(AtomicU64::new(0));
+        let writes = Arc::new(Writes {
+            sessions: db.open_tree("sessions")?,
+            answers: db.open_tree("answers")?,
+            events: db.open_tree("events")?,
+            queued: Default::default(),
+            sequence: AtomicU64::new(0),
+        });
         let counter = flushed.clone();
         std::thread::Builder::new()
             .name("shopkeep-flusher".into())
@@ -194,9 +283,7 @@ impl Store {
                 reason: format!("cannot start the flusher thread: {e}"),
             })?;
         Ok(Store {
-            sessions: db.open_tree("sessions")?,
-            answers: db.open_tree("answers")?,
-            events,
+            writes,
             db,
             flushes,
             flushed,
@@ -219,14 +306,23 @@ impl Store {
             updated,
         };
         let bytes = serde_json::to_vec(&record).map_err(|e| StoreError::Corrupt(e.to_string()))?;
-        self.sessions.insert(token.as_bytes(), bytes)?;
+        self.writes
+            .queued()
+            .waiting
+            .sessions
+            .insert(token.to_owned(), bytes);
         Ok(())
     }
 
     /// The session stored under `token`, if any and not older than `ttl_secs`.
     pub fn session(&self, token: &str, ttl_secs: u64) -> Result<Option<Session>, StoreError> {
-        let Some(bytes) = self.sessions.get(token.as_bytes())? else {
-            return Ok(None);
+        let queued = self.writes.find(|w| w.sessions.get(token).cloned());
+        let bytes = match queued {
+            Some(bytes) => bytes,
+            None => match self.writes.sessions.get(token.as_bytes())? {
+                Some(bytes) => bytes.to_vec(),
+                None => return Ok(None),
+            },
         };
         let record: StoredSession =
             serde_json::from_slice(&bytes).map_err(|e| StoreError::Corrupt(e.to_string()))?;
@@ -246,12 +342,14 @@ impl Store {
     pub fn sweep(&self, ttl_secs: u64) -> Result<usize, StoreError> {
         let cutoff = now().saturating_sub(ttl_secs);
         let mut removed = 0;
-        for entry in self.sessions.iter() {
+        // Queued sessions first, so every session is judged by its newest record.
+        self.writes.apply()?;
+        for entry in self.writes.sessions.iter() {
             let (key, bytes) = entry?;
             let stale = serde_json::from_slice::<StoredSession>(&bytes)
                 .map_or(true, |r| r.updated < cutoff);
             if stale {
-                self.sessions.remove(key)?;
+                self.writes.sessions.remove(key)?;
                 removed += 1;
             }
         }
@@ -275,16 +373,42 @@ impl Store {
             at: now(),
         };
         let bytes = serde_json::to_vec(&record).map_err(|e| StoreError::Corrupt(e.to_string()))?;
-        self.answers.insert(key.as_bytes(), bytes)?;
+        self.writes
+            .queued()
+            .waiting
+            .answers
+            .insert(key.into_bytes(), bytes);
         Ok(())
     }
 
     /// The stored answers of a visitor (or anonymous session), by question.
     pub fn answers_of(&self, owner: &str) -> Result<Vec<(String, Answer)>, StoreError> {
-        let mut out = Vec::new();
-        for entry in self.answers.scan_prefix(format!("{owner}\0").as_bytes()) {
+        let prefix = format!("{owner}\0").into_bytes();
+        // Stored answers, then the queued ones over them (being applied, then waiting: newest last).
+        let mut records: BTreeMap<Vec<u8>, Vec<u8>> = BTreeMap::new();
+        for entry in self.writes.answers.scan_prefix(&prefix) {
             let (key, bytes) = entry?;
-            let question = String::from_utf8_lossy(&key[owner.len() + 1..]).to_string();
+            records.insert(key.to_vec(), bytes.to_vec());
+        }
+        {
+            let queued = self.writes.queued();
+            let layers = queued
+                .applying
+                .as_deref()
+                .into_iter()
+                .chain([&queued.waiting]);
+            for layer in layers {
+                for (key, bytes) in layer.answers.range(prefix.clone()..) {
+                    if !key.starts_with(&prefix) {
+                        break;
+                    }
+                    records.insert(key.clone(), bytes.clone());
+                }
+            }
+        }
+        let mut out = Vec::new();
+        for (key, bytes) in records {
+            let question = String::from_utf8_lossy(&key[prefix.len()..]).to_string();
             let value: serde_json::Value =
                 serde_json::from_slice(&bytes).map_err(|e| StoreError::Corrupt(e.to_string()))?;
             let answer: Answer = serde_json::from_value(value["answer"].clone())
@@ -305,15 +429,12 @@ impl Store {
             at: now(),
         };
         let waiting = {
-            let mut pending = self
-                .events
-                .pending
-                .lock()
-                .unwrap_or_else(|p| p.into_inner());
-            serde_json::to_writer(&mut *pending, &record)
+            let mut queued = self.writes.queued();
+            let events = &mut queued.waiting.events;
+            serde_json::to_writer(&mut *events, &record)
                 .map_err(|e| StoreError::Corrupt(e.to_string()))?;
-            pending.push(b'\n');
-            pending.len()
+            events.push(b'\n');
+            events.len()
         };
         if waiting >= PENDING_EVENTS_FLUSH {
             self.flush_soon();
@@ -339,17 +460,20 @@ impl Store {
             }
             Ok(())
         };
-        for entry in self.events.tree.iter() {
+        for entry in self.writes.events.iter() {
             let (_, batch) = entry?;
             read(&batch)?;
         }
-        let pending = self
-            .events
-            .pending
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .clone();
-        read(&pending)?;
+        let queued: Vec<u8> = {
+            let queued = self.writes.queued();
+            let applying = queued.applying.as_deref().map(|w| w.events.as_slice());
+            [
+                applying.unwrap_or_default(),
+                queued.waiting.events.as_slice(),
+            ]
+            .concat()
+        };
+        read(&queued)?;
         Ok(out)
     }
 
@@ -373,7 +497,7 @@ impl Store {
         Request {
             waiter,
             db: self.db.clone(),
-            events: self.events.clone(),
+            writes: self.writes.clone(),
         }
     }
 
@@ -394,26 +518,23 @@ fn flusher(waiting: &mpsc::Receiver<Request>, flushed: &AtomicU64) {
             batch.push(more.waiter);
         }
         // When the last flush was shared, others are likely on their way: wait a moment for them, so that one
-        // flush covers more acknowledgements (a flush costs tens of microseconds of CPU, most of it the kernel's).
-        // A lone conversation never waits.
+        // flush covers more acknowledgements. A lone conversation never waits. Sleeping rather than waiting on
+        // the channel matters: a receiver blocked on it is woken by every send.
         if concurrent {
-            let deadline = std::time::Instant::now() + COMMIT_DELAY;
-            while let Some(left) = deadline.checked_duration_since(std::time::Instant::now()) {
-                match waiting.recv_timeout(left) {
-                    Ok(more) => batch.push(more.waiter),
-                    Err(_) => break,
-                }
+            std::thread::sleep(COMMIT_DELAY);
+            while let Ok(more) = waiting.try_recv() {
+                batch.push(more.waiter);
             }
         }
         concurrent = batch.len() > 1;
         flushed.fetch_add(1, Ordering::Relaxed);
         let outcome = first
-            .events
-            .write_pending()
+            .writes
+            .apply()
             .and_then(|()| first.db.flush().map(drop))
             .map_err(|e| e.to_string());
         // Let go of the database before answering: once the last waiter hears back, no flush holds it open.
-        drop((first.db, first.events));
+        drop((first.db, first.writes));
         for waiter in batch {
             let _ = waiter.send(outcome.clone());
         }
@@ -511,12 +632,12 @@ mod tests {
             .collect();
         assert_eq!(read, recorded, "waiting events are read too");
         store.durable().await.expect("durable");
-        assert_eq!(store.events.tree.len(), 1, "one batch for the three");
+        assert_eq!(store.writes.events.len(), 1, "one batch for the three");
         store
             .record_event(&s, &Event::Consent { given: true })
             .expect("record");
         store.durable().await.expect("durable");
-        assert_eq!(store.events.tree.len(), 2);
+        assert_eq!(store.writes.events.len(), 2);
         let all = store.events().expect("read");
         assert_eq!(all.len(), 4);
         assert_eq!(all[3].event, Event::Consent { given: true });
@@ -532,6 +653,49 @@ mod tests {
             4,
             "they were durable"
         );
+    }
+
+    #[tokio::test]
+    async fn queued_writes_are_read_at_once_and_written_by_the_flush_or_on_close() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let store = Store::open(dir.path()).expect("open");
+        let mut s = session("a");
+        s.visitor = Some("v-1".into());
+        store.put_session("t-1", &s).expect("put");
+        let trail = Answer::Choice {
+            value: "trail".into(),
+        };
+        store.save_answer(&s, "terrain", &trail).expect("save");
+        assert_eq!(
+            store.writes.sessions.len(),
+            0,
+            "queued, not yet in the tree"
+        );
+        assert_eq!(store.session("t-1", 60).expect("read"), Some(s.clone()));
+        assert_eq!(
+            store.answers_of("v-1").expect("read"),
+            [("terrain".to_string(), trail.clone())]
+        );
+        store.durable().await.expect("durable");
+        assert_eq!(store.writes.sessions.len(), 1, "the flush wrote it");
+        assert_eq!(store.writes.answers.len(), 1);
+        // A newer answer, queued over the stored one, wins; the store closes without a flush asked for.
+        let road = Answer::Choice {
+            value: "road".into(),
+        };
+        store.save_answer(&s, "terrain", &road).expect("save");
+        assert_eq!(
+            store.answers_of("v-1").expect("read"),
+            [("terrain".to_string(), road.clone())]
+        );
+        drop(store);
+        let reopened = Store::open(dir.path()).expect("reopen");
+        assert_eq!(
+            reopened.answers_of("v-1").expect("read"),
+            [("terrain".to_string(), road)],
+            "what was queued is written when the last handle closes"
+        );
+        assert_eq!(reopened.session("t-1", 60).expect("read"), Some(s));
     }
 
     #[tokio::test]
@@ -552,7 +716,7 @@ mod tests {
         for wait in waits {
             wait.await.expect("join").expect("durable");
         }
-        assert_eq!(store.sessions.len(), 200);
+        assert_eq!(store.writes.sessions.len(), 200);
         let flushes = store.flush_count();
         assert!(
             (1..=20).contains(&flushes),
