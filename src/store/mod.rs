@@ -520,10 +520,18 @@ fn flusher(waiting: &mpsc::Receiver<Request>, flushed: &AtomicU64) {
         // When the last flush was shared, others are likely on their way: wait a moment for them, so that one
         // flush covers more acknowledgements. A lone conversation never waits. Sleeping rather than waiting on
         // the channel matters: a receiver blocked on it is woken by every send.
+        // The wait ends early once a slice of it brings nobody: everyone who was coming is here.
         if concurrent {
-            std::thread::sleep(COMMIT_DELAY);
-            while let Ok(more) = waiting.try_recv() {
-                batch.push(more.waiter);
+            let deadline = std::time::Instant::now() + COMMIT_DELAY;
+            while std::time::Instant::now() < deadline {
+                std::thread::sleep(COMMIT_DELAY / 4);
+                let before = batch.len();
+                while let Ok(more) = waiting.try_recv() {
+                    batch.push(more.waiter);
+                }
+                if batch.len() == before {
+                    break;
+                }
             }
         }
         concurrent = batch.len() > 1;
