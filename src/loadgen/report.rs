@@ -227,8 +227,15 @@ pub fn markdown(report: &Report) -> String {
     if let Some(r) = &report.reindex {
         let _ = writeln!(
             out,
-            "#### Turns while {} products are reindexed back to back ({} reindexes, {:.1} s each)\n",
-            r.products, r.reloads, r.reload_secs
+            "#### Turns while {} products are reindexed back to back ({} {}, {:.1} s each)\n",
+            r.products,
+            r.reloads,
+            if r.reloads == 1 {
+                "reindex"
+            } else {
+                "reindexes"
+            },
+            r.reload_secs
         );
         out.push_str("| conversations | shopkeep turns/s | B turns/s | shopkeep p99 (µs) | B p99 (µs) | p99 ratio | target |\n");
         out.push_str("|---|---|---|---|---|---|---|\n");
