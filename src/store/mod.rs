@@ -8,6 +8,9 @@
 //!   makes the turn recording them durable: one insert per flush instead of one per event (appending single
 //!   events at the tree's end split its last page again and again, a tenth of a turn's CPU).
 //!
+//! Writes: a turn only queues its records; the group commit inserts everything queued, then flushes, on the
+//! flusher's thread (so no sled work runs on the async runtime). Readers see queued records at once.
+//!
 //! Durability: sled makes writes durable only at `flush`. [`Store::durable`] is a *group commit*: every caller
 //! waiting while a flush runs is covered by the next one, so a hundred sessions acknowledging answers at once cost
 //! a handful of flushes, not a hundred.
@@ -94,7 +97,7 @@ pub struct RecordedEvent {
 const PENDING_EVENTS_FLUSH: usize = 64 * 1024;
 
 /// Writes waiting for the next group commit. A turn only serialises its records into here (no sled work on the
-/// async runtime); the flusher applies them as one batch per tree just before it flushes, on its own thread.
+/// async runtime); the flusher inserts them just before it flushes, on its own thread.
 #[derive(Clone, Default)]
 struct Waiting {
     /// Resume token → session record; a later write of the same session replaces the earlier one.
@@ -147,7 +150,7 @@ impl Writes {
         look(&queued.waiting).or_else(|| queued.applying.as_deref().and_then(&look))
     }
 
-    /// Applies the waiting writes: one batch per tree, the events as one record under the next time-ordered key.
+    /// Applies the waiting writes, the events as one record under the next time-ordered key.
     /// Readers keep seeing them (as being applied) until they are in the trees.
     fn apply(&self) -> Result<(), sled::Error> {
         let writes = {
@@ -159,7 +162,7 @@ impl Writes {
             queued.applying = Some(Arc::clone(&writes));
             writes
         };
-        let applied = self.apply_batch(&writes);
+        let applied = self.write(&writes);
         self.queued().applying = None;
         if applied.is_err() {
             // Not written: queue them again (under anything written since, which is newer) for the next flush.
@@ -178,20 +181,14 @@ impl Writes {
         applied
     }
 
-    fn apply_batch(&self, writes: &Waiting) -> Result<(), sled::Error> {
-        if !writes.sessions.is_empty() {
-            let mut batch = sled::Batch::default();
-            for (token, record) in &writes.sessions {
-                batch.insert(token.as_bytes(), record.as_slice());
-            }
-            self.sessions.apply_batch(batch)?;
+    /// Plain inserts, not `sled::Batch`: the records are independent (the flush makes them durable together), and
+    /// a sled batch takes a database-wide lock and seals its own log entry, which costs an extra log write.
+    fn write(&self, writes: &Waiting) -> Result<(), sled::Error> {
+        for (token, record) in &writes.sessions {
+            self.sessions.insert(token.as_bytes(), record.as_slice())?;
         }
-        if !writes.answers.is_empty() {
-            let mut batch = sled::Batch::default();
-            for (key, record) in &writes.answers {
-                batch.insert(key.as_slice(), record.as_slice());
-            }
-            self.answers.apply_batch(batch)?;
+        for (key, record) in &writes.answers {
+            self.answers.insert(key.as_slice(), record.as_slice())?;
         }
         if !writes.events.is_empty() {
             let nanos = SystemTime::now()
