@@ -22,7 +22,7 @@ pub struct Showcase {
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct Pick {
-    pub product: Product,
+    pub product: std::sync::Arc<Product>,
     pub matched: Vec<String>,
     pub missed: Vec<String>,
     /// One line: "Matches: Trail, Waterproof · $12.00 over your budget".

@@ -278,16 +278,16 @@ impl From<Prompt> for QuestionOut {
 
 impl From<Pick> for ProductOut {
     fn from(pick: Pick) -> ProductOut {
-        let p = pick.product;
+        let p = &pick.product;
         ProductOut {
-            id: p.id,
-            title: p.title,
-            brand: p.brand,
+            id: p.id.clone(),
+            title: p.title.clone(),
+            brand: p.brand.clone(),
             price: p.price,
-            currency: p.currency,
+            currency: p.currency.clone(),
             rating: p.rating,
-            image: p.image,
-            link: p.link,
+            image: p.image.clone(),
+            link: p.link.clone(),
             explanation: ExplanationOut {
                 matched: pick.matched,
                 missed: pick.missed,

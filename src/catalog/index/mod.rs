@@ -87,6 +87,7 @@ struct Inner {
     /// decoding a stored product was the larger part of a match over a small catalog. Bounded by
     /// [`PRODUCT_MEMO`] entries (a few MB).
     products: Memo<tantivy::DocAddress, Product>,
+    ratings: crate::catalog::matcher::Ratings,
     schema: SchemaFields,
     fields: Fields,
     len: usize,
@@ -142,6 +143,7 @@ impl Catalog {
                 _index: index,
                 sets: SetCache::new(frozen.len()),
                 products: Memo::new(PRODUCT_MEMO),
+                ratings: crate::catalog::matcher::Ratings::new(&frozen, &schema.rating_column),
                 frozen,
                 schema,
                 fields,
@@ -180,6 +182,10 @@ impl Catalog {
 
     pub(crate) fn frozen(&self) -> &Bits {
         &self.inner.frozen
+    }
+
+    pub(crate) fn ratings(&self) -> &crate::catalog::matcher::Ratings {
+        &self.inner.ratings
     }
 
     pub(crate) fn set_cache(&self) -> &SetCache {

@@ -23,6 +23,7 @@ use tantivy::DocAddress;
 
 pub use explain::explain;
 use explain::{diversify, settled};
+pub(crate) use rank::Ratings;
 
 use super::index::IndexError;
 use super::{Catalog, Constraint, Product};
@@ -76,7 +77,8 @@ pub struct Miss {
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct Hit {
-    pub product: Product,
+    /// Shared with the catalog's memo of decoded products: a pick is not a copy.
+    pub product: Arc<Product>,
     pub score: f64,
     pub explanation: Explanation,
 }
@@ -196,7 +198,7 @@ impl Catalog {
         relaxed: Vec<Relaxed>,
         request: &MatchRequest,
     ) -> Result<MatchOutcome, IndexError> {
-        // Candidates share the memo's products; only the picks are copied out.
+        // Candidates and picks share the memo's products.
         let mut candidates: Vec<(f64, Arc<Product>)> = Vec::new();
         let mut at = 0;
         // Products are read one run of equal keys at a time (ties are ordered by id, which needs the product),
@@ -215,7 +217,7 @@ impl Catalog {
             .map(|(score, product)| {
                 let explanation = explain(&product, request);
                 Hit {
-                    product: Arc::unwrap_or_clone(product),
+                    product,
                     score,
                     explanation,
                 }

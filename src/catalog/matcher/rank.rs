@@ -64,8 +64,8 @@ impl Eq for Candidate {}
 type Column = Option<Arc<dyn ColumnValues<f64>>>;
 
 /// The rating column of each segment with the document number it starts at, read only for products that could
-/// still make the top.
-struct Ratings {
+/// still make the top. Opened once per catalog (a catalog never changes), not per match.
+pub(crate) struct Ratings {
     columns: Vec<(usize, Column)>,
     /// No product's rating is above this, so a product whose rounded score plus `max / 10` cannot beat the worst
     /// kept candidate is skipped without reading its rating.
@@ -73,11 +73,9 @@ struct Ratings {
 }
 
 impl Ratings {
-    fn new(catalog: &Catalog) -> Ratings {
-        let column = &catalog.schema().rating_column;
+    pub(crate) fn new(frozen: &crate::catalog::bits::Bits, column: &str) -> Ratings {
         let mut max = 0.0f64;
-        let columns = catalog
-            .frozen()
+        let columns = frozen
             .segments()
             .map(|(offset, segment)| {
                 let values = segment.fast_fields().f64(column).ok().map(|c| {
@@ -146,7 +144,7 @@ impl Catalog {
             None => Vec::new(),
         };
         let mut text_at = 0;
-        let ratings = Ratings::new(self);
+        let ratings = self.ratings();
         let mut heap: BinaryHeap<Candidate> = BinaryHeap::with_capacity(limit + 1);
         for doc in filtered.ones() {
             let mut score = 0.0f32;
