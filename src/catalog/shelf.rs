@@ -14,8 +14,10 @@
 //!   catalog finished after a reload swapped it out), the folder goes. Opening a new current folder also removes
 //!   the folders nobody leases (those of earlier runs). On Linux an open mmap keeps a deleted file readable, but
 //!   the leases mean nothing relies on that.
-//! - A feed replaced by one of the same size and modification time is not noticed (as with `make`); touching the
-//!   file is enough to rebuild.
+//! - A feed replaced by one of the same size and modification time is still noticed on Unix: the fingerprint also
+//!   covers the file's inode and status-change time, which a copy that keeps the modification time (`cp -p`,
+//!   `rsync -t`, unpacking an archive) or a rename over the old file cannot keep. A `chmod` changes them too, which
+//!   costs a rebuild, not a wrong index.
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
@@ -228,12 +230,26 @@ pub fn fingerprint(feeds: &Path, options: &ImportOptions) -> Result<String, Inde
             .map_or(0, |d| d.as_nanos());
         let name = file.file_name().map(|n| n.to_string_lossy().into_owned());
         source.push_str(&format!(
-            "{} {} {modified}\n",
+            "{} {} {modified}{}\n",
             name.unwrap_or_default(),
-            meta.len()
+            meta.len(),
+            identity(&meta)
         ));
     }
     Ok(crate::text::fingerprint(&source))
+}
+
+/// What tells two files of the same name, size and modification time apart: on Unix, the inode and the
+/// status-change time (set by the kernel on every write, rename or `chmod`, and not settable by tools).
+#[cfg(unix)]
+fn identity(meta: &std::fs::Metadata) -> String {
+    use std::os::unix::fs::MetadataExt;
+    format!(" {} {}.{}", meta.ino(), meta.ctime(), meta.ctime_nsec())
+}
+
+#[cfg(not(unix))]
+fn identity(_meta: &std::fs::Metadata) -> String {
+    String::new()
 }
 
 /// Writes the manifest of an index just committed into `folder`.
@@ -279,6 +295,46 @@ mod tests {
             .collect();
         std::fs::write(dir.path().join("products.jsonl"), lines.join("\n")).expect("write");
         dir
+    }
+
+    #[test]
+    fn a_feed_replaced_with_the_same_size_and_modification_time_changes_the_fingerprint() {
+        let dir = feeds(20);
+        let feed = dir.path().join("products.jsonl");
+        let options = ImportOptions::default();
+        let before = fingerprint(dir.path(), &options).expect("fingerprint");
+        assert_eq!(
+            fingerprint(dir.path(), &options).expect("fingerprint"),
+            before,
+            "stable while nothing changes"
+        );
+        let modified = std::fs::metadata(&feed)
+            .and_then(|m| m.modified())
+            .expect("mtime");
+        // The same number of bytes, other content, written elsewhere and renamed over the feed, mtime kept.
+        let text = std::fs::read_to_string(&feed).expect("read");
+        let changed = text.replacen("\"price\":", "\"price\" :", 1);
+        let changed = changed.replacen(' ', "", 1);
+        assert_eq!(changed.len(), text.len());
+        assert_ne!(changed, text);
+        let replacement = dir.path().join("new.tmp");
+        std::fs::write(&replacement, &changed).expect("write");
+        std::fs::File::options()
+            .write(true)
+            .open(&replacement)
+            .and_then(|f| f.set_modified(modified))
+            .expect("set mtime");
+        std::fs::rename(&replacement, &feed).expect("rename");
+        assert_eq!(
+            std::fs::metadata(&feed)
+                .and_then(|m| m.modified())
+                .expect("mtime"),
+            modified
+        );
+        assert_ne!(
+            fingerprint(dir.path(), &options).expect("fingerprint"),
+            before
+        );
     }
 
     fn request(text: &str) -> MatchRequest {
