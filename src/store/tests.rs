@@ -1,0 +1,167 @@
+use super::*;
+use crate::conversation::Position;
+
+fn session(id: &str) -> Session {
+    Session {
+        id: id.into(),
+        flow: "running-shoes".into(),
+        flow_version: "v1".into(),
+        locale: "en".into(),
+        visitor: None,
+        at: Position::Asking("terrain".into()),
+        answers: Vec::new(),
+        misses: 0,
+    }
+}
+
+#[tokio::test]
+async fn idle_sessions_expire_and_are_swept() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let store = Store::open(dir.path()).expect("open");
+    store.put_session("fresh", &session("a")).expect("put");
+    store
+        .put_session_at("stale", &session("b"), now() - 3600)
+        .expect("put");
+    assert_eq!(
+        store.session("fresh", 60).expect("read"),
+        Some(session("a"))
+    );
+    assert_eq!(
+        store.session("stale", 60).expect("read"),
+        None,
+        "an expired session cannot be resumed"
+    );
+    assert!(store.session("stale", 7200).expect("read").is_some());
+    assert_eq!(store.sweep(60).expect("sweep"), 1);
+    assert_eq!(store.sweep(60).expect("sweep"), 0);
+    assert!(
+        store.session("stale", 7200).expect("read").is_none(),
+        "swept away"
+    );
+    assert!(store.session("fresh", 60).expect("read").is_some());
+}
+
+#[tokio::test]
+async fn a_second_store_on_the_same_folder_is_refused() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let _first = Store::open(dir.path()).expect("open");
+    let second = Store::open(dir.path()).err().expect("refused");
+    assert!(matches!(second, StoreError::Locked { .. }), "{second}");
+}
+
+#[tokio::test]
+async fn events_are_written_in_one_batch_per_flush_and_read_back_in_order() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let store = Store::open(dir.path()).expect("open");
+    let s = session("a");
+    let recorded = [
+        Event::Started,
+        Event::Answered {
+            question: "terrain".into(),
+        },
+        Event::Viewed {
+            product: "p-1".into(),
+        },
+    ];
+    for event in &recorded {
+        store.record_event(&s, event).expect("record");
+    }
+    let read: Vec<Event> = store
+        .events()
+        .expect("read")
+        .into_iter()
+        .map(|r| r.event)
+        .collect();
+    assert_eq!(read, recorded, "waiting events are read too");
+    store.durable().await.expect("durable");
+    assert_eq!(store.writes.events.len(), 1, "one batch for the three");
+    store
+        .record_event(&s, &Event::Consent { given: true })
+        .expect("record");
+    store.durable().await.expect("durable");
+    assert_eq!(store.writes.events.len(), 2);
+    let all = store.events().expect("read");
+    assert_eq!(all.len(), 4);
+    assert_eq!(all[3].event, Event::Consent { given: true });
+    assert!(
+        all.iter()
+            .all(|r| r.session == "a" && r.flow == "running-shoes")
+    );
+    // The last handle closes the database at once: the folder can be opened again straight away.
+    drop(store);
+    let reopened = Store::open(dir.path()).expect("reopens without waiting for the flusher");
+    assert_eq!(
+        reopened.events().expect("read").len(),
+        4,
+        "they were durable"
+    );
+}
+
+#[tokio::test]
+async fn queued_writes_are_read_at_once_and_written_by_the_flush_or_on_close() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let store = Store::open(dir.path()).expect("open");
+    let mut s = session("a");
+    s.visitor = Some("v-1".into());
+    store.put_session("t-1", &s).expect("put");
+    let trail = Answer::Choice {
+        value: "trail".into(),
+    };
+    store.save_answer(&s, "terrain", &trail).expect("save");
+    assert_eq!(
+        store.writes.sessions.len(),
+        0,
+        "queued, not yet in the tree"
+    );
+    assert_eq!(store.session("t-1", 60).expect("read"), Some(s.clone()));
+    assert_eq!(
+        store.answers_of("v-1").expect("read"),
+        [("terrain".to_string(), trail.clone())]
+    );
+    store.durable().await.expect("durable");
+    assert_eq!(store.writes.sessions.len(), 1, "the flush wrote it");
+    assert_eq!(store.writes.answers.len(), 1);
+    // A newer answer, queued over the stored one, wins; the store closes without a flush asked for.
+    let road = Answer::Choice {
+        value: "road".into(),
+    };
+    store.save_answer(&s, "terrain", &road).expect("save");
+    assert_eq!(
+        store.answers_of("v-1").expect("read"),
+        [("terrain".to_string(), road.clone())]
+    );
+    drop(store);
+    let reopened = Store::open(dir.path()).expect("reopen");
+    assert_eq!(
+        reopened.answers_of("v-1").expect("read"),
+        [("terrain".to_string(), road)],
+        "what was queued is written when the last handle closes"
+    );
+    assert_eq!(reopened.session("t-1", 60).expect("read"), Some(s));
+}
+
+#[tokio::test]
+async fn many_waiters_share_few_flushes() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let store = Store::open(dir.path()).expect("open");
+    let waits: Vec<_> = (0..200)
+        .map(|n| {
+            let store = store.clone();
+            tokio::spawn(async move {
+                store
+                    .put_session(&format!("t{n}"), &session("s"))
+                    .expect("put");
+                store.durable().await
+            })
+        })
+        .collect();
+    for wait in waits {
+        wait.await.expect("join").expect("durable");
+    }
+    assert_eq!(store.writes.sessions.len(), 200);
+    let flushes = store.flush_count();
+    assert!(
+        (1..=20).contains(&flushes),
+        "200 durable acknowledgements took {flushes} flushes"
+    );
+}
