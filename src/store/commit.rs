@@ -33,6 +33,9 @@ pub(super) struct Writes {
     pub(super) answers: sled::Tree,
     pub(super) events: sled::Tree,
     pub(super) queued: Mutex<Queued>,
+    /// Held for a whole [`Writes::apply`]: the flusher and a sweep may both apply, and an older batch must never
+    /// be written over a newer one (nor hidden from readers while the other is written).
+    pub(super) applying: Mutex<()>,
     pub(super) sequence: AtomicU64,
 }
 
@@ -59,6 +62,7 @@ impl Writes {
     /// Applies the waiting writes, the events as one record under the next time-ordered key.
     /// Readers keep seeing them (as being applied) until they are in the trees.
     pub(super) fn apply(&self) -> Result<(), sled::Error> {
+        let _one_at_a_time = self.applying.lock().unwrap_or_else(|p| p.into_inner());
         let writes = {
             let mut queued = self.queued();
             if queued.waiting.is_empty() {

@@ -155,6 +155,7 @@ impl Store {
             answers: db.open_tree("answers")?,
             events: db.open_tree("events")?,
             queued: Default::default(),
+            applying: Default::default(),
             sequence: AtomicU64::new(0),
         });
         let counter = flushed.clone();
