@@ -53,6 +53,12 @@ impl Writes {
         self.queued.lock().unwrap_or_else(|p| p.into_inner())
     }
 
+    /// Holds off applies while a reader combines the trees with the queue, so no record moves from one to the
+    /// other halfway through the read (missed in both, or an older one read over a newer).
+    pub(super) fn settled(&self) -> std::sync::MutexGuard<'_, ()> {
+        self.applying.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
     /// The newest value queued for a key, looked up in the waiting writes first, then in those being applied.
     pub(super) fn find<T>(&self, look: impl Fn(&Waiting) -> Option<T>) -> Option<T> {
         let queued = self.queued();
@@ -62,7 +68,7 @@ impl Writes {
     /// Applies the waiting writes, the events as one record under the next time-ordered key.
     /// Readers keep seeing them (as being applied) until they are in the trees.
     pub(super) fn apply(&self) -> Result<(), sled::Error> {
-        let _one_at_a_time = self.applying.lock().unwrap_or_else(|p| p.into_inner());
+        let _one_at_a_time = self.settled();
         let writes = {
             let mut queued = self.queued();
             if queued.waiting.is_empty() {

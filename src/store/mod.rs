@@ -200,13 +200,15 @@ impl Store {
 
     /// The session stored under `token`, if any and not older than `ttl_secs`.
     pub fn session(&self, token: &str, ttl_secs: u64) -> Result<Option<Session>, StoreError> {
-        let queued = self.writes.find(|w| w.sessions.get(token).cloned());
-        let bytes = match queued {
-            Some(bytes) => bytes,
-            None => match self.writes.sessions.get(token.as_bytes())? {
-                Some(bytes) => bytes.to_vec(),
-                None => return Ok(None),
-            },
+        let bytes = {
+            let _settled = self.writes.settled();
+            match self.writes.find(|w| w.sessions.get(token).cloned()) {
+                Some(bytes) => bytes,
+                None => match self.writes.sessions.get(token.as_bytes())? {
+                    Some(bytes) => bytes.to_vec(),
+                    None => return Ok(None),
+                },
+            }
         };
         let record: StoredSession =
             serde_json::from_slice(&bytes).map_err(|e| StoreError::Corrupt(e.to_string()))?;
@@ -232,8 +234,14 @@ impl Store {
             let (key, bytes) = entry?;
             let stale = serde_json::from_slice::<StoredSession>(&bytes)
                 .map_or(true, |r| r.updated < cutoff);
-            if stale {
-                self.writes.sessions.remove(key)?;
+            // Removed only if still the record judged: a turn may have written a fresh one since.
+            if stale
+                && self
+                    .writes
+                    .sessions
+                    .compare_and_swap(&key, Some(&bytes), None::<&[u8]>)?
+                    .is_ok()
+            {
                 removed += 1;
             }
         }
@@ -270,6 +278,7 @@ impl Store {
         let prefix = format!("{owner}\0").into_bytes();
         // Stored answers, then the queued ones over them (being applied, then waiting: newest last).
         let mut records: BTreeMap<Vec<u8>, Vec<u8>> = BTreeMap::new();
+        let _settled = self.writes.settled();
         for entry in self.writes.answers.scan_prefix(&prefix) {
             let (key, bytes) = entry?;
             records.insert(key.to_vec(), bytes.to_vec());
@@ -344,6 +353,7 @@ impl Store {
             }
             Ok(())
         };
+        let _settled = self.writes.settled();
         for entry in self.writes.events.iter() {
             let (_, batch) = entry?;
             read(&batch)?;
