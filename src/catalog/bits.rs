@@ -127,63 +127,26 @@ impl SetCache {
     }
 }
 
-/// The cache key of a constraint's set: its field and operator with every value, distinct for distinct sets
-/// (written out by hand: `Debug` formatting was a visible share of a small catalog's match).
+/// The cache key of a constraint's set: its field, operator and every value, distinct for distinct sets.
 fn set_key(constraint: &Constraint) -> String {
-    use super::Scalar;
-    fn scalar(key: &mut String, value: &Scalar) {
-        match value {
-            Scalar::Text(text) => {
-                key.push('t');
-                key.push_str(text);
-            }
-            Scalar::Number(n) => number(key, *n),
-            Scalar::Bool(b) => key.push_str(if *b { "b1" } else { "b0" }),
-        }
-        key.push('\u{0}');
-    }
-    fn number(key: &mut String, n: f64) {
-        key.push('n');
-        key.push_str(&n.to_bits().to_string());
-    }
+    use super::FieldValue;
+    let number = |n: &f64| vec![FieldValue::Number(*n)];
+    let (tag, values) = match &constraint.op {
+        Op::Eq(s) => ("=", vec![s.as_value()]),
+        Op::Ne(s) => ("!", vec![s.as_value()]),
+        Op::Contains(s) => ("~", vec![s.as_value()]),
+        Op::In(list) => ("[", list.iter().map(|s| s.as_value()).collect()),
+        Op::Lt(n) => ("<", number(n)),
+        Op::Lte(n) => ("<=", number(n)),
+        Op::Gt(n) => (">", number(n)),
+        Op::Gte(n) => (">=", number(n)),
+    };
     let mut key = String::with_capacity(constraint.field.len() + 24);
     key.push_str(&constraint.field);
     key.push('\u{0}');
-    match &constraint.op {
-        Op::Eq(s) => {
-            key.push('=');
-            scalar(&mut key, s)
-        }
-        Op::Ne(s) => {
-            key.push('!');
-            scalar(&mut key, s)
-        }
-        Op::Contains(s) => {
-            key.push('~');
-            scalar(&mut key, s)
-        }
-        Op::In(list) => {
-            key.push('[');
-            for s in list {
-                scalar(&mut key, s);
-            }
-        }
-        Op::Lt(n) => {
-            key.push('<');
-            number(&mut key, *n)
-        }
-        Op::Lte(n) => {
-            key.push_str("<=");
-            number(&mut key, *n)
-        }
-        Op::Gt(n) => {
-            key.push('>');
-            number(&mut key, *n)
-        }
-        Op::Gte(n) => {
-            key.push_str(">=");
-            number(&mut key, *n)
-        }
+    key.push_str(tag);
+    for value in &values {
+        value.push_key(&mut key);
     }
     key
 }

@@ -159,6 +159,24 @@ pub enum FieldValue<'a> {
     Bool(bool),
 }
 
+impl FieldValue<'_> {
+    /// Appends the value to a cache or grouping key, distinct for values of distinct kinds (cheaper than `Debug`).
+    pub(crate) fn push_key(&self, key: &mut String) {
+        match self {
+            FieldValue::Text(text) => {
+                key.push('t');
+                key.push_str(text);
+            }
+            FieldValue::Number(n) => {
+                key.push('n');
+                key.push_str(&n.to_bits().to_string());
+            }
+            FieldValue::Bool(b) => key.push_str(if *b { "b1" } else { "b0" }),
+        }
+        key.push('\u{0}');
+    }
+}
+
 impl Product {
     /// Every value of `field` (several for lists such as `tags`); empty when the product lacks the field.
     pub fn values(&self, field: &str) -> Vec<FieldValue<'_>> {
@@ -265,6 +283,14 @@ pub enum Scalar {
 }
 
 impl Scalar {
+    pub(crate) fn as_value(&self) -> FieldValue<'_> {
+        match self {
+            Scalar::Text(text) => FieldValue::Text(text),
+            Scalar::Number(n) => FieldValue::Number(*n),
+            Scalar::Bool(b) => FieldValue::Bool(*b),
+        }
+    }
+
     /// The normalised keyword form used in the index (`true`, `42`, `trail`).
     pub fn keyword(&self) -> String {
         match self {

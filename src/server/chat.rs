@@ -550,6 +550,7 @@ async fn carry_out(state: &AppState, conv: &mut Current, effects: Vec<Effect>) -
             }
             Effect::Search { result, request } => {
                 let catalog = app.catalog();
+                let inline = catalog.len() <= INLINE_MATCH_PRODUCTS;
                 let search = move || {
                     let started = Instant::now();
                     catalog
@@ -558,7 +559,7 @@ async fn carry_out(state: &AppState, conv: &mut Current, effects: Vec<Effect>) -
                 };
                 // A small catalog's match takes tens of microseconds, less than handing it to another thread
                 // and back costs; a large one's may take milliseconds, which must not hold up this worker.
-                let found = if app.catalog().len() <= INLINE_MATCH_PRODUCTS {
+                let found = if inline {
                     Ok(search())
                 } else {
                     tokio::task::spawn_blocking(search).await

@@ -30,12 +30,11 @@ pub(super) fn settled(candidates: &[(f64, Arc<Product>)], request: &MatchRequest
 
 /// The value of the diversity field that picks are counted by; distinct for values of distinct kinds.
 fn diversity_key(product: &Product, field: &str) -> String {
-    match product.values(field).first() {
-        Some(FieldValue::Text(text)) => ["t", text].concat(),
-        Some(FieldValue::Number(n)) => format!("n{}", n.to_bits()),
-        Some(FieldValue::Bool(b)) => if *b { "b1" } else { "b0" }.to_owned(),
-        None => String::new(),
+    let mut key = String::new();
+    if let Some(value) = product.values(field).first() {
+        value.push_key(&mut key);
     }
+    key
 }
 
 /// Keeps at most `max` products per value of the diversity field among the picks; when that leaves too few, the
