@@ -1,4 +1,5 @@
-//! Group commit: the queue of writes not yet in the trees, and the flusher thread that writes and flushes them.
+//! Group commit: the queue of writes not yet in the backend, and the flusher thread that writes and flushes them.
+//! It sits above [`Backend`], so any backend gets it: one `write` of everything queued, then one `flush`.
 
 use super::*;
 
@@ -8,30 +9,45 @@ use super::*;
 pub(super) struct Waiting {
     /// Resume token → session record; a later write of the same session replaces the earlier one.
     pub(super) sessions: HashMap<String, Vec<u8>>,
-    /// Answer key → answer record, ordered so a visitor's answers read by prefix.
-    pub(super) answers: BTreeMap<Vec<u8>, Vec<u8>>,
+    /// Every other record by kind and key, ordered so an owner's records read by prefix; `None` removes it.
+    pub(super) records: BTreeMap<(Kind, Vec<u8>), Option<Vec<u8>>>,
     /// Event records as JSON lines, written as one record.
     pub(super) events: Vec<u8>,
 }
 
 impl Waiting {
     pub(super) fn is_empty(&self) -> bool {
-        self.sessions.is_empty() && self.answers.is_empty() && self.events.is_empty()
+        self.sessions.is_empty() && self.records.is_empty() && self.events.is_empty()
+    }
+
+    /// Queues a record (`None`: its removal) for the next group commit.
+    pub(super) fn put(&mut self, kind: Kind, key: Vec<u8>, value: Option<Vec<u8>>) {
+        self.records.insert((kind, key), value);
+    }
+
+    /// The queued records of `kind` whose keys start with `prefix`, in key order.
+    pub(super) fn scan<'a>(
+        &'a self,
+        kind: Kind,
+        prefix: &'a [u8],
+    ) -> impl Iterator<Item = (&'a [u8], Option<&'a [u8]>)> + 'a {
+        self.records
+            .range((kind, prefix.to_vec())..)
+            .take_while(move |((k, key), _)| *k == kind && key.starts_with(prefix))
+            .map(|((_, key), value)| (key.as_slice(), value.as_deref()))
     }
 }
 
-/// What readers see of the writes not yet in the trees: those waiting, and those the flusher is applying now.
+/// What readers see of the writes not yet in the backend: those waiting, and those the flusher is applying now.
 #[derive(Default)]
 pub(super) struct Queued {
     pub(super) waiting: Waiting,
     pub(super) applying: Option<Arc<Waiting>>,
 }
 
-/// The trees and the writes queued for them, shared by every handle on the store.
+/// The backend and the writes queued for it, shared by every handle on the store.
 pub(super) struct Writes {
-    pub(super) sessions: sled::Tree,
-    pub(super) answers: sled::Tree,
-    pub(super) events: sled::Tree,
+    pub(super) backend: Box<dyn Backend>,
     pub(super) queued: Mutex<Queued>,
     /// Held for a whole [`Writes::apply`]: the flusher and a sweep may both apply, and an older batch must never
     /// be written over a newer one (nor hidden from readers while the other is written).
@@ -66,8 +82,8 @@ impl Writes {
     }
 
     /// Applies the waiting writes, the events as one record under the next time-ordered key.
-    /// Readers keep seeing them (as being applied) until they are in the trees.
-    pub(super) fn apply(&self) -> Result<(), sled::Error> {
+    /// Readers keep seeing them (as being applied) until they are in the backend.
+    pub(super) fn apply(&self) -> Result<(), StoreError> {
         let _one_at_a_time = self.settled();
         let writes = {
             let mut queued = self.queued();
@@ -87,8 +103,8 @@ impl Writes {
             for (token, record) in again.sessions {
                 queued.waiting.sessions.entry(token).or_insert(record);
             }
-            for (key, record) in again.answers {
-                queued.waiting.answers.entry(key).or_insert(record);
+            for (key, record) in again.records {
+                queued.waiting.records.entry(key).or_insert(record);
             }
             let mut events = again.events;
             events.extend_from_slice(&queued.waiting.events);
@@ -97,36 +113,42 @@ impl Writes {
         applied
     }
 
-    /// Plain inserts, not `sled::Batch`: the records are independent (the flush makes them durable together), and
-    /// a sled batch takes a database-wide lock and seals its own log entry, which costs an extra log write.
-    pub(super) fn write(&self, writes: &Waiting) -> Result<(), sled::Error> {
-        for (token, record) in &writes.sessions {
-            self.sessions.insert(token.as_bytes(), record.as_slice())?;
-        }
-        for (key, record) in &writes.answers {
-            self.answers.insert(key.as_slice(), record.as_slice())?;
-        }
-        if !writes.events.is_empty() {
+    fn write(&self, writes: &Waiting) -> Result<(), StoreError> {
+        let events_key = (!writes.events.is_empty()).then(|| {
             let nanos = SystemTime::now()
                 .duration_since(UNIX_EPOCH)
                 .map_or(0, |d| d.as_nanos() as u64);
             let sequence = self.sequence.fetch_add(1, Ordering::Relaxed);
             let mut key = nanos.to_be_bytes().to_vec();
             key.extend_from_slice(&sequence.to_be_bytes());
-            self.events.insert(key, writes.events.as_slice())?;
-        }
-        Ok(())
+            key
+        });
+        let sessions = writes
+            .sessions
+            .iter()
+            .map(|(token, record)| Op::Put(Kind::Sessions, token.as_bytes(), record));
+        let records = writes
+            .records
+            .iter()
+            .map(|((kind, key), record)| match record {
+                Some(record) => Op::Put(*kind, key, record),
+                None => Op::Remove(*kind, key),
+            });
+        let events = events_key
+            .iter()
+            .map(|key| Op::Put(Kind::Events, key, &writes.events));
+        self.backend
+            .write(&mut sessions.chain(records).chain(events))
     }
 }
 
 pub(super) type Waiter = oneshot::Sender<Result<(), String>>;
 
-/// A flush request: who waits, and what to flush. The request carries the database rather than the flusher
-/// keeping a handle of its own, so the database closes (and its folder's lock is released) as soon as the last
+/// A flush request: who waits, and what to flush. The request carries the store rather than the flusher
+/// keeping a handle of its own, so the backend closes (and its folder's lock is released) as soon as the last
 /// [`Store`] is dropped and the flushes asked for have run, not whenever the runtime next polls the flusher.
 pub(super) struct Request {
     pub(super) waiter: Waiter,
-    pub(super) db: sled::Db,
     pub(super) writes: Arc<Writes>,
 }
 
@@ -162,10 +184,10 @@ pub(super) fn flusher(waiting: &mpsc::Receiver<Request>, flushed: &AtomicU64) {
         let outcome = first
             .writes
             .apply()
-            .and_then(|()| first.db.flush().map(drop))
+            .and_then(|()| first.writes.backend.flush())
             .map_err(|e| e.to_string());
-        // Let go of the database before answering: once the last waiter hears back, no flush holds it open.
-        drop((first.db, first.writes));
+        // Let go of the store before answering: once the last waiter hears back, no flush holds it open.
+        drop(first.writes);
         for waiter in batch {
             let _ = waiter.send(outcome.clone());
         }

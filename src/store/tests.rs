@@ -1,5 +1,6 @@
+use super::sessions::StoredSession;
 use super::*;
-use crate::conversation::Position;
+use crate::conversation::{Answer, Event, Position, Session};
 
 fn session(id: &str) -> Session {
     Session {
@@ -74,12 +75,16 @@ async fn events_are_written_in_one_batch_per_flush_and_read_back_in_order() {
         .collect();
     assert_eq!(read, recorded, "waiting events are read too");
     store.durable().await.expect("durable");
-    assert_eq!(store.writes.events.len(), 1, "one batch for the three");
+    assert_eq!(
+        store.writes.backend.count(Kind::Events).expect("count"),
+        1,
+        "one batch for the three"
+    );
     store
         .record_event(&s, &Event::Consent { given: true })
         .expect("record");
     store.durable().await.expect("durable");
-    assert_eq!(store.writes.events.len(), 2);
+    assert_eq!(store.writes.backend.count(Kind::Events).expect("count"), 2);
     let all = store.events().expect("read");
     assert_eq!(all.len(), 4);
     assert_eq!(all[3].event, Event::Consent { given: true });
@@ -109,7 +114,7 @@ async fn queued_writes_are_read_at_once_and_written_by_the_flush_or_on_close() {
     };
     store.save_answer(&s, "terrain", &trail).expect("save");
     assert_eq!(
-        store.writes.sessions.len(),
+        store.writes.backend.count(Kind::Sessions).expect("count"),
         0,
         "queued, not yet in the tree"
     );
@@ -119,8 +124,12 @@ async fn queued_writes_are_read_at_once_and_written_by_the_flush_or_on_close() {
         [("terrain".to_string(), trail.clone())]
     );
     store.durable().await.expect("durable");
-    assert_eq!(store.writes.sessions.len(), 1, "the flush wrote it");
-    assert_eq!(store.writes.answers.len(), 1);
+    assert_eq!(
+        store.writes.backend.count(Kind::Sessions).expect("count"),
+        1,
+        "the flush wrote it"
+    );
+    assert_eq!(store.writes.backend.count(Kind::Answers).expect("count"), 1);
     // A newer answer, queued over the stored one, wins; the store closes without a flush asked for.
     let road = Answer::Choice {
         value: "road".into(),
@@ -158,7 +167,10 @@ async fn many_waiters_share_few_flushes() {
     for wait in waits {
         wait.await.expect("join").expect("durable");
     }
-    assert_eq!(store.writes.sessions.len(), 200);
+    assert_eq!(
+        store.writes.backend.count(Kind::Sessions).expect("count"),
+        200
+    );
     let flushes = store.flush_count();
     assert!(
         (1..=20).contains(&flushes),
@@ -191,8 +203,8 @@ async fn concurrent_applies_never_write_an_older_record_over_a_newer_one() {
     store.writes.apply().expect("apply");
     let stored = store
         .writes
-        .sessions
-        .get("t")
+        .backend
+        .get(Kind::Sessions, b"t")
         .expect("read")
         .expect("stored");
     let record: StoredSession = serde_json::from_slice(&stored).expect("record");

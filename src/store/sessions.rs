@@ -1,0 +1,96 @@
+//! Sessions: resume token → `{v, session, updated}`, forgotten after a time-to-live.
+
+use serde::{Deserialize, Serialize};
+
+use super::{Kind, Store, StoreError, decode, encode, now};
+use crate::conversation::Session;
+
+const VERSION: u32 = 1;
+
+#[derive(Deserialize)]
+pub(super) struct StoredSession {
+    pub(super) session: Session,
+    pub(super) updated: u64,
+}
+
+/// What [`StoredSession`] reads, written from a borrowed session (a turn stores its session without copying it).
+#[derive(Serialize)]
+struct SessionRecord<'a> {
+    v: u32,
+    session: &'a Session,
+    updated: u64,
+}
+
+impl Store {
+    pub fn put_session(&self, token: &str, session: &Session) -> Result<(), StoreError> {
+        self.put_session_at(token, session, now())
+    }
+
+    pub(super) fn put_session_at(
+        &self,
+        token: &str,
+        session: &Session,
+        updated: u64,
+    ) -> Result<(), StoreError> {
+        let bytes = encode(&SessionRecord {
+            v: VERSION,
+            session,
+            updated,
+        })?;
+        self.writes
+            .queued()
+            .waiting
+            .sessions
+            .insert(token.to_owned(), bytes);
+        Ok(())
+    }
+
+    /// The session stored under `token`, if any and not older than `ttl_secs`.
+    pub fn session(&self, token: &str, ttl_secs: u64) -> Result<Option<Session>, StoreError> {
+        let bytes = {
+            let _settled = self.writes.settled();
+            match self.writes.find(|w| w.sessions.get(token).cloned()) {
+                Some(bytes) => bytes,
+                None => match self.writes.backend.get(Kind::Sessions, token.as_bytes())? {
+                    Some(bytes) => bytes,
+                    None => return Ok(None),
+                },
+            }
+        };
+        let record: StoredSession = decode(&bytes, VERSION)?;
+        if now().saturating_sub(record.updated) > ttl_secs {
+            return Ok(None);
+        }
+        Ok(Some(record.session))
+    }
+
+    /// Removes sessions idle for longer than `ttl_secs`; returns how many.
+    pub fn sweep(&self, ttl_secs: u64) -> Result<usize, StoreError> {
+        let cutoff = now().saturating_sub(ttl_secs);
+        // Queued sessions first, so every session is judged by its newest record.
+        self.writes.apply()?;
+        let mut stale = Vec::new();
+        self.writes
+            .backend
+            .scan(Kind::Sessions, b"", &mut |key, bytes| {
+                let old = serde_json::from_slice::<StoredSession>(bytes)
+                    .map_or(true, |r| r.updated < cutoff);
+                if old {
+                    stale.push((key.to_vec(), bytes.to_vec()));
+                }
+                true
+            })?;
+        let mut removed = 0;
+        for (key, bytes) in stale {
+            // Removed only if still the record judged: a turn may have written a fresh one since.
+            if self
+                .writes
+                .backend
+                .remove_if(Kind::Sessions, &key, &bytes)?
+            {
+                removed += 1;
+            }
+        }
+        Ok(removed)
+    }
+}
