@@ -28,6 +28,7 @@
     u.search = u.hash = '';
     return u.href;
   })();
+  const ACCESS_URL = new URL('v1/access', BASE).href;
 
   // ---------------------------------------------------------------- strings
   const STR = {
@@ -63,6 +64,8 @@
       picks: 'Products',
       noResults: 'Sorry, nothing matched. Try going back or starting over.',
       reconnecting: 'Connection lost. Reconnecting…',
+      outage: 'The assistant can’t be reached right now. Still trying — what you typed is kept.',
+      unavailable: 'Sorry, the shopping assistant isn’t available on this page.',
       offline: 'Not connected right now. Please try again in a moment.',
       welcomeBack: 'Welcome back! Picking up where you left off.',
       backSaid: 'Go back',
@@ -118,6 +121,8 @@
       picks: '商品',
       noResults: '条件に合う商品が見つかりませんでした。戻るか、最初からやり直してください。',
       reconnecting: '接続が切れました。再接続しています…',
+      outage: '現在アシスタントに接続できません。再接続を続けています（入力内容は残ります）。',
+      unavailable: '申し訳ありません。このページではショッピングアシスタントをご利用いただけません。',
       offline: '現在接続されていません。少し待ってからもう一度お試しください。',
       welcomeBack: 'おかえりなさい。前回の続きから再開します。',
       backSaid: '戻る',
@@ -235,12 +240,16 @@
 
   // ---------------------------------------------------------------- styles
   const CSS = `
-:host{all:initial;--a:var(--sk-accent,#0b6e4f);--at:var(--sk-accent-text,#fff);--ai:var(--sk-accent-ink,var(--a));
+/* No page style reaches inside: the host is reset (the launcher's host with !important, which beats page rules),
+   and the wrapper resets every inherited property (all:initial) before setting what the widget needs. */
+:host{all:initial;display:block}
+:host([data-shopkeep=launcher]){all:initial!important}
+:host([hidden]){display:none!important}
+.w{all:initial;display:block;--a:var(--sk-accent,#0b6e4f);--at:var(--sk-accent-text,#fff);--ai:var(--sk-accent-ink,var(--a));
 --bg:var(--sk-bg,#fff);--fg:var(--sk-fg,#1d232a);--mu:var(--sk-muted,#555f6b);--bd:var(--sk-border,#cfd6dd);
 --sf:var(--sk-surface,#f1f4f6);--r:var(--sk-radius,16px);
 --f:var(--sk-font,system-ui,-apple-system,"Segoe UI",Roboto,"Hiragino Sans","Hiragino Kaku Gothic ProN","Noto Sans JP","IPAGothic",Meiryo,sans-serif);
-font:15px/1.45 var(--f);color:var(--fg);-webkit-text-size-adjust:100%}
-:host([hidden]){display:none}
+font:15px/1.45 var(--f);color:var(--fg);direction:ltr;text-align:left;-webkit-text-size-adjust:100%;text-size-adjust:100%}
 *,*::before,*::after{box-sizing:border-box}
 button,input{font:inherit;color:inherit}
 button{cursor:pointer}
@@ -339,6 +348,21 @@ form.comp{display:flex;gap:8px;padding:10px 12px;border-top:1px solid var(--bd);
 @media (forced-colors:active){.chip[aria-pressed=true]{outline:3px solid CanvasText}.bar>i{background:CanvasText}}
 `;
 
+  // A constructable stylesheet adopted by each shadow root: a page's `style-src` CSP without 'unsafe-inline'
+  // blocks a <style> element, not this. Browsers without it (Safari < 16.4) get the <style> element.
+  let sheet = null;
+  function adoptStyles(root) {
+    try {
+      if (!sheet) {
+        sheet = new CSSStyleSheet();
+        sheet.replaceSync(CSS);
+      }
+      root.adoptedStyleSheets = [sheet];
+    } catch {
+      root.append(h('style', { text: CSS }));
+    }
+  }
+
   // ---------------------------------------------------------------- the chat
   let seq = 0;
   const instances = [];
@@ -377,7 +401,7 @@ form.comp{display:flex;gap:8px;padding:10px 12px;border-top:1px solid var(--bd);
       const root = (this.root = this.host.attachShadow({ mode: 'open' }));
       const t = this.t;
       const wrap = (this.wrap = h('div', {
-        class: (this.inline ? 'inline' : 'float') + (this.cfg.position === 'left' ? ' left' : ''),
+        class: 'w ' + (this.inline ? 'inline' : 'float') + (this.cfg.position === 'left' ? ' left' : ''),
         lang: this.lang,
       }));
       if (this.cfg.theme) {
@@ -456,7 +480,8 @@ form.comp{display:flex;gap:8px;padding:10px 12px;border-top:1px solid var(--bd);
         wrap.append(this.launch);
       }
       wrap.append(this.panel);
-      root.append(h('style', { text: CSS }), wrap);
+      adoptStyles(root);
+      root.append(wrap);
     }
 
     relabel() {
@@ -501,6 +526,7 @@ form.comp{display:flex;gap:8px;padding:10px 12px;border-top:1px solid var(--bd);
 
     // -------------------------------------------------------------- socket
     connect() {
+      if (this.refused) return;
       this.stopped = false;
       if (this.ws && this.ws.readyState <= 1) return;
       clearTimeout(this.retryTimer);
@@ -514,7 +540,9 @@ form.comp{display:flex;gap:8px;padding:10px 12px;border-top:1px solid var(--bd);
       }
       this.ws = ws;
       this.started = false;
+      let opened = false;
       ws.onopen = () => {
+        opened = true;
         this.sendStart();
       };
       ws.onmessage = (e) => {
@@ -534,17 +562,45 @@ form.comp{display:flex;gap:8px;padding:10px 12px;border-top:1px solid var(--bd);
         this.typing(false);
         if (this.pending) this.unlock();
         // 1000: the server closed a long-silent conversation; reconnect when the shopper next acts, not now
-        if (e.code === 1000) return;
-        if (!this.stopped) this.retry();
+        if (e.code === 1000 || this.stopped) return;
+        // The page cannot read why an upgrade failed (403 and "server down" both close with 1006): ask.
+        if (opened) this.retry();
+        else this.diagnose();
       };
       ws.onerror = () => {};
     }
+    /** The socket failed before it opened: is this page's origin refused (stop) or is the server away (retry)? */
+    diagnose() {
+      fetch(ACCESS_URL, { mode: 'cors', credentials: 'omit', cache: 'no-store' }).then(
+        (r) => (r.status === 403 ? this.refuse() : this.retry()),
+        () => this.retry(),
+      );
+    }
+    /** Not allowed on this page: nothing to retry. Tell the shopper plainly and the developer how to fix it. */
+    refuse(why) {
+      if (this.refused) return;
+      this.refused = this.stopped = true;
+      clearTimeout(this.retryTimer);
+      this.retryTimer = 0;
+      this.typing(false);
+      this.setStatus(this.t.unavailable);
+      this.wrap.setAttribute('data-state', 'unavailable');
+      this.input.disabled = this.input.nextElementSibling.disabled = true;
+      if (this.turn && this.turn.ctrl) this.turn.ctrl.inert = true;
+      console.error(
+        why ||
+          `shopkeep: the server at ${BASE.origin} refuses chats from pages of ${location.origin}. ` +
+            `Start it with --allow-origin ${location.origin} (see docs/embedding.md).`,
+      );
+    }
     retry() {
-      if (this.retryTimer) return;
+      if (this.retryTimer || this.refused) return;
       // exponential backoff with jitter: 0.5 s, 1 s, 2 s … capped at 20 s, each × [0.5, 1)
       const exp = Math.min(20000, 500 * 2 ** Math.min(this.attempt++, 10));
       const delay = exp / 2 + Math.random() * (exp / 2);
-      this.setStatus(this.t.reconnecting);
+      // the first failure of a conversation that was going: a blip; after that, or before any reply: an outage
+      this.setStatus(this.attempt > 1 || !this.everStarted ? this.t.outage : this.t.reconnecting);
+      this.wrap.setAttribute('data-state', 'offline');
       this.retryTimer = setTimeout(() => {
         this.retryTimer = 0;
         this.connect();
@@ -571,7 +627,7 @@ form.comp{display:flex;gap:8px;padding:10px 12px;border-top:1px solid var(--bd);
     /** Send a conversational message; shows the typing indicator while the reply is pending. */
     send(m) {
       if (!this.started || !this.raw(m)) {
-        this.note(this.t.offline, 'err');
+        this.note(this.refused ? this.t.unavailable : this.t.offline, 'err');
         this.connect();
         return false;
       }
@@ -608,9 +664,10 @@ form.comp{display:flex;gap:8px;padding:10px 12px;border-top:1px solid var(--bd);
     }
 
     onSession(m) {
-      this.started = true;
+      this.started = this.everStarted = true;
       this.attempt = 0;
       this.setStatus('');
+      this.wrap.removeAttribute('data-state');
       if (typeof m.token === 'string' && m.token) store.set(this.key, m.token);
       if (m.locale && STR[langOf(m.locale)] && langOf(m.locale) !== this.lang) {
         this.lang = langOf(m.locale);
@@ -1144,6 +1201,23 @@ form.comp{display:flex;gap:8px;padding:10px 12px;border-top:1px solid var(--bd);
       const saved = store.get(c.key + ':open');
       if (saved === '1' || (saved == null && /^(true|1|yes)$/i.test(sc.open || ''))) c.open(false);
     }
+    // A page CSP without the server in connect-src blocks the socket and the access check alike: say which line.
+    D.addEventListener('securitypolicyviolation', (e) => {
+      const dir = String(e.effectiveDirective || e.violatedDirective || '');
+      let origin = '';
+      try {
+        origin = new URL(e.blockedURI).host;
+      } catch {
+        return;
+      }
+      if (!/^(connect|default)-src/.test(dir) || origin !== BASE.host) return;
+      const wsOrigin = new URL(WS_URL).origin;
+      for (const c of instances)
+        c.refuse(
+          `shopkeep: this page's Content-Security-Policy blocks the chat. Add to it: ` +
+            `connect-src ${BASE.origin} ${wsOrigin} (see docs/embedding.md).`,
+        );
+    });
     W.addEventListener('pagehide', () => {
       for (const c of instances) {
         c.stopped = true;

@@ -22,7 +22,8 @@ pub struct ServeArgs {
     /// Data directory: the store (`store/`) and the catalog's on-disk index (`index/<fingerprint>/`).
     #[arg(long, env = "SHOPKEEP_DATA", default_value = "data")]
     pub data: PathBuf,
-    /// Extra origins (e.g. https://shop.example.com) whose pages may open the chat; `*` allows any.
+    /// Extra origins (e.g. https://shop.example.com) whose pages may open the chat; `*` allows any. Case, a
+    /// trailing slash and the default port do not matter; anything else than an origin is refused at start.
     #[arg(
         long = "allow-origin",
         env = "SHOPKEEP_ALLOW_ORIGINS",
@@ -59,6 +60,17 @@ pub(super) fn serve(args: ServeArgs) -> anyhow::Result<()> {
             args.addr
         )
     })?;
+    // A malformed origin would never match: refuse it now, naming every one, rather than refuse shoppers later.
+    let allowed_origins = server::AllowedOrigins::parse(&args.allow_origins).map_err(|errors| {
+        anyhow::anyhow!(
+            "{}",
+            errors
+                .iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
+                .join("\n")
+        )
+    })?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
@@ -81,7 +93,7 @@ pub(super) fn serve(args: ServeArgs) -> anyhow::Result<()> {
         })?;
         let local = listener.local_addr()?;
         let settings = Settings {
-            allowed_origins: args.allow_origins.clone(),
+            allowed_origins,
             session_ttl: Duration::from_secs(args.session_days.max(1) * 24 * 3600),
             flows_dir: args.flows.clone(),
             catalog_dir: args.catalog.clone(),

@@ -11,7 +11,7 @@ use tokio::time::Instant;
 
 use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade};
 use axum::extract::{ConnectInfo, State};
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use tracing::Instrument;
 
@@ -29,7 +29,7 @@ pub(super) async fn upgrade(
     headers: HeaderMap,
     ws: WebSocketUpgrade,
 ) -> Response {
-    if !origin_allowed(&state, &headers) {
+    if !super::origin::request_allowed(&state, &headers) {
         return (
             StatusCode::FORBIDDEN,
             "this page's origin may not use the chat; add it to --allow-origin",
@@ -69,32 +69,6 @@ pub(super) fn tuned(ws: WebSocketUpgrade, limits: &Limits) -> WebSocketUpgrade {
         .max_write_buffer_size(limits.max_write_buffer.max(4096 + 1))
         .max_message_size(max)
         .max_frame_size(max)
-}
-
-fn origin_allowed(state: &AppState, headers: &HeaderMap) -> bool {
-    // Clients that are not browsers send no Origin; browsers always do, and cannot forge it.
-    let Some(origin) = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()) else {
-        return true;
-    };
-    let allowed = &state.0.settings.allowed_origins;
-    if allowed
-        .iter()
-        .any(|a| a == "*" || a.eq_ignore_ascii_case(origin))
-    {
-        return true;
-    }
-    let host = headers
-        .get(header::HOST)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or_default();
-    let origin_host = origin.split_once("://").map_or("", |(_, rest)| rest);
-    if !host.is_empty() && origin_host.eq_ignore_ascii_case(host) {
-        return true;
-    }
-    let name = origin_host
-        .rsplit_once(':')
-        .map_or(origin_host, |(name, _)| name);
-    matches!(name, "127.0.0.1" | "localhost" | "[::1]")
 }
 
 /// The conversation on one connection.

@@ -2,7 +2,7 @@
 //!
 //! [`router`] builds the app (tests reuse it); [`run`] serves it on a listener the caller bound, so tests bind
 //! `127.0.0.1:0`. Routes: `/v1/chat` (the chat WebSocket, see `docs/protocol.md`), `/` (the demo shop),
-//! `/widget.js`, `/catalog/images/*`, `/p/{id}` (a demo product page), `/healthz`, `/metrics` (Prometheus,
+//! `/v1/access` (may this page's origin chat? see [`origin`]), `/widget.js`, `/catalog/images/*`, `/p/{id}` (a demo product page), `/healthz`, `/metrics` (Prometheus,
 //! see [`metrics`]). [`echo`] is the bare WebSocket echo server the load generator measures against.
 //!
 //! Invariants: blocking work (tantivy searches, sled flushes) runs off the async runtime; no lock is held across
@@ -13,6 +13,7 @@ mod chat;
 pub mod echo;
 pub mod limits;
 pub mod metrics;
+pub mod origin;
 pub mod protocol;
 pub mod reload;
 
@@ -35,12 +36,13 @@ use crate::catalog::Catalog;
 use crate::flow::Flows;
 use crate::store::Store;
 pub use metrics::Metrics;
+pub use origin::AllowedOrigins;
 
 /// Limits and settings of a running server; every limit has a safe default.
 #[derive(Clone, Debug)]
 pub struct Settings {
-    /// Origins allowed to open the chat WebSocket, besides the server's own and loopback pages. `*` allows all.
-    pub allowed_origins: Vec<String>,
+    /// Origins allowed to open the chat WebSocket, besides the server's own and loopback pages.
+    pub allowed_origins: AllowedOrigins,
     /// Limits of the chat WebSocket.
     pub limits: Limits,
     /// Sessions idle for longer are forgotten.
@@ -59,7 +61,7 @@ pub struct Settings {
 impl Default for Settings {
     fn default() -> Settings {
         Settings {
-            allowed_origins: Vec::new(),
+            allowed_origins: AllowedOrigins::default(),
             limits: Limits::default(),
             session_ttl: Duration::from_secs(30 * 24 * 3600),
             flows_dir: PathBuf::from("flows"),
@@ -144,6 +146,7 @@ pub fn router(state: AppState) -> Router {
         .layer(tower_http::compression::CompressionLayer::new());
     Router::new()
         .route("/v1/chat", get(chat::upgrade))
+        .route("/v1/access", get(origin::access))
         .merge(assets)
         .route("/healthz", get(assets::health))
         .route("/admin/reload", post(reload::admin_reload))

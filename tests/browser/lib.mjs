@@ -23,7 +23,8 @@ mkdirSync(OUT, { recursive: true });
 export const T = Number(process.env.SHOPKEEP_TEST_TIMEOUT_MS || 15000);
 
 let chromiumMod;
-export async function launch() {
+/** Headless Chromium; `extraArgs` adds flags (e.g. host-resolver rules that give a loopback server a name). */
+export async function launch(extraArgs = []) {
   chromiumMod ??= require('playwright-core').chromium;
   return chromiumMod.launch({
     executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
@@ -36,6 +37,7 @@ export async function launch() {
       '--disable-background-networking',
       '--disable-component-update',
       '--disable-sync',
+      ...extraArgs,
     ],
   });
 }
@@ -49,6 +51,11 @@ export const DESKTOP = { width: 1280, height: 860 };
  */
 export async function newPage(browser, { viewport = DESKTOP, reducedMotion = 'reduce', locale = 'en-US' } = {}) {
   const context = await browser.newContext({ viewport, reducedMotion, locale });
+  if (process.env.SHOPKEEP_DEV_WIDGET) {
+    // Development shortcut: serve widget.js from this file instead of the one built into the server binary.
+    const js = readFileSync(process.env.SHOPKEEP_DEV_WIDGET, 'utf8');
+    await context.route(`${BASE}/widget.js`, (route) => route.fulfill({ contentType: 'text/javascript', body: js }));
+  }
   const page = await context.newPage();
   page.setDefaultTimeout(T);
   const rec = { sent: [], received: [], dialogs: [], errors: [], sockets: 0 };

@@ -4,12 +4,12 @@
 use std::time::Duration;
 
 use serde_json::json;
-use shopkeep::server::{Limits, Settings};
+use shopkeep::server::{AllowedOrigins, Limits, Settings};
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::protocol::frame::Frame;
 use tokio_tungstenite::tungstenite::protocol::frame::coding::{Data, OpCode};
 
-use crate::support::{Client, spawn_app, spawn_with};
+use crate::support::{Client, http_raw, spawn_app, spawn_with};
 
 fn http_status(error: &tokio_tungstenite::tungstenite::Error) -> Option<u16> {
     match error {
@@ -41,7 +41,7 @@ async fn pages_from_other_sites_get_403_unless_allowed() {
     );
 
     let settings = Settings {
-        allowed_origins: vec!["https://shop.example".into()],
+        allowed_origins: AllowedOrigins::parse(["https://Shop.Example/"]).expect("an origin"),
         ..Settings::default()
     };
     let app = spawn_with(tempfile::tempdir().expect("temp dir"), settings).await;
@@ -55,6 +55,56 @@ async fn pages_from_other_sites_get_403_unless_allowed() {
         .err()
         .expect("a look-alike origin is refused");
     assert_eq!(http_status(&refused), Some(403));
+}
+
+/// The widget cannot read the status of a refused upgrade, so it asks `/v1/access` (with CORS) why the socket failed.
+#[tokio::test]
+async fn the_access_endpoint_tells_a_page_whether_its_origin_may_chat() {
+    let settings = Settings {
+        allowed_origins: AllowedOrigins::parse(["HTTPS://Shop.Example:443/"]).expect("an origin"),
+        ..Settings::default()
+    };
+    let app = spawn_with(tempfile::tempdir().expect("temp dir"), settings).await;
+    let refused = http_raw(
+        app.addr,
+        "GET",
+        "/v1/access",
+        &[("Origin", "https://evil.example")],
+    )
+    .await;
+    assert_eq!(refused.status, 403);
+    assert_eq!(
+        refused.header("access-control-allow-origin"),
+        Some("https://evil.example")
+    );
+    assert_eq!(refused.header("cache-control"), Some("no-store"));
+    let body: serde_json::Value = serde_json::from_slice(&refused.body).expect("json");
+    assert_eq!(body["allowed"], false);
+    assert_eq!(
+        body["fix"],
+        "start shopkeep with --allow-origin https://evil.example"
+    );
+
+    let allowed = http_raw(
+        app.addr,
+        "GET",
+        "/v1/access",
+        &[("Origin", "https://shop.example")],
+    )
+    .await;
+    assert_eq!(allowed.status, 200);
+    assert_eq!(
+        allowed.header("access-control-allow-origin"),
+        Some("https://shop.example")
+    );
+    let body: serde_json::Value = serde_json::from_slice(&allowed.body).expect("json");
+    assert_eq!(body["allowed"], true);
+    // the socket agrees with the endpoint
+    assert!(
+        Client::try_connect(&app.ws_url(), Some("https://shop.example"))
+            .await
+            .is_ok()
+    );
 }
 
 #[tokio::test]

@@ -169,6 +169,22 @@ async fn bad_start_ups_name_the_thing_and_the_fix() {
         "{stderr}"
     );
 
+    let stderr = failed_serve(
+        "127.0.0.1:0",
+        other_data,
+        &[
+            "--allow-origin",
+            "shop.example,https://ok.example/,https://x.example/cart",
+        ],
+    )
+    .await;
+    assert!(
+        stderr.contains("`shop.example`: no scheme")
+            && stderr.contains("`https://x.example/cart`: an origin has no path")
+            && !stderr.contains("ok.example"),
+        "every malformed --allow-origin is named: {stderr}"
+    );
+
     let stderr = failed_start(&["serve", "--addr", "not-an-address"]).await;
     assert!(
         stderr.contains("not-an-address") && stderr.contains("--addr"),
