@@ -26,6 +26,7 @@ pub mod flow;
 pub mod loadgen;
 pub mod money;
 pub mod scenario;
+pub mod secret;
 pub mod server;
 pub mod setup;
 pub mod store;

@@ -1,4 +1,5 @@
-//! The `shopkeep` command line: `serve`, `check`, `test`, `query`, `index`, `gen-catalog`, `bench`.
+//! The `shopkeep` command line: `serve`, `check`, `test`, `query`, `index`, `gen-catalog`, `bench`,
+//! `sign-customer`.
 //!
 //! Arguments are parsed in two stages (as ripgrep does): clap reads what the user typed, then each command builds
 //! the validated values the library takes. Errors here are `anyhow` with one line naming the thing and the fix.
@@ -13,12 +14,14 @@ use crate::flow::Flows;
 mod bench;
 mod catalog;
 mod check;
+mod privacy;
 mod serve;
 mod test;
 
 pub use bench::BenchArgs;
 pub use catalog::{GenCatalogArgs, IndexArgs, QueryArgs};
 pub use check::CheckArgs;
+pub use privacy::SignCustomerArgs;
 pub use serve::ServeArgs;
 pub use test::TestArgs;
 
@@ -49,6 +52,8 @@ pub enum Command {
     GenCatalog(GenCatalogArgs),
     /// Load-test conversations over real WebSockets against a bare echo baseline; prints markdown tables.
     Bench(BenchArgs),
+    /// Print the signature of a customer id (`data-customer-signature`) under the shop's secret.
+    SignCustomer(SignCustomerArgs),
 }
 
 pub fn run(cli: Cli) -> anyhow::Result<()> {
@@ -60,6 +65,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Index(args) => catalog::index(args),
         Command::GenCatalog(args) => catalog::gen_catalog(args),
         Command::Bench(args) => bench::bench(args),
+        Command::SignCustomer(args) => privacy::sign_customer(args),
     }
 }
 

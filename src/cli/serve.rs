@@ -51,6 +51,17 @@ pub struct ServeArgs {
     /// Bearer token for admin requests such as POST /admin/reload; without it only this machine may ask.
     #[arg(long, env = "SHOPKEEP_ADMIN_TOKEN", hide_env_values = true)]
     pub admin_token: Option<String>,
+    /// API keys of the shop's servers for /v1/events and /v1/visitors (repeat, or comma-separate in the env).
+    #[arg(
+        long = "api-key",
+        env = "SHOPKEEP_API_KEYS",
+        value_delimiter = ',',
+        hide_env_values = true
+    )]
+    pub api_keys: Vec<String>,
+    /// The secret the shop signs customer ids with (`data-customer` + `data-customer-signature`; docs/privacy.md).
+    #[arg(long, env = "SHOPKEEP_CUSTOMER_SECRET", hide_env_values = true)]
+    pub customer_secret: Option<String>,
 }
 
 pub(super) fn serve(args: ServeArgs) -> anyhow::Result<()> {
@@ -99,7 +110,20 @@ pub(super) fn serve(args: ServeArgs) -> anyhow::Result<()> {
             catalog_dir: args.catalog.clone(),
             catalog_index: Some(shelf),
             watch: !args.no_watch,
-            admin_token: args.admin_token.clone().filter(|t| !t.trim().is_empty()),
+            admin_token: args
+                .admin_token
+                .as_deref()
+                .map(str::trim)
+                .filter(|t| !t.is_empty())
+                .map(crate::secret::TokenHash::new),
+            api_keys: args
+                .api_keys
+                .iter()
+                .map(|k| k.trim())
+                .filter(|k| !k.is_empty())
+                .map(crate::secret::TokenHash::new)
+                .collect(),
+            customer_secret: args.customer_secret.clone().filter(|s| !s.trim().is_empty()),
             limits: Limits {
                 max_message_bytes: args.max_message_bytes.max(256),
                 messages_per_second: args.messages_per_second,

@@ -700,3 +700,21 @@ pub(crate) fn ui(locale: &str) -> &'static Ui {
     };
     if locale.starts_with("ja") { &JA } else { &EN }
 }
+
+/// Whether `email` has the shape of an address (`local@domain.tld`, no spaces, at most 254 characters); the
+/// shopper is told to check it otherwise.
+pub fn looks_like_email(email: &str) -> bool {
+    let email = email.trim();
+    if email.len() > 254 || email.contains(char::is_whitespace) || email.matches('@').count() != 1 {
+        return false;
+    }
+    match email.split_once('@') {
+        Some((local, domain)) => {
+            !local.is_empty()
+                && local.len() <= 64
+                && domain.contains('.')
+                && domain.split('.').all(|part| !part.is_empty())
+        }
+        None => false,
+    }
+}

@@ -256,6 +256,8 @@ async fn turn(state: &AppState, current: &mut Option<Current>, text: &str) -> Ve
             flow,
             locale,
             visitor,
+            customer,
+            signature,
             resume,
         } => {
             if v.is_some_and(|v| v != VERSION) {
@@ -263,6 +265,13 @@ async fn turn(state: &AppState, current: &mut Option<Current>, text: &str) -> Ve
                     "unsupported_version",
                     format!("this server speaks protocol v{VERSION}"),
                 )];
+            }
+            if resume.is_none() {
+                let visitor = match identify(state, visitor, customer, signature).await {
+                    Ok(visitor) => visitor,
+                    Err(refusal) => return vec![refusal],
+                };
+                return start(state, current, &flow, locale.as_deref(), visitor, None).await;
             }
             return start(state, current, &flow, locale.as_deref(), visitor, resume).await;
         }
@@ -310,7 +319,7 @@ async fn turn(state: &AppState, current: &mut Option<Current>, text: &str) -> Ve
                 return vec![no_session()];
             };
             let ja = conv.session.locale.starts_with("ja");
-            if consent && !looks_like_email(&email) {
+            if consent && !conversation::looks_like_email(&email) {
                 let message = if ja {
                     "メールアドレスをご確認ください。"
                 } else {
@@ -391,13 +400,56 @@ fn refuse(state: &AppState, text: &str) -> Vec<ServerMsg> {
     }
 }
 
-fn looks_like_email(email: &str) -> bool {
-    let email = email.trim();
-    match email.split_once('@') {
-        Some((local, domain)) => {
-            !local.is_empty() && domain.contains('.') && !email.contains(char::is_whitespace)
+/// The owner of a new conversation's records: the widget's visitor id, joined to the shop's customer when the
+/// shop signed the customer id. A forged or malformed id is refused and nothing starts.
+async fn identify(
+    state: &AppState,
+    visitor: Option<String>,
+    customer: Option<String>,
+    signature: Option<String>,
+) -> Result<Option<String>, ServerMsg> {
+    if let Some(visitor) = &visitor
+        && (visitor.starts_with("c:") || !super::api::valid_id(visitor))
+    {
+        return Err(error(
+            "bad_message",
+            "a visitor id is 1–128 characters without `:` or control characters",
+        ));
+    }
+    let Some(customer) = customer else {
+        return Ok(visitor);
+    };
+    let Some(secret) = state.0.settings.customer_secret.as_deref() else {
+        return Err(error(
+            "bad_customer",
+            "this server takes no customer ids; start it with --customer-secret to accept signed ones",
+        ));
+    };
+    let signed = signature
+        .as_deref()
+        .is_some_and(|s| crate::secret::verify_customer(secret, &customer, s));
+    if !signed || !super::api::valid_id(&customer) {
+        return Err(error(
+            "bad_customer",
+            "the customer id's signature does not match; sign it with the shop's secret (docs/privacy.md)",
+        ));
+    }
+    let owner = visitor.unwrap_or_else(|| format!("c:{customer}"));
+    let store = state.0.store.clone();
+    let linked = {
+        let owner = owner.clone();
+        tokio::task::spawn_blocking(move || store.link_customer(&owner, &customer)).await
+    };
+    match linked {
+        Ok(Ok(_)) => Ok(Some(owner)),
+        Ok(Err(e)) => {
+            tracing::error!(error = %e, "joining a visitor to its customer failed");
+            Err(error("internal", SORRY))
         }
-        None => false,
+        Err(e) => {
+            tracing::error!(error = %e, "joining a visitor to its customer failed");
+            Err(error("internal", SORRY))
+        }
     }
 }
 
@@ -543,6 +595,14 @@ async fn carry_out(state: &AppState, conv: &mut Current, effects: Vec<Effect>) -
                         app.metrics.matched(took);
                         let showcase =
                             conversation::present(&conv.flow, &conv.session, &result, outcome);
+                        let shown: Vec<String> = showcase
+                            .picks
+                            .iter()
+                            .map(|p| p.product.id.clone())
+                            .collect();
+                        if let Err(e) = app.store.save_picks(&conv.session, &result, &shown) {
+                            tracing::warn!(error = %e, "keeping the picks shown failed");
+                        }
                         let can_back = !conv.session.answers.is_empty();
                         replies.push(ServerMsg::Products(ProductsOut::new(showcase, can_back)));
                     }

@@ -8,6 +8,7 @@
 //! Invariants: blocking work (tantivy searches, sled flushes) runs off the async runtime; no lock is held across
 //! an `.await`; a shopper's answer is acknowledged only after the store made it durable.
 
+mod api;
 mod assets;
 mod chat;
 pub mod echo;
@@ -34,6 +35,7 @@ use reload::Live;
 
 use crate::catalog::Catalog;
 use crate::flow::Flows;
+use crate::secret::TokenHash;
 use crate::store::Store;
 pub use metrics::Metrics;
 pub use origin::AllowedOrigins;
@@ -54,8 +56,12 @@ pub struct Settings {
     pub catalog_index: Option<crate::catalog::Shelf>,
     /// Reload when a file in the flows or catalog folder changes.
     pub watch: bool,
-    /// The bearer token of admin requests (`POST /admin/reload`); without one, only this machine may ask.
-    pub admin_token: Option<String>,
+    /// The bearer token of admin requests (`POST /admin/reload`), hashed; without one, only this machine may ask.
+    pub admin_token: Option<TokenHash>,
+    /// Keys of the shop's servers for the public API (`/v1/events`, `/v1/visitors/…`), hashed.
+    pub api_keys: Vec<TokenHash>,
+    /// The secret a shop signs customer ids with; without it, customer ids are refused.
+    pub customer_secret: Option<String>,
 }
 
 impl Default for Settings {
@@ -69,6 +75,8 @@ impl Default for Settings {
             catalog_index: None,
             watch: false,
             admin_token: None,
+            api_keys: Vec::new(),
+            customer_secret: None,
         }
     }
 }
@@ -151,6 +159,7 @@ pub fn router(state: AppState) -> Router {
         .route("/healthz", get(assets::health))
         .route("/admin/reload", post(reload::admin_reload))
         .route("/metrics", get(render_metrics))
+        .merge(api::routes())
         .with_state(state)
 }
 

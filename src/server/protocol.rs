@@ -33,8 +33,12 @@ pub enum ClientMsg {
         flow: String,
         /// `en`, `ja`, …; the finder's default when absent or not offered.
         locale: Option<String>,
-        /// The shop's own visitor or customer id, if it has one.
+        /// The shopper's visitor id: the random id the widget keeps (or the shop's own visitor id).
         visitor: Option<String>,
+        /// The shop's customer id of a signed-in shopper; needs `signature`.
+        customer: Option<String>,
+        /// `hex(HMAC-SHA256(shop secret, customer))`; a wrong one is refused with `bad_customer`.
+        signature: Option<String>,
         /// The `token` of an earlier `session` message.
         resume: Option<String>,
     },
@@ -122,7 +126,7 @@ pub enum ServerMsg {
     /// A problem with the last message; the conversation is unchanged and still open.
     Error {
         /// `bad_message`, `unknown_type`, `unknown_flow`, `no_session`, `bad_resume`, `not_allowed`,
-        /// `unsupported_version` or `internal`.
+        /// `unsupported_version`, `bad_customer` or `internal`.
         code: &'static str,
         message: String,
     },

@@ -84,4 +84,54 @@ impl Store {
             .map(|a| (a.question, a.answer))
             .collect())
     }
+
+    /// Keeps the picks shown to the shopper (the latest per finder).
+    pub fn save_picks(
+        &self,
+        session: &Session,
+        result: &str,
+        products: &[String],
+    ) -> Result<(), StoreError> {
+        let key = format!("{}\0{}", owner(session), session.flow);
+        let bytes = encode(&PicksRecord {
+            v: PICKS_VERSION,
+            flow: &session.flow,
+            flow_version: &session.flow_version,
+            result,
+            products,
+            at: now(),
+        })?;
+        self.queue(Kind::Picks, key.into_bytes(), Some(bytes));
+        Ok(())
+    }
+
+    /// The picks last shown to an owner, per finder.
+    pub fn picks_of(&self, owner: &str) -> Result<Vec<ShownPicks>, StoreError> {
+        self.scan(Kind::Picks, &prefix(owner))?
+            .values()
+            .map(|bytes| decode(bytes, PICKS_VERSION))
+            .collect()
+    }
+}
+
+const PICKS_VERSION: u32 = 1;
+
+/// The picks a shopper was shown at the end of a finder.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ShownPicks {
+    pub flow: String,
+    pub flow_version: String,
+    pub result: String,
+    pub products: Vec<String>,
+    pub at: u64,
+}
+
+#[derive(Serialize)]
+struct PicksRecord<'a> {
+    v: u32,
+    flow: &'a str,
+    flow_version: &'a str,
+    result: &'a str,
+    products: &'a [String],
+    at: u64,
 }

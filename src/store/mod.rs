@@ -10,6 +10,10 @@
 //!   batch by the group commit that makes the turn recording them durable: one insert per flush instead of one per
 //!   event (appending single events at the tree's end split its last page again and again, a tenth of a turn's CPU).
 //!
+//! - `answers.rs` also keeps the picks shown last per owner and finder: `owner \0 finder` → `{v, flow, result,
+//!   products, at}`.
+//! - `profiles.rs`: profiles and their aliases (visitor ids, confirmed emails), merged deterministically.
+//!
 //! Writes: a turn only queues its records; the group commit (`commit.rs`) writes everything queued, then flushes,
 //! on the flusher's thread (so no storage work runs on the async runtime). Readers see queued records at once.
 //!
@@ -31,11 +35,13 @@ mod answers;
 mod backend;
 mod commit;
 mod events;
+mod profiles;
 mod sessions;
 
-pub use answers::StoredAnswer;
+pub use answers::{ShownPicks, StoredAnswer, owner};
 pub use backend::{Backend, Kind, Op};
 pub use events::RecordedEvent;
+pub use profiles::{Email, Profile, email_key};
 
 use commit::{Request, Waiter, Writes, flusher};
 
@@ -69,6 +75,8 @@ pub struct Store {
     flushes: mpsc::Sender<Request>,
     /// Flushes run by the group-commit flusher so far.
     flushed: Arc<AtomicU64>,
+    /// Serialises profile changes (read-modify-write of a few records, no IO while held).
+    profiles: Arc<Mutex<()>>,
 }
 
 /// Seconds since the epoch.
@@ -159,6 +167,7 @@ impl Store {
             writes,
             flushes,
             flushed,
+            profiles: Arc::default(),
         })
     }
 
@@ -168,7 +177,6 @@ impl Store {
     }
 
     /// The newest value of a record: queued, else stored.
-    #[allow(dead_code)] // profiles read through it next
     fn get(&self, kind: Kind, key: &[u8]) -> Result<Option<Vec<u8>>, StoreError> {
         let _settled = self.writes.settled();
         let owned = (kind, key.to_vec());

@@ -11,6 +11,7 @@ mod index;
 mod limits;
 mod metrics;
 mod process;
+mod profiles;
 mod reload;
 mod scenario;
 mod support;

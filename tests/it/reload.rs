@@ -108,7 +108,7 @@ async fn a_broken_edit_is_refused_with_its_location_and_the_old_flows_keep_servi
 async fn admin_requests_need_the_token_when_one_is_set() {
     let parts = copy_shipped();
     let settings = Settings {
-        admin_token: Some("s3cret".into()),
+        admin_token: Some(shopkeep::secret::TokenHash::new("s3cret")),
         ..Settings::default()
     };
     let app = serve(parts.path(), settings).await;

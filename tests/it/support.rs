@@ -175,20 +175,51 @@ pub async fn http_raw(
     path: &str,
     headers: &[(&str, &str)],
 ) -> HttpResponse {
+    http_send(addr, method, path, headers, b"").await
+}
+
+/// A JSON request with `key` as its bearer API key (none when empty); the status and the body parsed as JSON
+/// (`null` when it is not JSON).
+pub async fn api(
+    addr: SocketAddr,
+    method: &str,
+    path: &str,
+    key: &str,
+    body: Option<Value>,
+) -> (u16, Value) {
+    let auth = format!("Bearer {key}");
+    let mut headers = vec![("Content-Type", "application/json")];
+    if !key.is_empty() {
+        headers.push(("Authorization", auth.as_str()));
+    }
+    let body = body.map(|b| b.to_string()).unwrap_or_default();
+    let response = http_send(addr, method, path, &headers, body.as_bytes()).await;
+    let value = serde_json::from_slice(&response.body).unwrap_or(Value::Null);
+    (response.status, value)
+}
+
+/// One HTTP/1.1 request with a body (`Connection: close`).
+pub async fn http_send(
+    addr: SocketAddr,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: &[u8],
+) -> HttpResponse {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let exchange = async {
         let mut stream = TcpStream::connect(addr).await.expect("connect");
         let mut request = format!(
-            "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\nContent-Length: 0\r\n"
+            "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\nContent-Length: {}\r\n",
+            body.len()
         );
         for (name, value) in headers {
             request.push_str(&format!("{name}: {value}\r\n"));
         }
         request.push_str("\r\n");
-        stream
-            .write_all(request.as_bytes())
-            .await
-            .expect("send the request");
+        let mut bytes = request.into_bytes();
+        bytes.extend_from_slice(body);
+        stream.write_all(&bytes).await.expect("send the request");
         let mut response = Vec::new();
         stream
             .read_to_end(&mut response)
