@@ -2,9 +2,8 @@
 //! `SHOPKEEP_BENCH_1M=1`, since that takes minutes), with a bare tantivy query of the same shape measured in the
 //! same run so the matcher's overhead can be quoted as a ratio on a busy machine.
 //!
-//! After criterion's groups, a latency pass runs the matcher, the bare query and the matcher's straightforward
-//! twin `find_by_query` interleaved (so all see the same machine load) and prints p50/p99 and the ratio, which
-//! criterion does not report. The 1 M build is timed once
+//! After criterion's groups, a latency pass runs the matcher and the bare query interleaved (so both see the same
+//! machine load) and prints p50/p99 and the ratio, which criterion does not report. The 1 M build is timed once
 //! (criterion would need ten samples of a minute each) and prints the process's peak memory (VmHWM).
 //!
 //! Run: `cargo bench --bench catalog` (add `SHOPKEEP_BENCH_1M=1` for 1 M).
@@ -65,6 +64,7 @@ fn request(top_brand: &str) -> MatchRequest {
         count: 6,
         in_stock_only: true,
         diversity: None,
+        min: 1,
         relax_order: vec![],
     }
 }
@@ -103,13 +103,12 @@ fn percentile(sorted: &[Duration], p: f64) -> Duration {
     sorted[at.min(sorted.len() - 1)]
 }
 
-/// Interleaved runs of `find`, the bare query and `find_by_query` (the matcher on one tantivy query per
-/// relaxation step, as `find` worked before the bitset path); prints p50, p99 and the ratios to the bare query.
+/// Interleaved runs of `find` and the bare query; prints p50, p99 and the ratios to the bare query.
 fn latency(catalogs: &[(usize, Catalog, MatchRequest)]) {
     let ms = |d: Duration| d.as_secs_f64() * 1e3;
     for (n, catalog, request) in catalogs {
         let rounds = if *n >= 1_000_000 { 300 } else { 2_000 };
-        let mut runs: [Vec<Duration>; 3] = Default::default();
+        let mut runs: [Vec<Duration>; 2] = Default::default();
         for _ in 0..rounds {
             let started = Instant::now();
             black_box(catalog.find(request).expect("find"));
@@ -117,16 +116,13 @@ fn latency(catalogs: &[(usize, Catalog, MatchRequest)]) {
             let started = Instant::now();
             black_box(catalog.find_bare(request).expect("bare"));
             runs[1].push(started.elapsed());
-            let started = Instant::now();
-            black_box(catalog.find_by_query(request).expect("by query"));
-            runs[2].push(started.elapsed());
         }
-        let [find, bare, by_query] = runs.map(|mut run| {
+        let [find, bare] = runs.map(|mut run| {
             run.sort_unstable();
             (ms(percentile(&run, 0.5)), ms(percentile(&run, 0.99)))
         });
         println!(
-            "latency {}: find p50 {:.3} ms p99 {:.3} ms | bare p50 {:.3} ms p99 {:.3} ms | ratio p50 {:.2}x p99 {:.2}x | by query p50 {:.3} ms p99 {:.3} ms ({rounds} rounds)",
+            "latency {}: find p50 {:.3} ms p99 {:.3} ms | bare p50 {:.3} ms p99 {:.3} ms | ratio p50 {:.2}x p99 {:.2}x ({rounds} rounds)",
             label(*n),
             find.0,
             find.1,
@@ -134,8 +130,6 @@ fn latency(catalogs: &[(usize, Catalog, MatchRequest)]) {
             bare.1,
             find.0 / bare.0,
             find.1 / bare.1,
-            by_query.0,
-            by_query.1,
         );
     }
 }

@@ -43,8 +43,10 @@ pub struct Product {
     pub price: f64,
     #[serde(default = "default_currency")]
     pub currency: String,
+    /// The average review rating, 0–5; `None` (null or absent in a feed) when the product has none yet, which is
+    /// not a rating of 0.
     #[serde(default)]
-    pub rating: f64,
+    pub rating: Option<f64>,
     /// Units in stock; a feed that does not say counts as in stock.
     #[serde(default = "default_stock")]
     pub stock: i64,
@@ -188,7 +190,7 @@ impl Product {
             "category" => vec![FieldValue::Text(&self.category)],
             "currency" => vec![FieldValue::Text(&self.currency)],
             "price" => vec![FieldValue::Number(self.price)],
-            "rating" => vec![FieldValue::Number(self.rating)],
+            "rating" => self.rating.map(FieldValue::Number).into_iter().collect(),
             "stock" => vec![FieldValue::Number(self.stock as f64)],
             "tags" => self.tags.iter().map(|t| FieldValue::Text(t)).collect(),
             other => match self.attributes.get(other) {

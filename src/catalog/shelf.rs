@@ -353,6 +353,7 @@ mod tests {
             count: 5,
             in_stock_only: true,
             diversity: None,
+            min: 1,
             relax_order: vec![],
         }
     }

@@ -259,7 +259,7 @@ impl Generator {
             category: kind.name.to_string(),
             price,
             currency: kind.currency.to_string(),
-            rating,
+            rating: Some(rating),
             stock,
             image: None,
             link: Some(format!("/p/syn-{n:07}")),

@@ -48,7 +48,7 @@ pub fn subject(shown: &ProductIn, catalog: Option<Product>) -> (Product, bool) {
         category: String::new(),
         price: 0.0,
         currency: String::new(),
-        rating: 0.0,
+        rating: None,
         stock: 1,
         image: None,
         link: None,
@@ -209,7 +209,7 @@ mod tests {
             brand: "B".into(),
             price,
             currency: "USD".into(),
-            rating: 4.0,
+            rating: Some(4.0),
             explanation: ExplanationIn {
                 matched: vec![],
                 missed: vec![],

@@ -54,14 +54,14 @@ pub fn screen(screen: &Screen) -> String {
             for (n, pick) in p.products.iter().enumerate() {
                 let _ = writeln!(
                     out,
-                    "      {}. {} {:?} — {}, {} {} ★{}",
+                    "      {}. {} {:?} — {}, {} {}{}",
                     n + 1,
                     pick.id,
                     pick.title,
                     pick.brand,
                     crate::catalog::format_number(pick.price),
                     pick.currency,
-                    pick.rating
+                    pick.rating.map(|r| format!(" ★{r}")).unwrap_or_default()
                 );
                 let _ = writeln!(out, "         {}", pick.explanation.line);
             }

@@ -59,7 +59,7 @@ pub struct ProductIn {
     #[serde(default)]
     pub currency: String,
     #[serde(default)]
-    pub rating: f64,
+    pub rating: Option<f64>,
     #[serde(default)]
     pub explanation: ExplanationIn,
 }

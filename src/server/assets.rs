@@ -132,5 +132,5 @@ const PRODUCT_PAGE: &str = r#"<!doctype html>
 img{max-width:100%;border-radius:12px;background:#f3f5f7}.price{font-size:1.4rem;font-weight:700}a{color:#0b5d43}</style>
 </head><body><p><a href="/">← Back to the shop</a></p>
 {% if product.image %}<img src="{{ product.image }}" alt="" width="320" height="240">{% endif %}
-<h1>{{ product.title }}</h1><p>{{ product.brand }} · ★ {{ product.rating }}</p>
+<h1>{{ product.title }}</h1><p>{{ product.brand }}{% if product.rating is not none %} · ★ {{ product.rating }}{% endif %}</p>
 <p class="price">{{ product.price }}</p><p>{{ product.description }}</p></body></html>"#;

@@ -213,9 +213,13 @@ pub struct ProductOut {
     pub brand: String,
     pub price: f64,
     pub currency: String,
-    pub rating: f64,
+    /// The average review rating, 0–5; null when the product has no rating yet (not a rating of 0).
+    pub rating: Option<f64>,
     pub image: Option<String>,
     pub link: Option<String>,
+    /// Whether the product meets every answer; false for a product shown because answers were loosened (it
+    /// misses at least one answer named in `relaxed`). Exact matches always come first.
+    pub exact: bool,
     pub explanation: ExplanationOut,
 }
 
@@ -292,6 +296,7 @@ impl From<Pick> for ProductOut {
             rating: p.rating,
             image: p.image.clone(),
             link: p.link.clone(),
+            exact: pick.exact,
             explanation: ExplanationOut {
                 matched: pick.matched,
                 missed: pick.missed,

@@ -271,6 +271,7 @@ fn a_catalog_folder_indexes_every_format_and_filters_on_their_attributes() {
         count: 2,
         in_stock_only: false,
         diversity: None,
+        min: 1,
         relax_order: vec![],
     };
     let outcome = catalog.find(&request).expect("find");

@@ -50,7 +50,7 @@ pub(crate) fn empty_product(options: &ImportOptions) -> Product {
         category: String::new(),
         price: 0.0,
         currency: options.default_currency.clone(),
-        rating: 0.0,
+        rating: None,
         stock: 1,
         image: None,
         link: None,

@@ -315,10 +315,12 @@ pub fn validate(mut product: Product, seen: &mut HashSet<String>) -> Result<Prod
             product.id, product.price
         ));
     }
-    if !(0.0..=5.0).contains(&product.rating) {
+    if let Some(rating) = product.rating
+        && !(0.0..=5.0).contains(&rating)
+    {
         return Err(format!(
             "product `{}` has rating {}; ratings run from 0 to 5",
-            product.id, product.rating
+            product.id, rating
         ));
     }
     product.currency = product.currency.trim().to_ascii_uppercase();

@@ -133,8 +133,10 @@ fn csv_product(
             "price" => price_cell = Some(cell),
             "currency" => currency_cell = Some(cell),
             "rating" => {
-                product.rating = value::parse_number(cell)
-                    .ok_or_else(|| format!("rating `{cell}` is not a number"))?;
+                product.rating = Some(
+                    value::parse_number(cell)
+                        .ok_or_else(|| format!("rating `{cell}` is not a number"))?,
+                );
             }
             "stock" | "quantity" => product.stock = value::parse_stock(cell)?,
             "image" | "image_url" | "thumbnail" => product.image = value::link(cell),

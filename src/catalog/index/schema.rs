@@ -117,7 +117,9 @@ pub(super) fn to_document(product: &Product, f: &SchemaFields) -> TantivyDocumen
         }
     };
     number("price", product.price);
-    number("rating", product.rating);
+    if let Some(rating) = product.rating {
+        number("rating", rating);
+    }
     number("stock", product.stock as f64);
     for (name, value) in &product.attributes {
         if let AttrValue::Number(n) = value {

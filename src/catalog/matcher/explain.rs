@@ -6,61 +6,84 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use super::{Explanation, MatchRequest, Miss};
+use super::{Explanation, MatchRequest, Miss, Tier};
 use crate::catalog::{Constraint, FieldValue, Op, Product};
 
-/// Whether the candidates read so far (best first) already fill the picks, so reading further down the ranking
-/// cannot change them: [`diversify`] takes candidates in order and never looks past a full set.
-pub(super) fn settled(candidates: &[(f64, Arc<Product>)], request: &MatchRequest) -> bool {
-    let Some((field, max)) = &request.diversity else {
-        return candidates.len() >= request.count;
-    };
-    let mut per_value: HashMap<String, usize> = HashMap::new();
-    let mut picked = 0;
-    for (_, product) in candidates {
-        let key = diversity_key(product, field);
-        let seen = per_value.entry(key).or_default();
-        if *seen < *max {
-            *seen += 1;
-            picked += 1;
-        }
-    }
-    picked >= request.count
+/// Whether the candidates read so far (best first) already settle the picks, so reading further down the ranking
+/// cannot change them.
+pub(super) fn settled(candidates: &[(Tier, Arc<Product>)], request: &MatchRequest) -> bool {
+    choose(candidates, request, true).len() >= request.count
 }
 
-/// The value of the diversity field that picks are counted by; distinct for values of distinct kinds.
-fn diversity_key(product: &Product, field: &str) -> String {
-    let mut key = String::new();
-    if let Some(value) = product.values(field).first() {
-        value.push_key(&mut key);
-    }
-    key
-}
-
-/// Keeps at most `max` products per value of the diversity field among the picks; when that leaves too few, the
-/// best of the rest fill up (a real choice matters, but never more than showing something).
+/// The picks among `candidates` (best first), in rank order: see [`choose`].
 pub(super) fn diversify(
-    candidates: Vec<(f64, Arc<Product>)>,
+    candidates: Vec<(Tier, Arc<Product>)>,
     request: &MatchRequest,
-) -> Vec<(f64, Arc<Product>)> {
+) -> Vec<(Tier, Arc<Product>)> {
+    let chosen = choose(&candidates, request, false);
+    let mut slots: Vec<Option<(Tier, Arc<Product>)>> = candidates.into_iter().map(Some).collect();
+    chosen.into_iter().filter_map(|i| slots[i].take()).collect()
+}
+
+/// The value of the diversity field that picks are counted by (distinct for values of distinct kinds); `None` for
+/// a product without the field, which is a group of its own.
+fn diversity_key(product: &Product, field: &str) -> Option<String> {
+    let value = product.values(field).into_iter().next()?;
+    if matches!(value, FieldValue::Text(t) if t.trim().is_empty()) {
+        return None;
+    }
+    let mut key = String::new();
+    value.push_key(&mut key);
+    Some(key)
+}
+
+/// The diversity rule, as indices into `candidates` (best first, exact matches before loosened ones) in rank
+/// order. Without a diversity field: the first `count`. With one, candidates are taken in rank order, exact
+/// matches first and then loosened ones, skipping a product whose field value already has `max` picks; when a
+/// group (exact or loosened) runs out, its skipped products fill the places left, best first, before the next
+/// group starts. So the cap never replaces an exact match with a loosened one and never leaves a place empty
+/// that a fitting product could take. Products without the field are not capped.
+///
+/// `open`: more candidates may follow the last one, so the last group's skipped products do not fill yet (used
+/// to decide whether the picks are settled).
+fn choose(candidates: &[(Tier, Arc<Product>)], request: &MatchRequest, open: bool) -> Vec<usize> {
     let Some((field, max)) = &request.diversity else {
-        return candidates.into_iter().take(request.count).collect();
+        return (0..candidates.len().min(request.count)).collect();
     };
     let mut per_value: HashMap<String, usize> = HashMap::new();
-    let mut picked = Vec::new();
-    let mut rest = Vec::new();
-    for (score, product) in candidates {
-        let seen = per_value.entry(diversity_key(&product, field)).or_default();
-        if picked.len() < request.count && *seen < *max {
-            *seen += 1;
-            picked.push((score, product));
-        } else {
-            rest.push((score, product));
+    let mut picked: Vec<usize> = Vec::new();
+    let mut at = 0;
+    while at < candidates.len() && picked.len() < request.count {
+        let exact = candidates[at].0.missed == 0;
+        let mut skipped = Vec::new();
+        while at < candidates.len() && (candidates[at].0.missed == 0) == exact {
+            if picked.len() < request.count {
+                match diversity_key(&candidates[at].1, field) {
+                    None => picked.push(at),
+                    Some(key) => {
+                        let seen = per_value.entry(key).or_default();
+                        if *seen < *max {
+                            *seen += 1;
+                            picked.push(at);
+                        } else {
+                            skipped.push(at);
+                        }
+                    }
+                }
+            }
+            at += 1;
+        }
+        let group_closed = at < candidates.len() || !open;
+        if group_closed {
+            let room = request.count.saturating_sub(picked.len());
+            picked.extend(skipped.into_iter().take(room));
         }
     }
-    let missing = request.count.saturating_sub(picked.len());
-    picked.extend(rest.into_iter().take(missing));
-    picked.sort_by(|(ka, a), (kb, b)| kb.total_cmp(ka).then_with(|| a.id.cmp(&b.id)));
+    picked.sort_by(|a, b| {
+        let (ta, pa) = &candidates[*a];
+        let (tb, pb) = &candidates[*b];
+        ta.rank(tb).then_with(|| pa.id.cmp(&pb.id))
+    });
     picked
 }
 
@@ -82,10 +105,18 @@ pub fn explain(product: &Product, request: &MatchRequest) -> Explanation {
                 .any_of
                 .first()
                 .and_then(|clause| clause.iter().find_map(|c| numeric_gap(c, product)));
+            // A bound on a field the product has no value for (a rating not given yet) is unknown, not missed.
+            let unknown = want.any_of.first().and_then(|clause| {
+                clause
+                    .iter()
+                    .find(|c| super::rank::is_bound(c) && product.values(&c.field).is_empty())
+                    .map(|c| c.field.clone())
+            });
             explanation.missed.push(Miss {
                 question: want.question.clone(),
                 label: want.label.clone(),
                 gap,
+                unknown,
             });
         }
     }

@@ -1,5 +1,5 @@
-//! The matcher on small catalogs whose right answers are known, and the fast path against the straightforward
-//! tantivy query on random requests over a synthetic catalog.
+//! The matcher on small catalogs whose right answers are known, and the fast path against the product-by-product
+//! scan on random requests over a synthetic catalog.
 
 use super::*;
 use crate::catalog::{Op, Scalar};
@@ -34,6 +34,7 @@ fn request(wants: Vec<Want>, count: usize) -> MatchRequest {
         wants,
         text: None,
         count,
+        min: 1,
         in_stock_only: true,
         diversity: None,
         relax_order: vec![],
@@ -79,6 +80,7 @@ fn boosts_rank_and_rating_breaks_ties() {
 fn relaxes_in_declared_order_and_explains_the_gap() {
     let mut req = request(vec![trail(), budget(85.0)], 2);
     req.relax_order = vec!["budget".into()];
+    req.min = 2;
     let outcome = catalog().find(&req).expect("find");
     assert_eq!(
         outcome.relaxed,
@@ -94,13 +96,37 @@ fn relaxes_in_declared_order_and_explains_the_gap() {
 }
 
 #[test]
-fn default_relaxation_loosens_the_last_answer_first() {
+fn only_listed_answers_are_loosened() {
+    // Nothing trail is under $50, and neither answer is listed under `relax`: nothing is shown.
     let outcome = catalog()
         .find(&request(vec![trail(), budget(50.0)], 1))
         .expect("find");
+    assert!(outcome.hits.is_empty() && outcome.relaxed.is_empty());
+    assert_eq!((outcome.exact, outcome.total), (0, 0));
+    // With the budget listed it is loosened; terrain still holds.
+    let mut req = request(vec![trail(), budget(50.0)], 4);
+    req.relax_order = vec!["budget".into()];
+    let outcome = catalog().find(&req).expect("find");
+    assert_eq!(
+        ids(&outcome),
+        ["c", "b", "a"],
+        "closest to the budget first"
+    );
     assert_eq!(outcome.relaxed.len(), 1);
-    assert_eq!(outcome.relaxed[0].question, "budget");
+    assert!(outcome.hits.iter().all(|h| !h.exact));
+}
+
+#[test]
+fn exact_matches_are_not_topped_up_unless_min_asks() {
+    let mut req = request(vec![trail(), budget(85.0)], 3);
+    req.relax_order = vec!["budget".into()];
+    let outcome = catalog().find(&req).expect("find");
     assert_eq!(ids(&outcome), ["c"]);
+    assert!(outcome.relaxed.is_empty(), "{:?}", outcome.relaxed);
+    req.min = 3;
+    let outcome = catalog().find(&req).expect("find");
+    assert_eq!(ids(&outcome), ["c", "b", "a"]);
+    assert_eq!(outcome.relaxed[0].question, "budget");
 }
 
 #[test]
@@ -120,18 +146,15 @@ fn diversity_caps_one_brand() {
     );
 }
 
-mod same_as_the_query {
-    //! The fast path against the straightforward tantivy query: every outcome equal (picks, order, scores,
-    //! relaxation, totals, explanations) over random requests on a synthetic catalog of three segments.
+mod same_as_the_scan {
+    //! The fast path against the product-by-product scan: every outcome equal (picks, order, scores, relaxation,
+    //! totals, explanations) over random requests on a synthetic catalog of three segments.
 
     use rand::rngs::StdRng;
     use rand::{Rng, SeedableRng};
 
-    use std::collections::HashSet;
-
     use super::*;
     use crate::catalog::synthetic::generate;
-
     fn constraint(rng: &mut StdRng) -> Constraint {
         let text = |s: &str| Scalar::Text(s.into());
         let pick =
@@ -207,6 +230,14 @@ mod same_as_the_query {
             "包丁 165mm",
             "glide glide",
         ];
+        let count = rng.random_range(1..12);
+        let mut relax_order: Vec<String> = (0..4)
+            .filter(|_| rng.random_bool(0.5))
+            .map(|n| format!("q{n}"))
+            .collect();
+        if rng.random_bool(0.5) {
+            relax_order.reverse();
+        }
         MatchRequest {
             scope: (0..rng.random_range(0..2))
                 .map(|_| constraint(rng))
@@ -215,16 +246,13 @@ mod same_as_the_query {
             text: rng
                 .random_bool(0.25)
                 .then(|| texts[rng.random_range(0..texts.len())].to_string()),
-            count: rng.random_range(1..12),
+            count,
+            min: rng.random_range(1..=count),
             in_stock_only: rng.random_bool(0.8),
             diversity: rng
                 .random_bool(0.3)
                 .then(|| ("brand".to_string(), rng.random_range(1..3))),
-            relax_order: if rng.random_bool(0.5) {
-                vec!["q1".into(), "q0".into()]
-            } else {
-                vec![]
-            },
+            relax_order,
         }
     }
 
@@ -243,7 +271,7 @@ mod same_as_the_query {
         for round in 0..600 {
             let request = random_request(&mut rng);
             let fast = catalog.find(&request).expect("find");
-            let reference = catalog.find_by_query(&request).expect("find_by_query");
+            let reference = catalog.find_by_scan(&request).expect("find_by_scan");
             assert_eq!(fast, reference, "round {round}: {request:#?}");
             relaxed += usize::from(!fast.relaxed.is_empty());
             with_text += usize::from(request.text.is_some());
@@ -254,48 +282,5 @@ mod same_as_the_query {
             relaxed > 50 && with_text > 50 && hits > 1_000,
             "{relaxed} {with_text} {hits}"
         );
-    }
-
-    /// The ranked candidates themselves, not only the picks read from them: the same keys and the same documents
-    /// in the same order, with limits small enough that runs of equal keys are cut at the limit.
-    #[test]
-    fn rankings_equal_tantivy_top_docs() {
-        let products: Vec<Product> = generate(2_000, 11).collect();
-        let catalog = Catalog::from_batches(&[&products[..700], &products[700..]]).expect("index");
-        let mut rng = StdRng::seed_from_u64(9);
-        let mut cut_ties = 0;
-        for round in 0..300 {
-            let request = random_request(&mut rng);
-            let loosened: HashSet<usize> = (0..request.wants.len())
-                .filter(|_| rng.random_bool(0.3))
-                .collect();
-            let wants = catalog.want_sets(&request).expect("sets");
-            let mut filtered = catalog
-                .bits_for(&request.scope, request.in_stock_only)
-                .expect("base");
-            for (i, set) in wants.iter().enumerate() {
-                if let Some(set) = set.as_ref().filter(|_| !loosened.contains(&i)) {
-                    filtered.intersect_with(set);
-                }
-            }
-            let limit = rng.random_range(1..60);
-            let fast = catalog
-                .top_by_sets(&request, &filtered, &wants, &loosened, limit)
-                .expect("top");
-            let query = catalog.build_query(&request, &loosened);
-            let reference = catalog
-                .searcher()
-                .search(&query, &catalog.ranked(limit))
-                .expect("search");
-            assert_eq!(
-                fast, reference,
-                "round {round}, limit {limit}: {request:#?}"
-            );
-            let last = fast.last().map(|(key, _)| *key);
-            cut_ties += usize::from(
-                fast.len() == limit && fast.iter().filter(|(k, _)| Some(*k) == last).count() > 1,
-            );
-        }
-        assert!(cut_ties > 20, "runs of equal keys at the limit: {cut_ties}");
     }
 }
