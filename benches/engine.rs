@@ -87,7 +87,7 @@ fn step(c: &mut Criterion) {
     done.push(Reply::Value("any".into()));
     let finished = walked(&flow, done);
     c.bench_function("request (match request alone)", |b| {
-        b.iter(|| conversation::request(&flow, black_box(&finished), 4))
+        b.iter(|| conversation::request(&flow, black_box(&finished), 4, 1))
     });
 }
 

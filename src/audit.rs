@@ -149,7 +149,7 @@ impl Walker<'_> {
         session: &Session,
         question: &str,
     ) -> Result<Option<FixedBitSet>, IndexError> {
-        let request = conversation::request(self.flow, session, 1);
+        let request = conversation::request(self.flow, session, 1, 1);
         let Some(want) = request.wants.iter().rev().find(|w| w.question == question) else {
             return Ok(None);
         };

@@ -15,6 +15,8 @@ fn main() -> std::process::ExitCode {
                 .unwrap_or_else(|_| "shopkeep=info,warn".into()),
         )
         .with_writer(std::io::stderr)
+        // Colour only for a person at a terminal: a log file or a collector gets plain text.
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .init();
     match shopkeep::cli::run(shopkeep::cli::Cli::parse()) {
         Ok(()) => std::process::ExitCode::SUCCESS,

@@ -48,6 +48,16 @@ pub fn format(amount: f64, currency: &str) -> String {
     out
 }
 
+/// As [`format`], without the cents of a whole amount: how an answer reads ("Under $120", "¥20,000以下").
+pub fn label(amount: f64, currency: &str) -> String {
+    let formatted = format(amount, currency);
+    if amount.fract() == 0.0 {
+        formatted.replacen(".00", "", 1)
+    } else {
+        formatted
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::format;

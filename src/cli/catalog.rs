@@ -10,7 +10,8 @@ use std::path::PathBuf;
 pub struct QueryArgs {
     /// The finder's id.
     pub flow: String,
-    /// Answers: `question=value`, `question=a,b` (multi), `question=..120` / `80..120` (range), `question="text"`.
+    /// Answers: `question=value`, `question=a,b` (multi), `question=..120` / `80..120` or typed text such as
+    /// `"budget=under 120"` / `budget=2万円台` (range), `question="text"`.
     pub answers: Vec<String>,
     #[arg(long, default_value = "flows")]
     pub flows: PathBuf,
@@ -46,6 +47,15 @@ pub struct GenCatalogArgs {
     pub seed: u64,
 }
 
+/// Whether `value` is `min..max` with either side a plain number or empty, or one plain number.
+fn is_numeric_range(value: &str) -> bool {
+    let (min, max) = value.split_once("..").unwrap_or(("", value));
+    [min, max]
+        .iter()
+        .all(|s| s.trim().is_empty() || s.trim().parse::<f64>().is_ok())
+        && !(min.trim().is_empty() && max.trim().is_empty())
+}
+
 /// Reads `question=value` into an answer to that question.
 fn parse_answer(flow: &crate::flow::Flow, arg: &str) -> anyhow::Result<Answered> {
     let (question, value) = arg
@@ -56,6 +66,9 @@ fn parse_answer(flow: &crate::flow::Flow, arg: &str) -> anyhow::Result<Answered>
         .with_context(|| format!("finder `{}` has no question `{question}`", flow.id))?;
     let reply = match q.kind {
         crate::flow::Kind::Multi => Reply::Values(value.split(',').map(str::to_string).collect()),
+        // `80..120`, `..120`, `80..` as numbers; anything else is typed text, read as the socket reads it
+        // (`under 120`, `2万円台`).
+        crate::flow::Kind::Range if !is_numeric_range(value) => Reply::Text(value.to_string()),
         crate::flow::Kind::Range => {
             let (min, max) = value.split_once("..").unwrap_or(("", value));
             let num = |s: &str| -> anyhow::Result<Option<f64>> {
@@ -105,7 +118,7 @@ pub(super) fn query(args: QueryArgs) -> anyhow::Result<()> {
             _ => None,
         })
         .context("the finder has no result node")?;
-    let request = conversation::request(flow, &session, result.count);
+    let request = conversation::request(flow, &session, result.count, result.min);
     let outcome = catalog.find(&request)?;
     let total = outcome.total;
     let showcase = conversation::present(flow, &session, &result.id, outcome);
@@ -119,12 +132,12 @@ pub(super) fn query(args: QueryArgs) -> anyhow::Result<()> {
     for (n, pick) in showcase.picks.iter().enumerate() {
         let p = &pick.product;
         println!(
-            "{}. {} — {} ({}) ★{}",
+            "{}. {} — {} ({}){}",
             n + 1,
             p.title,
             crate::money::format(p.price, &p.currency),
             p.id,
-            p.rating
+            p.rating.map(|r| format!(" ★{r}")).unwrap_or_default()
         );
         println!("   {}", pick.line);
     }

@@ -17,6 +17,9 @@ pub struct CheckArgs {
     /// With --catalog: paths with fewer products than this are reported as thin.
     #[arg(long, default_value_t = 4)]
     pub thin: usize,
+    /// Check the flow files alone, without a catalog (field mappings are then not checked).
+    #[arg(long, conflicts_with = "catalog")]
+    pub no_catalog: bool,
 }
 
 pub(super) fn check(args: CheckArgs) -> anyhow::Result<()> {
@@ -29,12 +32,18 @@ pub(super) fn check(args: CheckArgs) -> anyhow::Result<()> {
         .catalog
         .clone()
         .unwrap_or_else(|| PathBuf::from("catalog"));
-    let catalog = Catalog::from_dir(&catalog_dir).map(|(c, _)| c);
-    match (&catalog, &args.catalog) {
-        (Err(e), Some(_)) => bail!("{e}"),
-        (Err(e), None) => eprintln!("note: field mappings not checked: {e}"),
-        _ => {}
-    }
+    // Without a catalog a misspelt field would pass unnoticed: that takes an explicit `--no-catalog`.
+    let catalog = if args.no_catalog {
+        eprintln!("note: --no-catalog: field mappings are not checked against a catalog");
+        None
+    } else {
+        match Catalog::from_dir(&catalog_dir) {
+            Ok((catalog, _)) => Some(catalog),
+            Err(e) => bail!(
+                "cannot check the field mappings: {e}; pass --catalog DIR to name the catalog folder, or --no-catalog to check the flow files alone"
+            ),
+        }
+    };
     let (mut errors, mut warnings) = (0, 0);
     let shared = match args.path.is_dir() {
         true => crate::flow::Shared::load(&args.path.join("shared")),
@@ -48,7 +57,7 @@ pub(super) fn check(args: CheckArgs) -> anyhow::Result<()> {
         let source = std::fs::read_to_string(path)
             .with_context(|| format!("cannot read flow `{}`", path.display()))?;
         let (flow, mut problems) = crate::flow::compile_with(path, &source, &shared);
-        if let (Some(flow), Ok(catalog)) = (&flow, &catalog) {
+        if let (Some(flow), Some(catalog)) = (&flow, &catalog) {
             let field_problems = check_fields(flow, catalog.fields());
             let fields_ok = field_problems.is_empty();
             problems.extend(field_problems);

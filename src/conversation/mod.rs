@@ -372,7 +372,7 @@ fn enter(flow: &Flow, session: &mut Session, index: usize, effects: &mut Vec<Eff
                 }));
                 effects.push(Effect::Search {
                     result: r.id.clone(),
-                    request: request(flow, session, r.count),
+                    request: request(flow, session, r.count, r.min),
                 });
                 return;
             }
@@ -493,10 +493,9 @@ fn range_answer(q: &Question, min: Option<f64>, max: Option<f64>) -> Option<Answ
         (Some(a), Some(b)) if a > b => (Some(b), Some(a)),
         other => other,
     };
-    // The slider's own ends mean "no bound" on that side; the whole slider means "any".
-    let range = q.range.as_ref()?;
-    let min = min.filter(|m| *m > range.min);
-    let max = max.filter(|m| *m < range.max);
+    // A bound the shopper gave is kept as given, even past the slider's ends: "under $5,000" on a slider that
+    // stops at $2,000 is still a budget (the slider's ends only bound what the slider itself can send).
+    q.range.as_ref()?;
     Some(Answer::Range { min, max })
 }
 
@@ -542,8 +541,9 @@ pub fn holds(condition: &Condition, session: &Session) -> bool {
     }
 }
 
-/// The match request for the session's answers, from the flow's mappings.
-pub fn request(flow: &Flow, session: &Session, count: usize) -> MatchRequest {
+/// The match request for the session's answers, from the flow's mappings, for a result of `count` picks that
+/// loosens answers while fewer than `min` products meet them all.
+pub fn request(flow: &Flow, session: &Session, count: usize, min: usize) -> MatchRequest {
     let locale = session.locale.as_str();
     let fallback = flow.default_locale();
     let mut wants = Vec::new();
@@ -644,6 +644,7 @@ pub fn request(flow: &Flow, session: &Session, count: usize) -> MatchRequest {
         wants,
         text: (!texts.is_empty()).then(|| texts.join(" ")),
         count,
+        min,
         in_stock_only: flow.in_stock_only,
         diversity: flow.diversity.clone(),
         relax_order: flow.relax.clone(),

@@ -119,11 +119,32 @@ pub fn match_options<'a>(question: &'a Question, input: &str) -> Vec<&'a Choice>
         .collect()
 }
 
+/// A number as typed, with where it ends in the text (in chars) and the place value of its last significant digit
+/// (`2万` → 10000, `1500` → 100, `3.5k` → 100): what `台` counts in.
+#[derive(Clone, Copy, Debug, PartialEq)]
+struct Amount {
+    value: f64,
+    end: usize,
+    place: f64,
+}
+
+/// The place value of the last non-zero digit of `value` (1 for values with a fraction or below 10).
+fn place_of(value: f64) -> f64 {
+    if value.fract() != 0.0 || value < 10.0 {
+        return 1.0;
+    }
+    let mut place = 1.0;
+    while (value / (place * 10.0)).fract() == 0.0 && place * 10.0 <= value {
+        place *= 10.0;
+    }
+    place
+}
+
 /// Reads the numbers in `input`, with `万`, `千`, `k` multipliers and thousands separators: `¥50,000` → 50000,
 /// `5万円` → 50000, `3.5k` → 3500.
-fn numbers(input: &str) -> Vec<f64> {
+fn amounts(input: &str) -> Vec<Amount> {
     let chars: Vec<char> = input.chars().collect();
-    let mut out = Vec::new();
+    let mut out: Vec<Amount> = Vec::new();
     let mut i = 0;
     while i < chars.len() {
         if !chars[i].is_ascii_digit() {
@@ -178,7 +199,11 @@ fn numbers(input: &str) -> Vec<f64> {
             }
             _ => {}
         }
-        out.push(value);
+        out.push(Amount {
+            value,
+            end: i,
+            place: place_of(value),
+        });
     }
     out
 }
@@ -213,23 +238,69 @@ const LOWER: &[&str] = &[
     "より高い",
 ];
 
-/// Reads an amount or a range typed as text: `50000`, `５万円`, `¥50,000`, `under 500`, `3万〜5万`, `80-120`,
-/// `over 100`, `1万円以上`. A lone number is read as an upper bound (a budget). `None` when there is no number.
+/// Words that make one amount approximate: read as ±20 % around it.
+const AROUND: &[&str] = &[
+    "around",
+    "about",
+    "approximately",
+    "roughly",
+    "or so",
+    "くらい",
+    "ぐらい",
+    "程度",
+    "前後",
+    "ほど",
+];
+
+/// `rest` (the text after an amount) without a leading currency word.
+fn without_unit(rest: &str) -> &str {
+    let mut rest = rest.trim_start();
+    for unit in ["円", "ドル", "yen", "dollars", "usd", "$", "¥"] {
+        if let Some(stripped) = rest.strip_prefix(unit) {
+            rest = stripped.trim_start();
+            break;
+        }
+    }
+    rest
+}
+
+/// Reads an amount or a range typed as text. Two amounts are a range (`3万〜5万`, `80-120`, `between 80 and
+/// 120`). One amount is:
+/// - a band with `台` (`2万円台` → 20,000–29,999, `3000円台` → 3,000–3,999: up to the next step of its last
+///   significant digit);
+/// - ±20 % with `around`, `about`, `くらい`, `前後`, `程度`, `~` before it (`around 100` → 80–120);
+/// - a lower bound with `over`, `from`, `以上`, `から`, `超`, or `〜` after it (`5000円〜`);
+/// - otherwise an upper bound, a budget (`5万円`, `under 500`, `〜5000円`, `1万円以下`).
+///
+/// `None` when there is no number.
 pub fn parse_range(input: &str) -> Option<(Option<f64>, Option<f64>)> {
     let text = normalize(input);
-    let found = numbers(&text);
+    let found = amounts(&text);
     match found.as_slice() {
         [] => None,
         [one] => {
-            let lower = LOWER.iter().any(|w| text.contains(w));
+            let chars: Vec<char> = text.chars().collect();
+            let after: String = chars[one.end..].iter().collect();
+            let after = after.trim_start();
+            // `台` right after the amount and its unit (`2万円台`, `3000円台`, `50ドル台`).
+            let band = without_unit(after).starts_with('台');
+            if band {
+                return Some((Some(one.value), Some(one.value + one.place - 1.0)));
+            }
+            if AROUND.iter().any(|w| text.contains(w)) {
+                return Some((Some(one.value * 0.8), Some(one.value * 1.2)));
+            }
+            // `5000円〜` is "from"; `〜5000円` (`～` reads `~` once normalised) is "up to".
+            let tilde_after = without_unit(after).starts_with(['〜', '~']);
+            let lower = LOWER.iter().any(|w| text.contains(w)) || tilde_after;
             let upper = UPPER.iter().any(|w| text.contains(w));
             if lower && !upper {
-                Some((Some(*one), None))
+                Some((Some(one.value), None))
             } else {
-                Some((None, Some(*one)))
+                Some((None, Some(one.value)))
             }
         }
-        [a, b, ..] => Some((Some(a.min(*b)), Some(a.max(*b)))),
+        [a, b, ..] => Some((Some(a.value.min(b.value)), Some(a.value.max(b.value)))),
     }
 }
 
@@ -253,6 +324,22 @@ mod tests {
             ("1万5千円まで", Some((None, Some(15000.0)))),
             ("2.5k", Some((None, Some(2500.0)))),
             ("cheap please", None),
+            // Bands, approximations and tildes (issue: `2万円台` was read as "¥20,000以下").
+            ("2万円台", Some((Some(20000.0), Some(29999.0)))),
+            ("２万円台で", Some((Some(20000.0), Some(29999.0)))),
+            ("3000円台", Some((Some(3000.0), Some(3999.0)))),
+            ("1万5千円台", Some((Some(15000.0), Some(15999.0)))),
+            ("1万円くらい", Some((Some(8000.0), Some(12000.0)))),
+            ("5万円前後", Some((Some(40000.0), Some(60000.0)))),
+            ("around $100", Some((Some(80.0), Some(120.0)))),
+            ("about 50 dollars", Some((Some(40.0), Some(60.0)))),
+            ("5000円〜", Some((Some(5000.0), None))),
+            ("〜5000円", Some((None, Some(5000.0)))),
+            ("～５０００円", Some((None, Some(5000.0)))),
+            ("between 80 and 120", Some((Some(80.0), Some(120.0)))),
+            ("1万円以下", Some((None, Some(10000.0)))),
+            ("3万円以上", Some((Some(30000.0), None))),
+            ("up to 2.5k", Some((None, Some(2500.0)))),
         ];
         for (input, expected) in cases {
             assert_eq!(parse_range(input), *expected, "{input}");

@@ -23,6 +23,8 @@ pub struct Showcase {
 #[derive(Clone, Debug, PartialEq)]
 pub struct Pick {
     pub product: std::sync::Arc<Product>,
+    /// Meets every answer (nothing loosened for it).
+    pub exact: bool,
     pub matched: Vec<String>,
     pub missed: Vec<String>,
     /// One line: "Matches: Trail, Waterproof · $12.00 over your budget".
@@ -38,7 +40,7 @@ fn is_money(unit: &str) -> bool {
 
 fn amount(value: f64, unit: Option<&str>) -> String {
     match unit {
-        Some(u) if is_money(u) => money::format(value, u),
+        Some(u) if is_money(u) => money::label(value, u),
         Some(u) => format!("{} {u}", crate::catalog::format_number(value)),
         None => crate::catalog::format_number(value),
     }
@@ -87,8 +89,14 @@ fn explanation_line(pick: &crate::catalog::Hit, locale: &str) -> String {
                     (false, false) => format!("{field} {by} under"),
                 }
             }
-            None if ja => format!("「{}」ではありません", miss.label),
-            None => format!("not {}", miss.label),
+            None => match (&miss.unknown, ja) {
+                (Some(field), true) if field == "rating" => "まだ評価がありません".to_string(),
+                (Some(field), false) if field == "rating" => "no rating yet".to_string(),
+                (Some(field), true) => format!("{field}の情報がありません"),
+                (Some(field), false) => format!("{field} not listed"),
+                (None, true) => format!("「{}」ではありません", miss.label),
+                (None, false) => format!("not {}", miss.label),
+            },
         };
         parts.push(text);
     }
@@ -102,7 +110,9 @@ fn explanation_line(pick: &crate::catalog::Hit, locale: &str) -> String {
     parts.join(" · ")
 }
 
-/// The template context: every answered question by id, plus `count`, `relaxed`, `locale`, `total`.
+/// The template context: every answered question by id, plus `count` (picks shown), `exact` (of those, how many
+/// meet every answer), `relaxed` (labels of the loosened answers some pick misses), `relaxed_ids` (their question
+/// ids), `locale`, `total`.
 fn template_context(flow: &Flow, session: &Session, outcome: &MatchOutcome) -> Value {
     let mut answers = std::collections::BTreeMap::new();
     for answered in &session.answers {
@@ -124,17 +134,24 @@ fn template_context(flow: &Flow, session: &Session, outcome: &MatchOutcome) -> V
                 let label = labels.join(", ");
                 context! { values => values, labels => labels, label => label }
             }
-            Answer::Range { min, max } => context! { min => min.map(whole), max => max.map(whole) },
+            Answer::Range { min, max } => {
+                let unit = q.range.as_ref().and_then(|r| r.unit.as_deref());
+                let label = range_label(*min, *max, unit, &session.locale);
+                context! { min => min.map(whole), max => max.map(whole), label => label }
+            }
             Answer::Text { text } => context! { text => text, label => text },
             Answer::Skipped => continue,
         };
         answers.insert(answered.question.clone(), value);
     }
     let relaxed: Vec<String> = outcome.relaxed.iter().map(|r| r.label.clone()).collect();
+    let relaxed_ids: Vec<String> = outcome.relaxed.iter().map(|r| r.question.clone()).collect();
     let base = context! {
         count => outcome.hits.len(),
+        exact => outcome.hits.iter().filter(|h| h.exact).count(),
         total => outcome.total,
         relaxed => relaxed,
+        relaxed_ids => relaxed_ids,
         locale => &session.locale,
     };
     context! { ..Value::from(answers), ..base }
@@ -157,6 +174,7 @@ fn render(flow: &Flow, template: &str, ctx: &Value) -> Option<String> {
         Err(_) => {
             let mut env = Environment::new();
             env.set_undefined_behavior(UndefinedBehavior::Chainable);
+            crate::flow::template_functions(&mut env);
             env.render_str(template, ctx)
         }
     };
@@ -198,6 +216,7 @@ pub fn present(flow: &Flow, session: &Session, result: &str, outcome: MatchOutco
                 let line = explanation_line(&hit, locale);
                 Pick {
                     product: hit.product,
+                    exact: hit.exact,
                     matched: hit.explanation.matched,
                     missed: hit
                         .explanation

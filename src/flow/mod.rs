@@ -175,6 +175,8 @@ pub struct Rule {
 pub struct Results {
     pub id: String,
     pub count: usize,
+    /// Relaxation runs while fewer than this many products meet every answer (default 1).
+    pub min: usize,
     pub title: Option<Text>,
     pub intro: Option<Text>,
     pub email_capture: bool,
@@ -361,4 +363,23 @@ impl Flows {
         }
         Ok((flows, problems))
     }
+}
+
+/// The functions result templates may call, registered wherever they are compiled:
+/// `relaxed_question('budget')` is true when the shown picks include one that misses the answer to `budget` (the
+/// same as `'budget' in relaxed_ids`), so an intro never states a loosened answer as a fact.
+pub fn template_functions(env: &mut minijinja::Environment<'_>) {
+    env.add_function(
+        "relaxed_question",
+        |state: &minijinja::State, question: String| -> bool {
+            state
+                .lookup("relaxed_ids")
+                .and_then(|ids| {
+                    ids.try_iter()
+                        .ok()
+                        .map(|mut it| it.any(|id| id.as_str() == Some(&question)))
+                })
+                .unwrap_or(false)
+        },
+    );
 }

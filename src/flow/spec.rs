@@ -255,6 +255,10 @@ pub struct ResultSpec {
     pub id: Spanned<String>,
     /// How many products to show (default 4).
     pub count: Option<usize>,
+    /// While fewer than this many products meet every answer, the questions under `relax` are loosened, in order,
+    /// and loosened products fill the picks up to `count` (default 1: loosen only when nothing fits; set it to
+    /// `count` to always fill).
+    pub min: Option<usize>,
     /// A minijinja template over the answers, e.g. "Here are {{ count }} shoes".
     #[schemars(with = "Option<Text>")]
     pub title: Option<Spanned<Text>>,

@@ -143,7 +143,7 @@ fn templates_that_do_not_compile_or_use_unknown_answers() {
     check(
         "templates.yaml",
         &[
-            "10:12: error: the title of result `picks` uses `terain`, which is no question of this flow; use a question id, or one of: count, relaxed, locale, total",
+            "10:12: error: the title of result `picks` uses `terain`, which is no question of this flow; use a question id, or one of: count, relaxed, relaxed_ids, relaxed_question, exact, locale, total",
             "11:12: error: the intro of result `picks` is not a valid template: syntax error: unexpected end of input, expected end of block (in <string>:1)",
         ],
     );

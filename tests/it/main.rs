@@ -10,6 +10,7 @@ mod flows;
 mod index;
 mod limits;
 mod metrics;
+mod picks;
 mod process;
 mod profiles;
 mod reload;

@@ -313,6 +313,7 @@ pub(super) fn build(
     // Result nodes and their templates.
     let mut template_env: minijinja::Environment<'static> = minijinja::Environment::new();
     template_env.set_undefined_behavior(minijinja::UndefinedBehavior::Chainable);
+    crate::flow::template_functions(&mut template_env);
     let known_vars: HashSet<&str> = spec
         .questions
         .iter()
@@ -364,9 +365,20 @@ pub(super) fn build(
                 ),
             );
         }
+        let min = r.min.unwrap_or(1);
+        if min == 0 || min > count {
+            ctx.error(
+                r.id.referenced,
+                format!(
+                    "result `{}` has `min: {min}`; choose 1 to {count} (its `count`): relaxation runs while fewer than `min` products meet every answer",
+                    r.id.value
+                ),
+            );
+        }
         nodes.push(Node::Results(Results {
             id: r.id.value.clone(),
             count,
+            min,
             title: r.title.as_ref().map(|t| t.value.clone()),
             intro: r.intro.as_ref().map(|t| t.value.clone()),
             email_capture: r.email_capture,

@@ -36,7 +36,15 @@ use constraints::scalar_text;
 pub use fields::check_fields;
 
 /// Variables every result template may use besides the question ids.
-const TEMPLATE_GLOBALS: &[&str] = &["count", "relaxed", "locale", "total"];
+const TEMPLATE_GLOBALS: &[&str] = &[
+    "count",
+    "relaxed",
+    "relaxed_ids",
+    "relaxed_question",
+    "exact",
+    "locale",
+    "total",
+];
 
 struct Ctx {
     file: String,
