@@ -356,7 +356,7 @@ fn the_shipped_intro_does_not_state_a_loosened_answer_as_a_fact() {
     let (catalog, _) = Catalog::from_dir(&root.join("catalog")).expect("the shipped catalog");
     for locale in ["en", "ja"] {
         let shown = show(
-            &flow,
+            flow,
             &catalog,
             locale,
             &[
