@@ -86,6 +86,8 @@ pub struct Flow {
     pub path: PathBuf,
     pub title: Text,
     pub greeting: Option<Text>,
+    /// The consent text beside the email field and its version (`None`: the built-in text).
+    pub consent: Option<(String, Text)>,
     pub locales: Vec<String>,
     pub scope: Vec<Constraint>,
     pub start: usize,

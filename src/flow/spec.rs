@@ -79,6 +79,18 @@ pub struct FlowSpec {
     pub questions: Vec<QuestionSpec>,
     /// Result nodes: how many products to show and the title/intro templates.
     pub results: Vec<ResultSpec>,
+    /// What the shopper agrees to beside the email field; recorded word for word in the consent ledger.
+    pub consent: Option<ConsentSpec>,
+}
+
+/// The consent text shown beside the email field, per locale, and its version.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ConsentSpec {
+    /// Change it whenever the text changes, e.g. `2026-12-01`: the ledger records which text a shopper agreed to.
+    pub version: String,
+    /// The text: a string, or a map from locale to string.
+    pub text: Text,
 }
 
 #[derive(Debug, Deserialize, JsonSchema)]

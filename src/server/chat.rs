@@ -234,7 +234,7 @@ async fn close(socket: &mut WebSocket, code: u16, reason: &'static str) {
         .await;
 }
 
-fn error(code: &'static str, message: impl Into<String>) -> ServerMsg {
+pub(super) fn error(code: &'static str, message: impl Into<String>) -> ServerMsg {
     ServerMsg::Error {
         code,
         message: message.into(),
@@ -318,38 +318,7 @@ async fn turn(state: &AppState, current: &mut Option<Current>, text: &str) -> Ve
             let Some(conv) = current.as_ref() else {
                 return vec![no_session()];
             };
-            let ja = conv.session.locale.starts_with("ja");
-            if consent && !conversation::looks_like_email(&email) {
-                let message = if ja {
-                    "メールアドレスをご確認ください。"
-                } else {
-                    "Please check the email address."
-                };
-                return vec![error("bad_message", message)];
-            }
-            let event = Event::Consent { given: consent };
-            // "Your consent is recorded" is said only once it is.
-            let recorded = state.0.store.record_event(&conv.session, &event);
-            if let Err(e) = match recorded {
-                Ok(()) => state.0.store.durable().await,
-                Err(e) => Err(e),
-            } {
-                tracing::error!(error = %e, "recording consent failed");
-                return vec![error("internal", SORRY)];
-            }
-            let text = match (ja, consent) {
-                (true, true) => {
-                    "ありがとうございます。ご同意を記録しました。配信はいつでも停止できます。"
-                }
-                (true, false) => "承知しました。メールはお送りしません。",
-                (false, true) => {
-                    "Thanks! Your consent is recorded; you can unsubscribe at any time."
-                }
-                (false, false) => "Understood: we won't email you.",
-            };
-            return vec![ServerMsg::Message {
-                text: text.to_string(),
-            }];
+            return super::consent::given(state, &conv.flow, &conv.session, &email, consent).await;
         }
     };
     let Some(conv) = current.as_mut() else {
@@ -548,7 +517,7 @@ fn session_msg(flow: &Flow, session: &Session, token: &str, resumed: bool) -> Se
     }
 }
 
-const SORRY: &str = "Sorry, something went wrong on our side. Please try again.";
+pub(super) const SORRY: &str = "Sorry, something went wrong on our side. Please try again.";
 
 /// Catalogs up to this size are matched on the conversation's own task (the match benchmark's p99 at 10 000
 /// products is well under a millisecond); larger ones on the blocking pool.
@@ -604,7 +573,12 @@ async fn carry_out(state: &AppState, conv: &mut Current, effects: Vec<Effect>) -
                             tracing::warn!(error = %e, "keeping the picks shown failed");
                         }
                         let can_back = !conv.session.answers.is_empty();
-                        replies.push(ServerMsg::Products(ProductsOut::new(showcase, can_back)));
+                        let mut products = ProductsOut::new(showcase, can_back);
+                        if products.email_capture {
+                            products.consent =
+                                Some(super::consent::text(&conv.flow, &conv.session.locale));
+                        }
+                        replies.push(ServerMsg::Products(products));
                     }
                     Ok(Err(e)) => {
                         tracing::error!(error = %e, "matching failed");

@@ -11,6 +11,7 @@
 mod api;
 mod assets;
 mod chat;
+mod consent;
 pub mod echo;
 pub mod limits;
 pub mod metrics;

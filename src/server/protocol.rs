@@ -195,6 +195,16 @@ pub struct ProductsOut {
     pub can_back: bool,
     /// Offer the email capture (with its consent text) under the picks.
     pub email_capture: bool,
+    /// The consent text to show beside the email field (when `email_capture`), as the finder words it.
+    pub consent: Option<ConsentOut>,
+}
+
+/// The consent a shopper is asked for, word for word as the ledger records it.
+#[derive(Debug, Serialize, JsonSchema)]
+#[schemars(rename = "Consent")]
+pub struct ConsentOut {
+    pub text: String,
+    pub version: String,
 }
 
 #[derive(Debug, Serialize, JsonSchema)]
@@ -320,6 +330,7 @@ impl ProductsOut {
             products: showcase.picks.into_iter().map(ProductOut::from).collect(),
             can_back,
             email_capture: showcase.email_capture,
+            consent: None,
         }
     }
 }

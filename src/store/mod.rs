@@ -13,6 +13,7 @@
 //! - `answers.rs` also keeps the picks shown last per owner and finder: `owner \0 finder` → `{v, flow, result,
 //!   products, at}`.
 //! - `profiles.rs`: profiles and their aliases (visitor ids, confirmed emails), merged deterministically.
+//! - `consents.rs`: the append-only consent ledger; a purpose's state is its newest entry.
 //!
 //! Writes: a turn only queues its records; the group commit (`commit.rs`) writes everything queued, then flushes,
 //! on the flusher's thread (so no storage work runs on the async runtime). Readers see queued records at once.
@@ -34,12 +35,14 @@ use tokio::sync::oneshot;
 mod answers;
 mod backend;
 mod commit;
+mod consents;
 mod events;
 mod profiles;
 mod sessions;
 
 pub use answers::{ShownPicks, StoredAnswer, owner};
 pub use backend::{Backend, Kind, Op};
+pub use consents::{Action, Channel, ConsentEntry, ConsentState, Purpose};
 pub use events::RecordedEvent;
 pub use profiles::{Email, Profile, email_key};
 

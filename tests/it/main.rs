@@ -5,6 +5,7 @@ mod audit;
 mod bench;
 mod browser;
 mod chat;
+mod consent;
 mod feeds;
 mod flows;
 mod index;

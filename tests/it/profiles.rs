@@ -10,13 +10,17 @@ use crate::support::{TestApp, api, spawn_with};
 pub const KEY: &str = "test-api-key";
 pub const SECRET: &str = "shop-secret";
 
-pub async fn spawn_private() -> TestApp {
-    let settings = Settings {
+/// Settings with the test API key and customer secret.
+pub fn private_settings() -> Settings {
+    Settings {
         api_keys: vec![TokenHash::new(KEY)],
         customer_secret: Some(SECRET.into()),
         ..Settings::default()
-    };
-    spawn_with(tempfile::tempdir().expect("temp dir"), settings).await
+    }
+}
+
+pub async fn spawn_private() -> TestApp {
+    spawn_with(tempfile::tempdir().expect("temp dir"), private_settings()).await
 }
 
 /// Starts the running-shoes finder with `extra` fields in the start message and answers the first question.

@@ -521,6 +521,7 @@ pub(super) fn build(
         path: path.to_path_buf(),
         title: spec.title,
         greeting: spec.greeting,
+        consent: spec.consent.map(|c| (c.version, c.text)),
         locales,
         scope,
         start,

@@ -9,7 +9,7 @@ use axum::Json;
 use axum::Router;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, put};
+use axum::routing::{delete, get, put};
 
 use super::AppState;
 
@@ -17,6 +17,11 @@ pub(super) fn routes() -> Router<AppState> {
     Router::new()
         .route("/v1/visitors/{id}/profile", get(visitors::profile))
         .route("/v1/visitors/{id}/email", put(visitors::email))
+        .route("/v1/visitors/{id}/consents", get(visitors::consents))
+        .route(
+            "/v1/visitors/{id}/consents/{purpose}",
+            delete(visitors::withdraw),
+        )
 }
 
 /// An API error: status, a code, a message naming the thing and the fix, and the field at fault if any.

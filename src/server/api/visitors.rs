@@ -1,4 +1,5 @@
-//! `/v1/visitors/{id}/…`: a shopper's profile as the shop's server sees it, and the email the shop vouches for.
+//! `/v1/visitors/{id}/…`: a shopper's profile as the shop's server sees it, the email the shop vouches for, and
+//! the consent ledger (read, withdraw).
 
 use axum::Json;
 use axum::body::Bytes;
@@ -8,6 +9,7 @@ use serde::Deserialize;
 
 use super::{ApiError, authorize, blocking, parse, valid_id};
 use crate::server::AppState;
+use crate::store::{self, Action, Channel, ConsentEntry, Purpose};
 
 /// `GET /v1/visitors/{id}/profile`: the merged profile, its answers (newest per question) and the picks shown.
 pub(super) async fn profile(
@@ -28,10 +30,12 @@ pub(super) async fn profile(
             picks.extend(store.picks_of(owner)?);
         }
         picks.sort_by_key(|p| p.at);
+        let consents = store.consent_state(&profile)?;
         Ok(Some(serde_json::json!({
             "profile": profile,
             "answers": answers,
             "picks": picks,
+            "consents": consents,
         })))
     })
     .await?;
@@ -81,4 +85,80 @@ fn check_id(id: &str) -> Result<(), ApiError> {
             "a visitor id is 1–128 characters without `:` or control characters (or `c:` + a customer id)",
         ))
     }
+}
+
+/// `GET /v1/visitors/{id}/consents`: the ledger, oldest first, and the state of each purpose.
+pub(super) async fn consents(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    authorize(&state, &headers)?;
+    check_id(&id)?;
+    let store = state.0.store.clone();
+    let ledger = blocking(move || {
+        let profile = store.profile(&id)?;
+        Ok(serde_json::json!({
+            "profile": profile.id,
+            "state": store.consent_state(&profile)?,
+            "entries": store.consents(&profile)?,
+        }))
+    })
+    .await?;
+    Ok(Json(ledger))
+}
+
+/// `DELETE /v1/visitors/{id}/consents/{purpose}`: withdraws consent (channel `api`), effective at once and durable
+/// before the answer.
+pub(super) async fn withdraw(
+    State(state): State<AppState>,
+    Path((id, purpose)): Path<(String, String)>,
+    headers: HeaderMap,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    authorize(&state, &headers)?;
+    check_id(&id)?;
+    let Some(purpose) = Purpose::parse(&purpose) else {
+        let known: Vec<&str> = Purpose::ALL.iter().map(|p| p.name()).collect();
+        return Err(ApiError::bad(
+            "purpose",
+            format!(
+                "unknown purpose `{purpose}`; use one of: {}",
+                known.join(", ")
+            ),
+        ));
+    };
+    let store = state.0.store.clone();
+    let withdrawn = blocking(move || {
+        let profile = store.profile(&id)?;
+        // The withdrawal names the text it withdraws: the last one given for the purpose.
+        let last = store
+            .consents(&profile)?
+            .into_iter()
+            .rev()
+            .find(|e| e.purpose == purpose && e.action == Action::Given);
+        let owner = profile
+            .owners
+            .first()
+            .cloned()
+            .unwrap_or(profile.id.clone());
+        let entry = ConsentEntry {
+            purpose,
+            action: Action::Withdrawn,
+            text: last.as_ref().map(|e| e.text.clone()).unwrap_or_default(),
+            text_version: last
+                .as_ref()
+                .map(|e| e.text_version.clone())
+                .unwrap_or_default(),
+            locale: last.map(|e| e.locale).unwrap_or_default(),
+            channel: Channel::Api,
+            at: store::now(),
+        };
+        store.append_consent(&owner, &entry)?;
+        Ok(profile.id)
+    })
+    .await?;
+    state.0.store.durable().await.map_err(ApiError::internal)?;
+    Ok(Json(
+        serde_json::json!({"profile": withdrawn, "purpose": purpose, "given": false}),
+    ))
 }
