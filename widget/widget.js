@@ -613,7 +613,9 @@ form.comp{display:flex;gap:8px;padding:10px 12px;border-top:1px solid var(--bd);
       const m = { type: 'start', v: 1, flow: this.cfg.flow };
       if (this.cfg.locale) m.locale = langOf(this.cfg.locale);
       else if (D.documentElement.lang) m.locale = langOf(D.documentElement.lang);
-      if (this.cfg.visitor) m.visitor = this.cfg.visitor;
+      const visitor = this.cfg.visitor || visitorId();
+      if (visitor) m.visitor = visitor;
+      if (this.cfg.customer) Object.assign(m, { customer: this.cfg.customer, signature: this.cfg.signature });
       if (tok) m.resume = tok;
       this.raw(m);
       this.typing(true);
@@ -924,7 +926,7 @@ form.comp{display:flex;gap:8px;padding:10px 12px;border-top:1px solid var(--bd);
       if (m.can_back) acts.append(this.ghost(t.back, () => this.back(), I_BACK));
       acts.append(this.ghost(t.restart, () => this.restart(), I_RESTART));
       res.append(acts);
-      if (m.email_capture) res.append(this.emailForm());
+      if (m.email_capture) res.append(this.emailForm(m.consent));
       this.turn = { el: res, ctrl: acts, kind: 'products' };
       this.add(res);
       if (this.viewedObs) for (const li of ul.children) this.viewedObs.observe(li);
@@ -990,7 +992,7 @@ form.comp{display:flex;gap:8px;padding:10px 12px;border-top:1px solid var(--bd);
       go();
     }
 
-    emailForm() {
+    emailForm(consent) {
       const t = this.t;
       const eid = this.id + '-em' + ++seq;
       const cid = this.id + '-ck' + seq;
@@ -1023,7 +1025,7 @@ form.comp{display:flex;gap:8px;padding:10px 12px;border-top:1px solid var(--bd);
       h('h4', { text: t.emailTitle }),
       h('label', { for: eid, text: t.emailLabel }),
       email,
-      h('div', { class: 'ck' }, ck, h('label', { for: cid, text: t.consent })),
+      h('div', { class: 'ck' }, ck, h('label', { for: cid, text: (consent && consent.text) || t.consent })),
       bad,
       h('button', { type: 'submit', class: 'btn' }, t.emailSend));
       return form;
@@ -1158,6 +1160,21 @@ form.comp{display:flex;gap:8px;padding:10px 12px;border-top:1px solid var(--bd);
   }
 
   // ---------------------------------------------------------------- boot
+  // The shopper's random visitor id, kept in localStorage and shared with track.js (docs/privacy.md).
+  function visitorId() {
+    try {
+      let id = localStorage.getItem('shopkeep.visitor');
+      if (!id) {
+        const b = crypto.getRandomValues(new Uint8Array(16));
+        id = 'v-' + Array.from(b, (x) => x.toString(16).padStart(2, '0')).join('');
+        localStorage.setItem('shopkeep.visitor', id);
+      }
+      return id;
+    } catch (e) {
+      return '';
+    }
+  }
+
   function cfgFrom(el, fallback) {
     const d = el.dataset;
     return {
@@ -1166,6 +1183,8 @@ form.comp{display:flex;gap:8px;padding:10px 12px;border-top:1px solid var(--bd);
       theme: d.theme || (fallback && fallback.theme) || '',
       position: d.position || (fallback && fallback.position) || 'right',
       visitor: d.visitor || (fallback && fallback.visitor) || '',
+      customer: d.customer || (fallback && fallback.customer) || '',
+      signature: d.customerSignature || (fallback && fallback.signature) || '',
       open: d.open,
     };
   }
