@@ -4,8 +4,10 @@
 //! each option, each combination a multi-choice allows, each bucket of a range, a skip where allowed, other text
 //! where a text question searches — so branching, `ask_when` and fast paths follow exactly the runtime rules.
 //! Work is shared across prefixes: each answer's filter is a bitset over the index computed once, and a path's
-//! products are its prefix's products intersected with its last answer's. Counts are before relaxation: a path
-//! with no products is one where the shopper would only see loosened picks.
+//! products are its prefix's products intersected with its last answer's. A path with fewer exact products than the
+//! threshold is then run through the real matcher ([`Catalog::find`], relaxation included), so what the check
+//! reports is what the shopper sees: nothing (an error), or N picks with these answers loosened, or only N picks
+//! (warnings).
 
 use std::collections::HashMap;
 
@@ -18,20 +20,28 @@ use crate::flow::{Flow, Kind, Question};
 /// Paths past this many are not walked (a finder that large needs splitting anyway).
 const MAX_PATHS: usize = 2_000_000;
 
-/// One answer path and how many products pass its filters.
+/// One answer path: how many products meet every answer, and what the shopper is shown.
 #[derive(Clone, Debug, PartialEq)]
 pub struct PathOutcome {
     /// `question: answer` for each answer on the path.
     pub answers: Vec<String>,
     pub result: String,
+    /// Products that meet every answer.
     pub products: usize,
+    /// Picks the shopper sees, after relaxation.
+    pub shown: usize,
+    /// The loosened answers some shown pick misses, as the shopper reads them.
+    pub relaxed: Vec<String>,
 }
 
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Audit {
     pub flow: String,
     pub paths: usize,
+    /// Paths that show the shopper nothing, even after relaxation: errors.
     pub empty: Vec<PathOutcome>,
+    /// Paths with fewer exact products than `thin_below` that still show something (loosened picks, or fewer):
+    /// warnings.
     pub thin: Vec<PathOutcome>,
     /// Paths with fewer products than this are *thin*.
     pub thin_below: usize,
@@ -90,8 +100,8 @@ impl Walker<'_> {
             self.audit.truncated = true;
             return Ok(());
         }
-        if let Some(result) = effects.iter().find_map(|e| match e {
-            Effect::Search { result, .. } => Some(result.clone()),
+        if let Some((result, request)) = effects.iter().find_map(|e| match e {
+            Effect::Search { result, request } => Some((result.clone(), request)),
             _ => None,
         }) {
             self.audit.paths += 1;
@@ -100,12 +110,16 @@ impl Walker<'_> {
             }
             let count = products.count_ones(..);
             if count < self.audit.thin_below {
+                // Only thin paths pay for a whole match: what the shopper sees once relaxation has run.
+                let shown = self.catalog.find(request)?;
                 let outcome = PathOutcome {
                     answers: labels.clone(),
                     result,
                     products: count,
+                    shown: shown.hits.len(),
+                    relaxed: shown.relaxed.into_iter().map(|r| r.label).collect(),
                 };
-                if count == 0 {
+                if outcome.shown == 0 {
                     self.audit.empty.push(outcome)
                 } else {
                     self.audit.thin.push(outcome)

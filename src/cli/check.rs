@@ -104,7 +104,7 @@ fn report_paths(
         eprintln!();
     }
     println!(
-        "{}: {} answer paths in {:.2}s; {} end with no products, {} with fewer than {thin}{}",
+        "{}: {} answer paths in {:.2}s; {} end with no products, {} with fewer than {thin} exact matches{}",
         flow.file_name(),
         audit.paths,
         started.elapsed().as_secs_f64(),
@@ -119,7 +119,7 @@ fn report_paths(
     const SHOWN: usize = 20;
     for path in audit.empty.iter().take(SHOWN) {
         println!(
-            "{}: error: no products for {} (→ {}); loosen a filter or add products",
+            "{}: error: no products for {} (→ {}), even after loosening what `relax` allows; list a question under `relax`, widen a filter or add products",
             flow.file_name(),
             path.answers.join(", "),
             path.result
@@ -132,10 +132,19 @@ fn report_paths(
         );
     }
     for path in audit.thin.iter().take(SHOWN) {
+        let what = if path.relaxed.is_empty() {
+            format!("only {} products", path.shown)
+        } else {
+            format!(
+                "{} exact, {} picks with loosened: {}",
+                path.products,
+                path.shown,
+                path.relaxed.join(", ")
+            )
+        };
         println!(
-            "{}: warning: only {} products for {} (→ {})",
+            "{}: warning: {what} for {} (→ {})",
             flow.file_name(),
-            path.products,
             path.answers.join(", "),
             path.result
         );

@@ -51,8 +51,40 @@ fn the_cli_fails_on_a_dead_end_and_passes_the_shipped_finders() {
         out.contains("error: no products for terrain: track, waterproof: Yes"),
         "{out}"
     );
+    // The finder that lists `waterproof` under `relax` is not an error: its path shows loosened picks.
+    assert!(
+        out.contains("rescued.yaml: warning: 0 exact, 2 picks with loosened: Waterproof for terrain: track, waterproof: Waterproof"),
+        "{out}"
+    );
+    assert!(!out.contains("rescued.yaml: error"), "{out}");
     let shipped = run("flows", "catalog");
     let out = String::from_utf8_lossy(&shipped.stdout);
     assert!(shipped.status.success(), "{out}");
     assert!(out.contains("0 end with no products"), "{out}");
+}
+
+#[test]
+fn a_path_rescued_by_relaxation_is_a_warning_that_names_what_was_loosened() {
+    let (flows, _) = Flows::load_dir(&repo("tests/fixtures/audit/flows")).expect("fixture flows");
+    let (catalog, _) =
+        Catalog::from_dir(&repo("tests/fixtures/audit/catalog")).expect("fixture catalog");
+    let flow = flows.get("rescued").expect("flow");
+    let audit = shopkeep::audit::audit(flow, &catalog, 2, &mut |_| {}).expect("audit");
+    assert!(audit.empty.is_empty(), "{:?}", audit.empty);
+    let track = audit
+        .thin
+        .iter()
+        .find(|p| p.answers.join(", ") == "terrain: track, waterproof: Waterproof")
+        .expect("the rescued path is reported");
+    // No waterproof track shoe: the shopper sees both track shoes with "Waterproof" loosened.
+    assert_eq!((track.products, track.shown), (0, 2));
+    assert_eq!(track.relaxed, ["Waterproof"]);
+    // Road + waterproof has one exact match (r1): min 1 is met, so nothing is loosened and one pick is shown.
+    let road = audit
+        .thin
+        .iter()
+        .find(|p| p.answers.join(", ") == "terrain: road, waterproof: Waterproof")
+        .expect("the thin path is reported");
+    assert_eq!((road.products, road.shown), (1, 1));
+    assert!(road.relaxed.is_empty());
 }
