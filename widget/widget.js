@@ -222,6 +222,7 @@
       }
     },
   };
+  const NARROW = '(max-width:520px)';
   const reducedMotion = () => W.matchMedia && W.matchMedia('(prefers-reduced-motion: reduce)').matches;
 
   // WCAG relative luminance of a #rgb / #rrggbb colour, or null.
@@ -344,6 +345,7 @@ input[type=range]{flex:1;accent-color:var(--a);min-width:0;height:28px}
 form.comp{display:flex;gap:8px;padding:10px 12px;border-top:1px solid var(--bd);background:var(--bg);flex:none}
 .comp input{flex:1;min-width:0;border:1.5px solid var(--mu);border-radius:999px;padding:9px 14px;background:var(--bg)}
 .comp button{border:0;width:42px;height:42px;border-radius:50%;background:var(--a);color:var(--at);display:grid;place-items:center;flex:none}
+@media (max-width:520px){input{font-size:16px}}
 @media (prefers-reduced-motion:reduce){*,*::before,*::after{animation:none!important;transition:none!important;scroll-behavior:auto!important}}
 @media (forced-colors:active){.chip[aria-pressed=true]{outline:3px solid CanvasText}.bar>i{background:CanvasText}}
 `;
@@ -385,6 +387,7 @@ form.comp{display:flex;gap:8px;padding:10px 12px;border-top:1px solid var(--bd);
       this.wantFocus = false;
       this.viewedObs = null;
       this.build();
+      this.restore();
       instances.push(this);
     }
 
@@ -468,7 +471,7 @@ form.comp{display:flex;gap:8px;padding:10px 12px;border-top:1px solid var(--bd);
         if (e.key === 'Escape' && !this.inline) {
           e.preventDefault();
           this.close(true);
-        }
+        } else if (e.key === 'Tab' && this.trapped) this.trap(e);
       });
       if (!this.inline) {
         this.panel.hidden = true;
@@ -478,6 +481,8 @@ form.comp{display:flex;gap:8px;padding:10px 12px;border-top:1px solid var(--bd);
           onclick: () => (this.isOpen ? this.close(true) : this.open(true)),
         }, icon(I_CHAT, 28));
         wrap.append(this.launch);
+        // turning a phone or resizing a window crosses the breakpoint: become (or stop being) a modal
+        if (W.matchMedia) W.matchMedia(NARROW).addEventListener('change', () => this.modal(this.narrow()));
       }
       wrap.append(this.panel);
       adoptStyles(root);
@@ -500,12 +505,52 @@ form.comp{display:flex;gap:8px;padding:10px 12px;border-top:1px solid var(--bd);
     get isOpen() {
       return this.inline || !this.panel.hidden;
     }
+    /**
+     * On a narrow screen the open panel covers the page and is a true modal: the page behind is inert (no Tab, no
+     * clicks, hidden from screen readers) and does not scroll; Tab cycles inside the panel.
+     */
+    modal(on) {
+      if (!on === !this.trapped) return;
+      const de = D.documentElement.style;
+      const bs = D.body.style;
+      this.panel.setAttribute('aria-modal', on ? 'true' : 'false');
+      if (on) {
+        this.trapped = [];
+        for (const el of D.body.children)
+          if (el !== this.host && !el.inert && !/^(SCRIPT|STYLE|LINK|TEMPLATE)$/.test(el.tagName)) {
+            el.inert = true;
+            this.trapped.push(el);
+          }
+        this.overflow = [de.overflow, bs.overflow];
+        de.overflow = bs.overflow = 'hidden';
+      } else {
+        for (const el of this.trapped) el.inert = false;
+        this.trapped = null;
+        [de.overflow, bs.overflow] = this.overflow;
+      }
+    }
+    trap(e) {
+      const f = [...this.panel.querySelectorAll('button,input,a[href],[tabindex="0"]')].filter(
+        (el) => !el.disabled && !el.closest('[inert],[hidden]') && el.getClientRects().length,
+      );
+      if (!f.length) return;
+      const a = this.root.activeElement;
+      const [first, last] = [f[0], f[f.length - 1]];
+      if (a === (e.shiftKey ? first : last)) {
+        e.preventDefault();
+        (e.shiftKey ? last : first).focus();
+      }
+    }
+    narrow() {
+      return !this.inline && !this.panel.hidden && !!W.matchMedia && W.matchMedia(NARROW).matches;
+    }
     open(byUser) {
       if (!this.inline) {
         this.panel.hidden = false;
         this.wrap.classList.add('open');
         this.launch.setAttribute('aria-expanded', 'true');
         store.set(this.key + ':open', '1');
+        this.modal(this.narrow());
       }
       if (byUser) this.wantFocus = true;
       this.connect();
@@ -521,6 +566,7 @@ form.comp{display:flex;gap:8px;padding:10px 12px;border-top:1px solid var(--bd);
       this.wrap.classList.remove('open');
       this.launch.setAttribute('aria-expanded', 'false');
       store.set(this.key + ':open', '0');
+      this.modal(false);
       if (byUser) this.launch.focus();
     }
 
@@ -653,6 +699,7 @@ form.comp{display:flex;gap:8px;padding:10px 12px;border-top:1px solid var(--bd);
           clearTimeout(this.unlockTimer);
           this.unlockTimer = setTimeout(() => this.unlock(), 300);
           this.add(h('div', { class: 'msg bot', text: str(m.text) }));
+          this.remember('b', str(m.text));
           return this.say(str(m.text));
         case 'question':
           return this.onQuestion(m);
@@ -682,7 +729,8 @@ form.comp{display:flex;gap:8px;padding:10px 12px;border-top:1px solid var(--bd);
           this.turn.el.remove();
           this.turn = null;
         }
-        if (!this.log.querySelector('.msg')) this.note(this.t.welcomeBack);
+        // a new page (a reload): only the kept transcript shows, so say where the shopper is
+        if (!this.log.querySelector('.msg:not(.typing):not(.past)')) this.note(this.t.welcomeBack);
       } else {
         this.clear();
       }
@@ -819,11 +867,8 @@ form.comp{display:flex;gap:8px;padding:10px 12px;border-top:1px solid var(--bd);
 
     fmtUnit(v, unit) {
       if (/^[A-Z]{3}$/.test(unit || '')) {
-        try {
-          return new Intl.NumberFormat(this.nf, { style: 'currency', currency: unit, maximumFractionDigits: 0 }).format(v);
-        } catch {
-          /* not a currency */
-        }
+        const m = this.price(v, unit, true);
+        if (m) return m;
       }
       const n = new Intl.NumberFormat(this.nf).format(v);
       return unit ? `${n} ${unit}` : n;
@@ -927,7 +972,8 @@ form.comp{display:flex;gap:8px;padding:10px 12px;border-top:1px solid var(--bd);
       acts.append(this.ghost(t.restart, () => this.restart(), I_RESTART));
       res.append(acts);
       if (m.email_capture) res.append(this.emailForm(m.consent));
-      this.turn = { el: res, ctrl: acts, kind: 'products' };
+      const titles = list.map((p) => str(p.title)).join(', ');
+      this.turn = { el: res, ctrl: acts, kind: 'products', titles: [str(m.title), titles].filter(Boolean).join(': ') };
       this.add(res);
       if (this.viewedObs) for (const li of ul.children) this.viewedObs.observe(li);
       this.say([str(m.title), str(m.intro), list.map((p) => str(p.title)).join(', ')].filter(Boolean).join('. '));
@@ -968,11 +1014,17 @@ form.comp{display:flex;gap:8px;padding:10px 12px;border-top:1px solid var(--bd);
       return li;
     }
 
-    price(v, cur) {
+    /**
+     * One money format, the server's too (explanations, range labels, the `money` template filter): Intl's, with
+     * the yen sign always the half-width ¥ (Intl writes ￥ under ja, ¥ under en). `strict`: null for no currency.
+     */
+    price(v, cur, strict) {
       try {
-        return new Intl.NumberFormat(this.nf, { style: 'currency', currency: str(cur) || 'USD' }).format(v);
+        return new Intl.NumberFormat(this.nf, { style: 'currency', currency: str(cur) || 'USD' })
+          .format(v)
+          .replace('￥', '¥');
       } catch {
-        return `${v} ${str(cur)}`.trim();
+        return strict ? null : `${v} ${str(cur)}`.trim();
       }
     }
 
@@ -1037,8 +1089,14 @@ form.comp{display:flex;gap:8px;padding:10px 12px;border-top:1px solid var(--bd);
     }
     act(m, echo, fromControl = true) {
       if (!this.send(m)) return false;
+      const turn = this.turn;
+      if (turn && turn.kind === 'question') this.remember('b', str(turn.q.text));
+      else if (turn && turn.titles) this.remember('b', turn.titles);
       this.lock();
-      if (echo) this.add(h('div', { class: 'msg me', text: echo }));
+      if (echo) {
+        this.add(h('div', { class: 'msg me', text: echo }));
+        this.remember('m', echo);
+      }
       this.wantFocus = fromControl !== false;
       this.scrollEnd();
       return true;
@@ -1085,7 +1143,28 @@ form.comp{display:flex;gap:8px;padding:10px 12px;border-top:1px solid var(--bd);
     }
 
     // -------------------------------------------------------------- log
+    /** Keep a line of the transcript for a reload (this tab only; the last 60 lines of at most 300 characters). */
+    remember(who, text) {
+      if (!text) return;
+      this.hist.push([who, text.slice(0, 300)]);
+      if (this.hist.length > 60) this.hist.splice(0, this.hist.length - 60);
+      store.set(this.key + ':log', JSON.stringify(this.hist));
+    }
+    /** The transcript kept before a reload, shown above the current question (which the server sends again). */
+    restore() {
+      let kept = [];
+      try {
+        kept = JSON.parse(store.get(this.key + ':log') || '[]');
+      } catch {
+        kept = [];
+      }
+      this.hist = Array.isArray(kept) ? kept.filter((e) => Array.isArray(e) && typeof e[1] === 'string').slice(-60) : [];
+      for (const [who, text] of this.hist)
+        this.add(h('div', { class: who === 'm' ? 'msg me past' : 'msg bot past', text }));
+    }
     clear() {
+      this.hist = [];
+      store.set(this.key + ':log', null);
       this.log.replaceChildren();
       if (this.typingEl) this.log.append(this.typingEl);
       this.turn = null;

@@ -9,6 +9,7 @@
 
 mod parse;
 mod present;
+mod steps;
 
 use serde::{Deserialize, Serialize};
 
@@ -418,7 +419,7 @@ fn prompt(flow: &Flow, session: &Session, q: &Question) -> Prompt {
         select: q.select,
         range: q.range.clone(),
         step,
-        steps: session.answers.len() + flow.remaining(index).max(1),
+        steps: session.answers.len() + steps::remaining(flow, session, index).max(1),
         can_back: !session.answers.is_empty(),
         can_skip: q.skippable,
         can_results_now: can_results_now(flow, session),

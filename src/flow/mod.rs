@@ -371,6 +371,10 @@ impl Flows {
 /// `relaxed_question('budget')` is true when the shown picks include one that misses the answer to `budget` (the
 /// same as `'budget' in relaxed_ids`), so an intro never states a loosened answer as a fact.
 pub fn template_functions(env: &mut minijinja::Environment<'_>) {
+    // `{{ budget.max | money('JPY') }}` → `¥30,000`: amounts as the widget and the explanations print them.
+    env.add_filter("money", |amount: f64, currency: String| {
+        crate::money::format(amount, &currency)
+    });
     env.add_function(
         "relaxed_question",
         |state: &minijinja::State, question: String| -> bool {

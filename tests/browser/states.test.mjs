@@ -1,0 +1,126 @@
+// What a shopper sees across a session: the phone panel as a true modal, the transcript after a reload, the step
+// count of the path taken, and one money format.
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import {
+  PHONE, activeInfo, answerWithMouse, completeWithMouse, current, launch, newPage, openWidget, shot, widget,
+} from './lib.mjs';
+
+describe('states', () => {
+  let browser;
+  before(async () => {
+    browser = await launch();
+  });
+  after(async () => browser?.close());
+
+  test('on a phone the panel is a modal: focus stays inside, the page is inert and still, Escape returns to the launcher', async () => {
+    const { page, context } = await newPage(browser, { viewport: PHONE });
+    try {
+      const w = await openWidget(page, { flow: 'running-shoes' });
+      await current(w);
+      const facts = () => page.evaluate(() => ({
+        modal: document.querySelector('#shopkeep-widget').shadowRoot.querySelector('[role=dialog]').getAttribute('aria-modal'),
+        overflow: getComputedStyle(document.documentElement).overflow,
+        mainInert: document.querySelector('main').inert,
+        y: scrollY,
+      }));
+      assert.deepEqual(await facts(), { modal: 'true', overflow: 'hidden', mainInert: true, y: 0 });
+      const inputSize = await w.locator('form.comp input').evaluate((e) => getComputedStyle(e).fontSize);
+      assert.equal(inputSize, '16px', 'no zoom on focus in iOS');
+      await w.locator('[data-current] .q').focus();
+      for (const key of ['Tab', 'Shift+Tab']) {
+        const seen = new Set();
+        for (let i = 0; i < 25; i++) {
+          await page.keyboard.press(key);
+          const a = await activeInfo(page);
+          assert.ok(a && a.inWidget, `${key} #${i + 1} left the panel: ${JSON.stringify(a)}`);
+          seen.add(a.label || a.text || a.tag);
+        }
+        assert.ok(seen.size >= 5, `${key} cycles through the panel's controls: ${[...seen]}`);
+      }
+      await page.mouse.move(195, 100);
+      await page.mouse.wheel(0, 900);
+      await page.evaluate(() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r))));
+      assert.equal((await facts()).y, 0, 'the page behind does not scroll');
+      await shot(page, 'phone-modal');
+
+      await page.keyboard.press('Escape');
+      const a = await activeInfo(page);
+      assert.equal(a.label, 'Open shopping assistant', 'Escape returns focus to the launcher');
+      const closed = await facts();
+      assert.equal(closed.modal, 'false');
+      assert.equal(closed.mainInert, false, 'the page is usable again');
+      await page.mouse.wheel(0, 900);
+      await page.waitForFunction(() => scrollY > 0);
+      // the close button does the same
+      await w.locator('button.launch').click();
+      await w.locator('button[aria-label="Close assistant"]').click();
+      assert.equal((await activeInfo(page)).label, 'Open shopping assistant');
+    } finally {
+      await context.close();
+    }
+  });
+
+  test('a reload keeps the transcript, says welcome back once, and counts steps for the path taken', async () => {
+    const { page, context } = await newPage(browser);
+    try {
+      let w = await openWidget(page, { flow: 'running-shoes' });
+      const first = await answerWithMouse(w, { terrain: 'trail' });
+      assert.equal(first.id, 'terrain');
+      // trail asks waterproof but not race: five questions in all, from the first one on
+      const second = await current(w);
+      assert.equal(second.id, 'waterproof');
+      assert.match(await w.locator('.prog').textContent(), /Step 2 of 5/);
+      await answerWithMouse(w, { waterproof: 'yes' });
+      const third = await current(w);
+      assert.equal(third.id, 'priorities');
+
+      await page.reload();
+      w = widget(page);
+      const again = await current(w);
+      assert.equal(again.id, 'priorities', 'the same question');
+      assert.match(await w.locator('.prog').textContent(), /Step 3 of 5/);
+      const past = await w.locator('.msg.past').allTextContents();
+      assert.deepEqual(past.slice(1), ['Where do you run most?', 'Trail', 'Do you need them to be waterproof?', 'Yes, waterproof']);
+      assert.match(past[0], /^Hi! Answer a few quick questions/, 'the greeting comes first');
+      assert.equal(await w.locator('.note', { hasText: 'Welcome back' }).count(), 1, 'the welcome back note shows');
+      await shot(page, 'reload-transcript');
+
+      // the rest of the path still counts five; a restart forgets the transcript
+      const rest = await completeWithMouse(w, { priorities: 'cushioning' });
+      assert.equal(rest.length, 3);
+      await w.locator('header button[aria-label="Start over"]').click();
+      await current(w);
+      await page.reload();
+      await current(widget(page));
+      assert.equal(await widget(page).locator('.msg.past').count(), 0, 'nothing kept after a restart');
+    } finally {
+      await context.close();
+    }
+  });
+
+  test('Japanese prices, budgets and intros use one yen format', async () => {
+    const { page, context } = await newPage(browser, { locale: 'ja-JP' });
+    try {
+      const w = await openWidget(page, { flow: 'knives', locale: 'ja' });
+      const c = await current(w);
+      assert.ok(c.id);
+      await completeWithMouse(w, { budget: 30000 });
+      const res = w.locator('[data-current][data-kind=products]');
+      await res.waitFor();
+      const texts = [
+        ...(await res.locator('.price').allTextContents()),
+        ...(await w.locator('.msg.me').allTextContents()).filter((t) => /\d/.test(t)),
+        (await res.locator('.intro').textContent()) || '',
+      ];
+      const amounts = texts.join(' ').match(/[¥￥]\s?[\d,]+|[\d,]+\s?円/g) || [];
+      assert.ok(amounts.length >= 3, `prices and the budget are shown: ${texts}`);
+      for (const a of amounts) assert.match(a, /^¥\d{1,3}(,\d{3})*$/, `one yen format: ${a} in ${texts}`);
+      assert.ok(texts.some((t) => t.includes('¥30,000')), `the budget reads ¥30,000: ${texts}`);
+      await shot(page, 'yen');
+    } finally {
+      await context.close();
+    }
+  });
+});
+
