@@ -25,7 +25,7 @@ fn main() {
     for n in [10_000, 100_000] {
         let products: Vec<_> = generate(n, 7).collect();
         let catalog = Catalog::from_products(&products).expect("the synthetic catalog indexes");
-        let audit = shopkeep::audit::audit(&flow, &catalog, 4, &mut |_| {}).expect("audit");
+        let audit = shopkeep::audit::audit(&flow, &catalog, Some(4), &mut |_| {}).expect("audit");
         eprintln!(
             "{n} products: {} answer paths, {} empty, {} thin",
             audit.paths,
@@ -34,7 +34,8 @@ fn main() {
         );
         group.bench_with_input(BenchmarkId::from_parameter(n), &catalog, |b, catalog| {
             b.iter(|| {
-                let audit = shopkeep::audit::audit(&flow, catalog, 4, &mut |_| {}).expect("audit");
+                let audit =
+                    shopkeep::audit::audit(&flow, catalog, Some(4), &mut |_| {}).expect("audit");
                 black_box(audit.paths)
             });
         });

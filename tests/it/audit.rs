@@ -11,7 +11,7 @@ fn names_the_answers_that_lead_to_an_empty_shelf() {
     let (catalog, _) =
         Catalog::from_dir(&repo("tests/fixtures/audit/catalog")).expect("fixture catalog");
     let flow = flows.get("dead-end").expect("flow");
-    let audit = shopkeep::audit::audit(flow, &catalog, 2, &mut |_| {}).expect("audit");
+    let audit = shopkeep::audit::audit(flow, &catalog, Some(2), &mut |_| {}).expect("audit");
     // 2 terrains × 2 waterproof × (2 buckets + skip) = 12 paths.
     assert_eq!(audit.paths, 12);
     let empty: Vec<String> = audit.empty.iter().map(|p| p.answers.join(", ")).collect();
@@ -47,13 +47,15 @@ fn the_cli_fails_on_a_dead_end_and_passes_the_shipped_finders() {
     let broken = run("tests/fixtures/audit/flows", "tests/fixtures/audit/catalog");
     let out = String::from_utf8_lossy(&broken.stdout);
     assert!(!broken.status.success(), "{out}");
+    // Each cause once, with the paths it affects: track + waterproof leaves nothing on 3 paths.
     assert!(
-        out.contains("error: no products for terrain: track, waterproof: Yes"),
+        out.contains("dead-end.yaml: error: terrain: track + waterproof: Yes leaves no products, even after loosening what `relax` allows (3 paths)"),
         "{out}"
     );
+    assert_eq!(out.matches("dead-end.yaml: error:").count(), 2, "{out}");
     // The finder that lists `waterproof` under `relax` is not an error: its path shows loosened picks.
     assert!(
-        out.contains("rescued.yaml: warning: 0 exact, 2 picks with loosened: Waterproof for terrain: track, waterproof: Waterproof"),
+        out.contains("rescued.yaml: warning: terrain: track + waterproof: Waterproof leaves no product that meets every answer (1 path; the shopper sees 2 picks, loosened: Waterproof)"),
         "{out}"
     );
     assert!(!out.contains("rescued.yaml: error"), "{out}");
@@ -61,6 +63,10 @@ fn the_cli_fails_on_a_dead_end_and_passes_the_shipped_finders() {
     let out = String::from_utf8_lossy(&shipped.stdout);
     assert!(shipped.status.success(), "{out}");
     assert!(out.contains("0 end with no products"), "{out}");
+    assert!(
+        out.contains("3 flows checked: 0 errors, 0 warnings"),
+        "{out}"
+    );
 }
 
 #[test]
@@ -69,7 +75,7 @@ fn a_path_rescued_by_relaxation_is_a_warning_that_names_what_was_loosened() {
     let (catalog, _) =
         Catalog::from_dir(&repo("tests/fixtures/audit/catalog")).expect("fixture catalog");
     let flow = flows.get("rescued").expect("flow");
-    let audit = shopkeep::audit::audit(flow, &catalog, 2, &mut |_| {}).expect("audit");
+    let audit = shopkeep::audit::audit(flow, &catalog, Some(2), &mut |_| {}).expect("audit");
     assert!(audit.empty.is_empty(), "{:?}", audit.empty);
     let track = audit
         .thin
@@ -87,4 +93,36 @@ fn a_path_rescued_by_relaxation_is_a_warning_that_names_what_was_loosened() {
         .expect("the thin path is reported");
     assert_eq!((road.products, road.shown), (1, 1));
     assert!(road.relaxed.is_empty());
+}
+
+#[test]
+fn the_json_report_groups_paths_by_cause_and_lists_them_on_request() {
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_shopkeep"))
+        .args([
+            "check",
+            &repo("tests/fixtures/audit/flows").display().to_string(),
+            "--catalog",
+            &repo("tests/fixtures/audit/catalog").display().to_string(),
+            "--format",
+            "json",
+            "--all-paths",
+        ])
+        .output()
+        .expect("shopkeep runs");
+    assert!(!output.status.success(), "the dead end is an error");
+    let report: serde_json::Value =
+        serde_json::from_slice(&output.stdout).expect("one JSON document on stdout");
+    assert_eq!(report["errors"], 2);
+    let dead_end = report["flows"]
+        .as_array()
+        .and_then(|flows| flows.iter().find(|f| f["flow"] == "dead-end"))
+        .expect("the dead-end finder");
+    let first = &dead_end["audit"]["causes"][0];
+    assert_eq!(first["severity"], "error");
+    assert_eq!(
+        first["answers"],
+        serde_json::json!(["terrain: track", "waterproof: Yes"])
+    );
+    assert_eq!(first["paths"], 3);
+    assert_eq!(first["all_paths"].as_array().map(Vec::len), Some(3));
 }

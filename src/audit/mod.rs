@@ -9,9 +9,15 @@
 //! reports is what the shopper sees: nothing (an error), or N picks with these answers loosened, or only N picks
 //! (warnings).
 
+mod cause;
+
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use fixedbitset::FixedBitSet;
+
+pub use cause::Cause;
+use cause::Step;
 
 use crate::catalog::{Catalog, IndexError};
 use crate::conversation::{self, Effect, Input, Position, Reply, Session};
@@ -32,6 +38,11 @@ pub struct PathOutcome {
     pub shown: usize,
     /// The loosened answers some shown pick misses, as the shopper reads them.
     pub relaxed: Vec<String>,
+    /// The smallest cause: the fewest answers of the path that already leave too few products (for an error, the
+    /// answers that may not be loosened and leave none), in path order. Empty when the scope alone does.
+    pub cause: Vec<String>,
+    /// Products the cause's answers leave.
+    pub cause_products: usize,
 }
 
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -43,8 +54,9 @@ pub struct Audit {
     /// Paths with fewer exact products than `thin_below` that still show something (loosened picks, or fewer):
     /// warnings.
     pub thin: Vec<PathOutcome>,
-    /// Paths with fewer products than this are *thin*.
-    pub thin_below: usize,
+    /// Paths with fewer exact products than this are *thin*; `None`: fewer than their result's `min`, that is,
+    /// exactly the paths where relaxation runs.
+    pub thin_below: Option<usize>,
     /// The walk stopped at [`MAX_PATHS`].
     pub truncated: bool,
 }
@@ -52,7 +64,9 @@ pub struct Audit {
 struct Walker<'a> {
     flow: &'a Flow,
     catalog: &'a Catalog,
-    wants: HashMap<String, Option<FixedBitSet>>,
+    wants: HashMap<String, Arc<FixedBitSet>>,
+    /// The finder's scope (and stock) as a set: where every path starts.
+    base: FixedBitSet,
     audit: Audit,
     progress: &'a mut dyn FnMut(usize),
 }
@@ -61,7 +75,7 @@ struct Walker<'a> {
 pub fn audit(
     flow: &Flow,
     catalog: &Catalog,
-    thin_below: usize,
+    thin_below: Option<usize>,
     progress: &mut dyn FnMut(usize),
 ) -> Result<Audit, IndexError> {
     let base = catalog.bits_for(&flow.scope, flow.in_stock_only)?;
@@ -69,6 +83,7 @@ pub fn audit(
         flow,
         catalog,
         wants: HashMap::new(),
+        base: base.clone(),
         audit: Audit {
             flow: flow.id.clone(),
             thin_below,
@@ -78,8 +93,8 @@ pub fn audit(
     };
     let session = Session::new("audit".into(), flow, None, None);
     let (session, effects) = conversation::step(flow, session, Input::Start);
-    let mut labels = Vec::new();
-    walker.visit(session, &effects, &base, &mut labels, 0)?;
+    let mut steps = Vec::new();
+    walker.visit(session, &effects, &base, &mut steps, 0)?;
     (walker.progress)(walker.audit.paths);
     Ok(walker.audit)
 }
@@ -90,7 +105,7 @@ impl Walker<'_> {
         session: Session,
         effects: &[Effect],
         products: &FixedBitSet,
-        labels: &mut Vec<String>,
+        steps: &mut Vec<Step>,
         depth: usize,
     ) -> Result<(), IndexError> {
         if self.audit.truncated {
@@ -109,15 +124,23 @@ impl Walker<'_> {
                 (self.progress)(self.audit.paths);
             }
             let count = products.count_ones(..);
-            if count < self.audit.thin_below {
+            let thin_below = self.audit.thin_below.unwrap_or(request.min.max(1));
+            if count < thin_below {
                 // Only thin paths pay for a whole match: what the shopper sees once relaxation has run.
                 let shown = self.catalog.find(request)?;
+                let (cause, cause_products) = if shown.hits.is_empty() {
+                    cause::smallest(&self.base, steps, |s| !s.relaxable, 1)
+                } else {
+                    cause::smallest(&self.base, steps, |_| true, thin_below)
+                };
                 let outcome = PathOutcome {
-                    answers: labels.clone(),
+                    answers: steps.iter().map(|s| s.label.clone()).collect(),
                     result,
                     products: count,
                     shown: shown.hits.len(),
                     relaxed: shown.relaxed.into_iter().map(|r| r.label).collect(),
+                    cause,
+                    cause_products,
                 };
                 if outcome.shown == 0 {
                     self.audit.empty.push(outcome)
@@ -142,17 +165,22 @@ impl Walker<'_> {
             if next.answers.len() == session.answers.len() {
                 continue; // not taken as an answer
             }
-            let narrowed = match self.want_bits(&next, &question.id)? {
+            let bits = self.want_bits(&next, &question.id)?;
+            let narrowed = match &bits {
                 Some(bits) => {
                     let mut set = products.clone();
-                    set.intersect_with(&bits);
+                    set.intersect_with(bits);
                     set
                 }
                 None => products.clone(),
             };
-            labels.push(format!("{}: {label}", question.id));
-            self.visit(next, &effects, &narrowed, labels, depth + 1)?;
-            labels.pop();
+            steps.push(Step {
+                label: format!("{}: {label}", question.id),
+                relaxable: self.flow.relax.contains(&question.id),
+                bits,
+            });
+            self.visit(next, &effects, &narrowed, steps, depth + 1)?;
+            steps.pop();
         }
         Ok(())
     }
@@ -162,7 +190,7 @@ impl Walker<'_> {
         &mut self,
         session: &Session,
         question: &str,
-    ) -> Result<Option<FixedBitSet>, IndexError> {
+    ) -> Result<Option<Arc<FixedBitSet>>, IndexError> {
         let request = conversation::request(self.flow, session, 1, 1);
         let Some(want) = request.wants.iter().rev().find(|w| w.question == question) else {
             return Ok(None);
@@ -172,10 +200,10 @@ impl Walker<'_> {
         }
         let key = format!("{:?}", want.any_of);
         if let Some(cached) = self.wants.get(&key) {
-            return Ok(cached.clone());
+            return Ok(Some(Arc::clone(cached)));
         }
-        let bits = self.catalog.any_of_set(&want.any_of)?;
-        self.wants.insert(key, Some(bits.clone()));
+        let bits = Arc::new(self.catalog.any_of_set(&want.any_of)?);
+        self.wants.insert(key, Arc::clone(&bits));
         Ok(Some(bits))
     }
 }
@@ -225,9 +253,10 @@ fn inputs(q: &Question, locale: &str, fallback: &str) -> Vec<(Input, String)> {
                 cuts.extend(range.buckets.iter().copied());
                 cuts.push(range.max);
                 for pair in cuts.windows(2) {
+                    // As the widget sends it: the slider's own ends are no bound.
                     let reply = Reply::Range {
-                        min: Some(pair[0]),
-                        max: Some(pair[1]),
+                        min: (pair[0] > range.min).then_some(pair[0]),
+                        max: (pair[1] < range.max).then_some(pair[1]),
                     };
                     let unit = range.unit.as_deref();
                     let label = conversation::range_label(
