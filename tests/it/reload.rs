@@ -85,9 +85,25 @@ async fn a_broken_edit_is_refused_with_its_location_and_the_old_flows_keep_servi
     let problems = refused["problems"].as_array().expect("problems");
     assert_eq!(problems.len(), 1, "one mistake, one problem: {problems:#?}");
     let problems = refused["problems"].to_string();
+    // The line of the problem lies in the `terrain` question, at or before the edited rule.
+    let source = std::fs::read_to_string(&flow).expect("the edited flow");
+    let line_of = |needle: &str| {
+        source
+            .lines()
+            .position(|l| l.contains(needle))
+            .expect("in the flow")
+            + 1
+    };
+    let (question, edited) = (line_of("- id: terrain"), line_of("goto: nowhere"));
+    let reported: usize = problems
+        .split("running-shoes.yaml:")
+        .nth(1)
+        .and_then(|rest| rest.split(':').next())
+        .and_then(|n| n.parse().ok())
+        .expect("the problem names the file and line");
     assert!(
-        problems.contains("running-shoes.yaml:3") && problems.contains("`nowhere`"),
-        "the problem names the file, line and id: {problems}"
+        (question..=edited).contains(&reported) && problems.contains("`nowhere`"),
+        "the problem names the file, a line of `terrain` ({question}–{edited}) and the id: {problems}"
     );
     let mut client = app.client().await;
     assert_eq!(priorities_text(&mut client).await, OLD_TEXT);
