@@ -30,34 +30,100 @@ pub use matcher::{Explanation, Hit, MatchOutcome, MatchRequest, Relaxed, Want};
 pub use shelf::{Origin, Shelf};
 
 /// One product, as every feed format is mapped to it (and as the native JSON Lines feed spells it).
+///
+/// Read forgivingly, as real exports are written: a `null` optional field is the field absent (`"brand": null`,
+/// `"tags": null`, an attribute that is `null`), and an id may be a number. Only a missing id, title or price
+/// rejects a row.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Product {
+    #[serde(deserialize_with = "lenient::id")]
     pub id: String,
     pub title: String,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "lenient::or_default")]
     pub description: String,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "lenient::or_default")]
     pub brand: String,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "lenient::or_default")]
     pub category: String,
     pub price: f64,
-    #[serde(default = "default_currency")]
+    #[serde(default = "default_currency", deserialize_with = "lenient::currency")]
     pub currency: String,
     /// The average review rating, 0–5; `None` (null or absent in a feed) when the product has none yet, which is
     /// not a rating of 0.
     #[serde(default)]
     pub rating: Option<f64>,
     /// Units in stock; a feed that does not say counts as in stock.
-    #[serde(default = "default_stock")]
+    #[serde(default = "default_stock", deserialize_with = "lenient::stock")]
     pub stock: i64,
     #[serde(default)]
     pub image: Option<String>,
     #[serde(default)]
     pub link: Option<String>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "lenient::or_default")]
     pub tags: Vec<String>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "lenient::attributes")]
     pub attributes: BTreeMap<String, AttrValue>,
+}
+
+/// Deserialisers that read `null` as absent, for the optional fields of [`Product`].
+mod lenient {
+    use std::collections::BTreeMap;
+
+    use serde::{Deserialize, Deserializer};
+
+    use super::AttrValue;
+
+    pub fn or_default<'de, D: Deserializer<'de>, T: Deserialize<'de> + Default>(
+        deserializer: D,
+    ) -> Result<T, D::Error> {
+        Ok(Option::<T>::deserialize(deserializer)?.unwrap_or_default())
+    }
+
+    pub fn currency<'de, D: Deserializer<'de>>(deserializer: D) -> Result<String, D::Error> {
+        Ok(Option::<String>::deserialize(deserializer)?
+            .filter(|c| !c.trim().is_empty())
+            .unwrap_or_else(super::default_currency))
+    }
+
+    pub fn stock<'de, D: Deserializer<'de>>(deserializer: D) -> Result<i64, D::Error> {
+        Ok(Option::<i64>::deserialize(deserializer)?.unwrap_or_else(super::default_stock))
+    }
+
+    pub fn attributes<'de, D: Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<BTreeMap<String, AttrValue>, D::Error> {
+        let map = Option::<BTreeMap<String, Option<AttrValue>>>::deserialize(deserializer)?;
+        Ok(map
+            .unwrap_or_default()
+            .into_iter()
+            .filter_map(|(name, value)| value.map(|v| (name, v)))
+            .collect())
+    }
+
+    /// A string, or a whole number written as one (`"id": 17`).
+    pub fn id<'de, D: Deserializer<'de>>(deserializer: D) -> Result<String, D::Error> {
+        struct Visitor;
+        impl serde::de::Visitor<'_> for Visitor {
+            type Value = String;
+
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a product id (text, or a whole number)")
+            }
+
+            fn visit_str<E>(self, v: &str) -> Result<String, E> {
+                Ok(v.to_string())
+            }
+
+            fn visit_u64<E>(self, v: u64) -> Result<String, E> {
+                Ok(v.to_string())
+            }
+
+            fn visit_i64<E>(self, v: i64) -> Result<String, E> {
+                Ok(v.to_string())
+            }
+        }
+        deserializer.deserialize_any(Visitor)
+    }
 }
 
 fn default_currency() -> String {

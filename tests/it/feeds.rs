@@ -339,3 +339,74 @@ fn the_index_command_reports_bad_rows_and_writes_an_index() {
         "error: catalog folder `/nonexistent/shop` does not exist; pass the folder that holds your feeds\n"
     );
 }
+
+/// The 194 DummyJSON products in all four formats, with `"brand": null`, numeric ids and null or empty optional
+/// fields (`tests/fixtures/feeds/dummyjson-194`): every format imports all of them, and the same products.
+#[test]
+fn every_format_imports_the_whole_dummyjson_catalog_with_its_nulls() {
+    let mut seen: Vec<(String, Vec<(String, String, i64)>)> = Vec::new();
+    for name in [
+        "dummyjson-194/products.jsonl",
+        "dummyjson-194/shopify.csv",
+        "dummyjson-194/google.tsv",
+        "dummyjson-194/google.xml",
+    ] {
+        let (products, report) = import(name);
+        assert!(report.skipped.is_empty(), "{name}: {report}");
+        assert_eq!(products.len(), 194, "{name}");
+        // DummyJSON has no brand for 92 products: an absent brand, not a rejected row.
+        assert_eq!(
+            products.iter().filter(|p| p.brand.is_empty()).count(),
+            92,
+            "{name}"
+        );
+        let sparse = products
+            .iter()
+            .find(|p| p.id.trim_start_matches("dj-") == "7")
+            .expect("product 7 (null description, tags and image)");
+        assert!(
+            sparse.description.is_empty() && sparse.tags.is_empty() && sparse.image.is_none(),
+            "{name}: {sparse:?}"
+        );
+        let mut keys: Vec<(String, String, i64)> = products
+            .iter()
+            .map(|p| {
+                (
+                    p.title.clone(),
+                    p.brand.clone(),
+                    (p.price * 100.0).round() as i64,
+                )
+            })
+            .collect();
+        keys.sort();
+        seen.push((name.to_string(), keys));
+    }
+    for (name, keys) in &seen[1..] {
+        assert_eq!(
+            keys, &seen[0].1,
+            "{name} imports the same products as JSON Lines"
+        );
+    }
+}
+
+#[test]
+fn a_null_optional_field_is_an_absent_one_and_a_numeric_id_is_an_id() {
+    let row = r#"{"id": 17, "title": "T", "price": 5, "brand": null, "description": null, "category": null,
+        "currency": null, "rating": null, "stock": null, "image": null, "link": null, "tags": null,
+        "attributes": {"colour": null, "size": "M"}}"#;
+    let product: Product = serde_json::from_str(row).expect("a row with nulls imports");
+    assert_eq!(product.id, "17");
+    assert_eq!(
+        (product.brand.as_str(), product.currency.as_str()),
+        ("", "USD")
+    );
+    assert_eq!((product.rating, product.stock), (None, 1));
+    assert_eq!(product.attributes.len(), 1, "a null attribute is absent");
+    // Only a missing id, title or price rejects a row.
+    for missing in ["id", "title", "price"] {
+        let mut value: serde_json::Value = serde_json::from_str(row).expect("json");
+        value.as_object_mut().expect("object").remove(missing);
+        let error = serde_json::from_value::<Product>(value).expect_err(missing);
+        assert!(error.to_string().contains(missing), "{error}");
+    }
+}
