@@ -344,7 +344,9 @@ fn the_index_command_reports_bad_rows_and_writes_an_index() {
 /// fields (`tests/fixtures/feeds/dummyjson-194`): every format imports all of them, and the same products.
 #[test]
 fn every_format_imports_the_whole_dummyjson_catalog_with_its_nulls() {
-    let mut seen: Vec<(String, Vec<(String, String, i64)>)> = Vec::new();
+    /// Title, brand and price in cents: what a product is, whatever its id in the format.
+    type Key = (String, String, i64);
+    let mut seen: Vec<(String, Vec<Key>)> = Vec::new();
     for name in [
         "dummyjson-194/products.jsonl",
         "dummyjson-194/shopify.csv",
@@ -368,7 +370,7 @@ fn every_format_imports_the_whole_dummyjson_catalog_with_its_nulls() {
             sparse.description.is_empty() && sparse.tags.is_empty() && sparse.image.is_none(),
             "{name}: {sparse:?}"
         );
-        let mut keys: Vec<(String, String, i64)> = products
+        let mut keys: Vec<Key> = products
             .iter()
             .map(|p| {
                 (
