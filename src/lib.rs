@@ -9,7 +9,10 @@
 //! - [`catalog`]: the product model, feed import, the tantivy index (Japanese-aware) and the matcher that relaxes
 //!   constraints instead of dead-ending and explains every pick.
 //! - [`conversation`]: the pure engine — `step(flow, session, input) -> (session, effects)`; no IO, not async.
-//! - [`store`]: sled trees for sessions and answers; the only module that knows sled; group-committed flushes.
+//! - [`store`]: every record (sessions, answers, profiles, consents, shop events) behind one `Backend` interface;
+//!   sled today, the only module that knows it; group-committed flushes.
+//! - [`shop_events`]: validating what shoppers did on the shop's pages (viewed, added to cart, purchased, …).
+//! - [`secret`]: signed customer ids and hashed tokens.
 //! - [`server`]: axum router, the `/v1/chat` WebSocket protocol, static assets; the only module that knows axum.
 //! - [`loadgen`]: `shopkeep bench` — scripted conversations over real WebSockets against a bare-echo baseline,
 //!   durable acks against fdatasync, idle memory; markdown tables and an SVG plot.
@@ -29,5 +32,6 @@ pub mod scenario;
 pub mod secret;
 pub mod server;
 pub mod setup;
+pub mod shop_events;
 pub mod store;
 pub mod text;

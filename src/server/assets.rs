@@ -11,6 +11,7 @@ use super::AppState;
 
 const DEMO_PAGE: &str = include_str!("../../widget/demo.html");
 const WIDGET_JS: &str = include_str!("../../widget/widget.js");
+const TRACK_JS: &str = include_str!("../../widget/track.js");
 
 fn with_headers(
     body: impl IntoResponse,
@@ -35,6 +36,15 @@ pub(super) async fn demo_page() -> Response {
 pub(super) async fn widget_js() -> Response {
     with_headers(
         WIDGET_JS,
+        "text/javascript; charset=utf-8",
+        "public, max-age=300",
+    )
+}
+
+/// `/track.js`: the snippet that sends shop events (`shopkeep.track`) from the shop's pages.
+pub(super) async fn track_js() -> Response {
+    with_headers(
+        TRACK_JS,
         "text/javascript; charset=utf-8",
         "public, max-age=300",
     )

@@ -20,6 +20,7 @@ use super::limits::{Limits, MessageRate};
 use super::protocol::{ClientMsg, EventKind, MESSAGE_TYPES, ProductsOut, ServerMsg, VERSION};
 use crate::conversation::{self, Effect, Event, Input, Reply, Session};
 use crate::flow::Flow;
+use crate::shop_events;
 use crate::store;
 
 /// The upgrade: checks the page's Origin first (cross-site WebSocket hijacking → 403).
@@ -303,16 +304,34 @@ async fn turn(state: &AppState, current: &mut Option<Current>, text: &str) -> Ve
             let Some(conv) = current.as_ref() else {
                 return vec![no_session()];
             };
-            let event = match kind {
-                EventKind::Viewed => Event::Viewed { product },
-                EventKind::Clicked => Event::Clicked { product },
+            let (event, kind) = match kind {
+                EventKind::Viewed => (
+                    Event::Viewed {
+                        product: product.clone(),
+                    },
+                    shop_events::Kind::Viewed,
+                ),
+                EventKind::Clicked => (
+                    Event::Clicked {
+                        product: product.clone(),
+                    },
+                    shop_events::Kind::Clicked,
+                ),
             };
             if let Err(e) = state.0.store.record_event(&conv.session, &event) {
                 tracing::warn!(error = %e, "recording an event failed");
             }
-            // No reply, so nothing to hold back: the event is written by the next group commit.
-            state.0.store.flush_soon();
-            return Vec::new();
+            // The same look at a pick is a shop event of the shopper's, for recommendations.
+            let shop_event = serde_json::json!({
+                "id": format!("w-{}", store::new_token(12)),
+                "kind": kind.name(),
+                "product": product,
+                "session": conv.session.id,
+            });
+            return track(state, current.as_ref(), None, shop_event).await;
+        }
+        ClientMsg::Track { visitor, event } => {
+            return track(state, current.as_ref(), visitor, event).await;
         }
         ClientMsg::Consent { email, consent } => {
             let Some(conv) = current.as_ref() else {
@@ -367,6 +386,53 @@ fn refuse(state: &AppState, text: &str) -> Vec<ServerMsg> {
             format!("the `{kind}` message is not right"),
         )],
     }
+}
+
+/// A shop event from the widget: validated and queued for the next group commit (asked for now); no reply
+/// unless it is refused.
+async fn track(
+    state: &AppState,
+    current: Option<&Current>,
+    visitor: Option<String>,
+    event: serde_json::Value,
+) -> Vec<ServerMsg> {
+    let owner = match (current, visitor) {
+        (Some(conv), _) => store::owner(&conv.session).to_string(),
+        (None, Some(visitor)) if !visitor.starts_with("c:") && super::api::valid_id(&visitor) => {
+            visitor
+        }
+        (None, Some(_)) => {
+            return vec![error(
+                "bad_message",
+                "a visitor id is 1–128 characters without `:` or control characters",
+            )];
+        }
+        (None, None) => {
+            return vec![error(
+                "no_session",
+                "send `start` first, or name the `visitor` of the event",
+            )];
+        }
+    };
+    let event = match shop_events::validate(
+        &event,
+        Some(&owner),
+        shop_events::Source::Widget,
+        store::now(),
+    ) {
+        Ok(event) => event,
+        Err(invalid) => return vec![error("bad_event", invalid.to_string())],
+    };
+    let (app_store, catalog) = (state.0.store.clone(), state.0.catalog());
+    let kept =
+        tokio::task::spawn_blocking(move || super::api::keep(&app_store, &catalog, vec![event]))
+            .await;
+    match kept {
+        Ok(Ok(_)) => state.0.store.flush_soon(),
+        Ok(Err(e)) => tracing::warn!(error = %e, "recording a shop event failed"),
+        Err(e) => tracing::warn!(error = %e, "recording a shop event failed"),
+    }
+    Vec::new()
 }
 
 /// The owner of a new conversation's records: the widget's visitor id, joined to the shop's customer when the

@@ -5,6 +5,7 @@
 //!   connection that ends in any way (close, error, panic in a task) is never counted twice or forever.
 //! - Messages per second use a GCRA limiter from `governor` per connection ([`MessageRate`]): a burst of a few
 //!   quick clicks is fine, a flood is closed with 1008.
+//! - Shop events over the API share one GCRA limiter ([`EventRate`]); over it, 429.
 //! - Idle connections: the server pings every `ping_interval`; a peer that answers nothing for two intervals is
 //!   gone and dropped; a live peer that sends no message for `idle_timeout` is closed with 1000 (it may resume).
 //! - Outbound: a connection handles one message at a time and sends its replies before reading the next, so a
@@ -38,6 +39,13 @@ pub struct Limits {
     pub send_timeout: Duration,
     /// Bytes the server buffers for one client before a send waits for the network.
     pub max_write_buffer: usize,
+    /// Shop events per second over `POST /v1/events`, all keys together (a burst of two seconds' worth); 0: no
+    /// limit. Over it, a request gets 429.
+    pub events_per_second: u32,
+    /// Most events in one `POST /v1/events`.
+    pub max_events_batch: usize,
+    /// Largest `POST /v1/events` body, in bytes.
+    pub max_events_body: usize,
 }
 
 impl Default for Limits {
@@ -51,6 +59,9 @@ impl Default for Limits {
             idle_timeout: Duration::from_secs(30 * 60),
             send_timeout: Duration::from_secs(10),
             max_write_buffer: 64 * 1024,
+            events_per_second: 200_000,
+            max_events_batch: 1000,
+            max_events_body: 1024 * 1024,
         }
     }
 }
@@ -131,6 +142,27 @@ impl MessageRate {
         self.0
             .as_ref()
             .is_none_or(|limiter| limiter.check().is_ok())
+    }
+}
+
+/// The rate of shop events over the API ([`Limits::events_per_second`]).
+pub struct EventRate(Option<governor::DefaultDirectRateLimiter>);
+
+impl EventRate {
+    pub fn new(limits: &Limits) -> EventRate {
+        EventRate(NonZeroU32::new(limits.events_per_second).map(|rate| {
+            let burst = NonZeroU32::new(limits.events_per_second.saturating_mul(2)).unwrap_or(rate);
+            RateLimiter::direct(Quota::per_second(rate).allow_burst(burst))
+        }))
+    }
+
+    /// Whether `n` more events are within the limit now.
+    pub fn allow(&self, n: usize) -> bool {
+        let Some(limiter) = &self.0 else {
+            return true;
+        };
+        let n = NonZeroU32::new(u32::try_from(n).unwrap_or(u32::MAX)).unwrap_or(NonZeroU32::MIN);
+        matches!(limiter.check_n(n), Ok(Ok(())))
     }
 }
 

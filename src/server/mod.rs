@@ -1,7 +1,8 @@
 //! The HTTP and WebSocket server: the only module that knows axum.
 //!
 //! [`router`] builds the app (tests reuse it); [`run`] serves it on a listener the caller bound, so tests bind
-//! `127.0.0.1:0`. Routes: `/v1/chat` (the chat WebSocket, see `docs/protocol.md`), `/` (the demo shop),
+//! `127.0.0.1:0`. Routes: `/v1/chat` (the chat WebSocket, see `docs/protocol.md`), `/v1/events` and
+//! `/v1/visitors/…` (the API for a shop's server, `api/`), `/` (the demo shop), `/track.js` (shop events),
 //! `/v1/access` (may this page's origin chat? see [`origin`]), `/widget.js`, `/catalog/images/*`, `/p/{id}` (a demo product page), `/healthz`, `/metrics` (Prometheus,
 //! see [`metrics`]). [`echo`] is the bare WebSocket echo server the load generator measures against.
 //!
@@ -91,6 +92,8 @@ pub struct App {
     /// Open chat connections per client address.
     pub connections: Arc<Connections>,
     pub metrics: Metrics,
+    /// The rate of shop events over the API.
+    pub events_rate: limits::EventRate,
     shutdown: watch::Receiver<bool>,
 }
 
@@ -123,6 +126,7 @@ impl App {
             AppState(Arc::new(App {
                 live: Live::new(flows, catalog),
                 store,
+                events_rate: limits::EventRate::new(&settings.limits),
                 settings,
                 connections: Arc::default(),
                 metrics: Metrics::new(),
@@ -150,6 +154,7 @@ pub fn router(state: AppState) -> Router {
     let assets = Router::new()
         .route("/", get(assets::demo_page))
         .route("/widget.js", get(assets::widget_js))
+        .route("/track.js", get(assets::track_js))
         .route("/catalog/images/{file}", get(assets::image))
         .route("/p/{id}", get(assets::product_page))
         .layer(tower_http::compression::CompressionLayer::new());
@@ -160,7 +165,7 @@ pub fn router(state: AppState) -> Router {
         .route("/healthz", get(assets::health))
         .route("/admin/reload", post(reload::admin_reload))
         .route("/metrics", get(render_metrics))
-        .merge(api::routes())
+        .merge(api::routes(&state.0.settings.limits))
         .with_state(state)
 }
 

@@ -18,6 +18,7 @@ pub const MESSAGE_TYPES: &[&str] = &[
     "results_now",
     "event",
     "consent",
+    "track",
 ];
 
 /// Client → server.
@@ -67,8 +68,16 @@ pub enum ClientMsg {
         /// The product's id.
         product: String,
     },
-    /// The shopper agrees (or not) to keep their answers and to be emailed.
+    /// The shopper agrees (or not) to keep their answers and to be emailed; `consent: false` withdraws.
     Consent { email: String, consent: bool },
+    /// A shop event from the shop's pages (`shopkeep.track`); stored with the next group commit, no reply unless
+    /// it is refused (`bad_event`, naming the field).
+    Track {
+        /// Whose event; needed only when no finder was started on this connection.
+        visitor: Option<String>,
+        /// `{id, kind, product?, quantity?, order?, category?, url?, session?, at?}` (docs/events.md).
+        event: serde_json::Value,
+    },
 }
 
 impl ClientMsg {
@@ -83,6 +92,7 @@ impl ClientMsg {
             ClientMsg::ResultsNow => "results_now",
             ClientMsg::Event { .. } => "event",
             ClientMsg::Consent { .. } => "consent",
+            ClientMsg::Track { .. } => "track",
         }
     }
 }
@@ -126,7 +136,7 @@ pub enum ServerMsg {
     /// A problem with the last message; the conversation is unchanged and still open.
     Error {
         /// `bad_message`, `unknown_type`, `unknown_flow`, `no_session`, `bad_resume`, `not_allowed`,
-        /// `unsupported_version`, `bad_customer` or `internal`.
+        /// `unsupported_version`, `bad_customer`, `bad_event` or `internal`.
         code: &'static str,
         message: String,
     },

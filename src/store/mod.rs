@@ -14,6 +14,7 @@
 //!   products, at}`.
 //! - `profiles.rs`: profiles and their aliases (visitor ids, confirmed emails), merged deterministically.
 //! - `consents.rs`: the append-only consent ledger; a purpose's state is its newest entry.
+//! - `shop_events.rs`: what shoppers did on the shop's pages, per owner and time, de-duplicated by event id.
 //!
 //! Writes: a turn only queues its records; the group commit (`commit.rs`) writes everything queued, then flushes,
 //! on the flusher's thread (so no storage work runs on the async runtime). Readers see queued records at once.
@@ -39,12 +40,14 @@ mod consents;
 mod events;
 mod profiles;
 mod sessions;
+mod shop_events;
 
 pub use answers::{ShownPicks, StoredAnswer, owner};
 pub use backend::{Backend, Kind, Op};
 pub use consents::{Action, Channel, ConsentEntry, ConsentState, Purpose};
 pub use events::RecordedEvent;
 pub use profiles::{Email, Profile, email_key};
+pub use shop_events::Recorded;
 
 use commit::{Request, Waiter, Writes, flusher};
 
@@ -80,6 +83,8 @@ pub struct Store {
     flushed: Arc<AtomicU64>,
     /// Serialises profile changes (read-modify-write of a few records, no IO while held).
     profiles: Arc<Mutex<()>>,
+    /// Serialises the de-duplication of shop events.
+    shop_events: Arc<Mutex<()>>,
 }
 
 /// Seconds since the epoch.
@@ -171,6 +176,7 @@ impl Store {
             flushes,
             flushed,
             profiles: Arc::default(),
+            shop_events: Arc::default(),
         })
     }
 

@@ -4,7 +4,9 @@
 use std::process::Stdio;
 use std::time::Duration;
 
-use crate::support::{repo, spawn_app};
+use crate::support::{repo, spawn_with};
+
+const API_KEY: &str = "browser-test-key";
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn widget_tests_pass_in_headless_chromium() {
@@ -18,13 +20,19 @@ async fn widget_tests_pass_in_headless_chromium() {
         std::path::Path::new(&chromium).exists(),
         "Chromium is not at {chromium}: run `bash scripts/test.sh` (it installs Debian's chromium)"
     );
-    let app = spawn_app().await;
+    // With an API key, so the track.js test can read back what the page sent.
+    let settings = shopkeep::server::Settings {
+        api_keys: vec![shopkeep::secret::TokenHash::new(API_KEY)],
+        ..Default::default()
+    };
+    let app = spawn_with(tempfile::tempdir().expect("temp dir"), settings).await;
     let mut child = tokio::process::Command::new("node")
         .arg("--test")
         .arg("--test-concurrency=1")
         .arg(".")
         .current_dir(&browser_dir)
         .env("SHOPKEEP_URL", app.url())
+        .env("SHOPKEEP_API_KEY", API_KEY)
         .env("CHROMIUM", &chromium)
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())

@@ -6,6 +6,7 @@ mod bench;
 mod browser;
 mod chat;
 mod consent;
+mod events;
 mod feeds;
 mod flows;
 mod index;

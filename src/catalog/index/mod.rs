@@ -213,6 +213,13 @@ impl Catalog {
         Ok(product)
     }
 
+    /// Whether a product with `id` is in the catalog: a term lookup, no document is read (shop events check every
+    /// product id they name).
+    pub fn contains(&self, id: &str) -> bool {
+        let term = Term::from_field_text(self.inner.schema.id, id);
+        self.searcher().doc_freq(&term).is_ok_and(|n| n > 0)
+    }
+
     /// The product with `id`, if the catalog has it.
     pub fn get(&self, id: &str) -> Result<Option<Product>, IndexError> {
         let searcher = self.searcher();

@@ -1,20 +1,28 @@
-//! The public API for a shop's own server (`/v1/…`, an API key): visitors' profiles, and more as they come.
+//! The public API for a shop's own server (`/v1/…`, an API key): shop events and visitors' profiles.
 //!
 //! Every request names its key as `Authorization: Bearer KEY` (or `X-Api-Key: KEY`); keys are kept hashed and
 //! compared in constant time ([`crate::secret`]). Every error has one JSON shape: `{error, message, field?}`.
 
+mod events;
 mod visitors;
+
+pub(crate) use events::keep;
 
 use axum::Json;
 use axum::Router;
+use axum::extract::DefaultBodyLimit;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{delete, get, put};
+use axum::routing::{delete, get, post, put};
 
 use super::AppState;
 
-pub(super) fn routes() -> Router<AppState> {
+pub(super) fn routes(limits: &super::Limits) -> Router<AppState> {
     Router::new()
+        .route(
+            "/v1/events",
+            post(events::ingest).layer(DefaultBodyLimit::max(limits.max_events_body)),
+        )
         .route("/v1/visitors/{id}/profile", get(visitors::profile))
         .route("/v1/visitors/{id}/email", put(visitors::email))
         .route("/v1/visitors/{id}/consents", get(visitors::consents))

@@ -11,7 +11,8 @@ use super::{ApiError, authorize, blocking, parse, valid_id};
 use crate::server::AppState;
 use crate::store::{self, Action, Channel, ConsentEntry, Purpose};
 
-/// `GET /v1/visitors/{id}/profile`: the merged profile, its answers (newest per question) and the picks shown.
+/// `GET /v1/visitors/{id}/profile`: the merged profile, its answers (newest per question), the picks shown, the
+/// consents' state and the shop events.
 pub(super) async fn profile(
     State(state): State<AppState>,
     Path(id): Path<String>,
@@ -31,11 +32,17 @@ pub(super) async fn profile(
         }
         picks.sort_by_key(|p| p.at);
         let consents = store.consent_state(&profile)?;
+        let mut events = Vec::new();
+        for owner in &profile.owners {
+            events.extend(store.shop_events_of(owner)?);
+        }
+        events.sort_by_key(|e| e.at);
         Ok(Some(serde_json::json!({
             "profile": profile,
             "answers": answers,
             "picks": picks,
             "consents": consents,
+            "events": events,
         })))
     })
     .await?;
