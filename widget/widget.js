@@ -7,8 +7,12 @@
  *   <div data-shopkeep-inline data-flow="knives" data-locale="ja"></div>
  * or on the script tag: data-shopkeep-mount="#finder" renders the script's finder inside that element.
  *
- * Theming: set on the page (or the host element) any of --sk-accent, --sk-accent-text, --sk-accent-ink,
- * --sk-bg, --sk-fg, --sk-muted, --sk-border, --sk-surface, --sk-radius, --sk-font, --sk-inline-height.
+ * More: data-cta="Need help choosing?", data-auto-open="10" (seconds) or "exit" (desktop exit intent), at most once a
+ * day; data-add-to-cart="https://shop.example/cart/add?id={id}" or window.shopkeepAddToCart(productId);
+ * data-color-scheme="auto|light|dark". Events on the host element (they bubble): shopkeep:open, shopkeep:close,
+ * shopkeep:answer, shopkeep:results, shopkeep:product-click (cancelable), shopkeep:add-to-cart.
+ * API: Shopkeep.open({flow}), Shopkeep.close(). Theming: --sk-accent, --sk-accent-text, --sk-accent-ink, --sk-bg,
+ * --sk-fg, --sk-muted, --sk-border, --sk-surface, --sk-radius, --sk-font, --sk-inline-height. See docs/embedding.md.
  * Every string from the server is rendered as text (textContent / text nodes), never as HTML.
  */
 (() => {
@@ -59,6 +63,12 @@
       typing: 'The assistant is typing',
       loosened: 'We loosened: ',
       view: 'View product',
+      cart: 'Add to cart',
+      cartNamed: (t) => `Add to cart: ${t}`,
+      adding: 'Adding…',
+      added: 'Added to cart',
+      addedSaid: (t) => `${t} was added to your cart.`,
+      cartFailed: 'Could not add. Try again',
       viewNamed: (t) => `View product: ${t}`,
       rating: (r) => `Rated ${r} out of 5`,
       picks: 'Products',
@@ -116,6 +126,12 @@
       typing: 'アシスタントが入力中',
       loosened: '条件を緩めました：',
       view: '商品を見る',
+      cart: 'カートに入れる',
+      cartNamed: (t) => `カートに入れる：${t}`,
+      adding: '追加しています…',
+      added: 'カートに追加しました',
+      addedSaid: (t) => `${t}をカートに追加しました。`,
+      cartFailed: '追加できませんでした。もう一度お試しください',
       viewNamed: (t) => `商品を見る：${t}`,
       rating: (r) => `5点中${r}点`,
       picks: '商品',
@@ -250,7 +266,12 @@
 --bg:var(--sk-bg,#fff);--fg:var(--sk-fg,#1d232a);--mu:var(--sk-muted,#555f6b);--bd:var(--sk-border,#cfd6dd);
 --sf:var(--sk-surface,#f1f4f6);--r:var(--sk-radius,16px);
 --f:var(--sk-font,system-ui,-apple-system,"Segoe UI",Roboto,"Hiragino Sans","Hiragino Kaku Gothic ProN","Noto Sans JP","IPAGothic",Meiryo,sans-serif);
+--wb:#fff4d6;--wf:#4d3900;--eb:#fde8e8;--ef:#8a1111;--st:#7a4f00;color-scheme:light;
 font:15px/1.45 var(--f);color:var(--fg);direction:ltr;text-align:left;-webkit-text-size-adjust:100%;text-size-adjust:100%}
+@media (prefers-color-scheme:dark){.w:not(.cs-light){--bg:var(--sk-bg,#161b20);--fg:var(--sk-fg,#e9eef2);--mu:var(--sk-muted,#a9b4be);
+--bd:var(--sk-border,#3b4651);--sf:var(--sk-surface,#242c34);--ai:var(--sk-accent-ink,#7fdcb8);--wb:#3d3214;--wf:#ffe3a1;--eb:#4a1d1d;--ef:#ffc9c9;--st:#ffd27a;color-scheme:dark}}
+.w.cs-dark{--bg:var(--sk-bg,#161b20);--fg:var(--sk-fg,#e9eef2);--mu:var(--sk-muted,#a9b4be);--bd:var(--sk-border,#3b4651);
+--sf:var(--sk-surface,#242c34);--ai:var(--sk-accent-ink,#7fdcb8);--wb:#3d3214;--wf:#ffe3a1;--eb:#4a1d1d;--ef:#ffc9c9;--st:#ffd27a;color-scheme:dark}
 *,*::before,*::after{box-sizing:border-box}
 button,input{font:inherit;color:inherit}
 button{cursor:pointer}
@@ -278,7 +299,7 @@ header :focus-visible{outline-color:var(--at)}
 .prog[hidden]{display:none}
 .bar{flex:1;height:6px;border-radius:3px;background:rgba(255,255,255,.35);overflow:hidden}
 .bar>i{display:block;height:100%;width:0;background:var(--at);border-radius:3px;transition:width .3s}
-.status{background:#fff4d6;color:#5c4300;font-size:13px;padding:6px 14px;flex:none}
+.status{background:var(--wb);color:var(--wf);font-size:13px;padding:6px 14px;flex:none}
 .status[hidden]{display:none}
 .log{flex:1;overflow-y:auto;overscroll-behavior:contain;padding:16px 14px 8px;position:relative;container-type:inline-size;scroll-behavior:smooth}
 .msg{max-width:88%;margin:0 0 10px;padding:9px 13px;border-radius:16px;white-space:pre-wrap;overflow-wrap:anywhere;animation:in .18s ease-out}
@@ -286,8 +307,8 @@ header :focus-visible{outline-color:var(--at)}
 .bot{background:var(--sf);border-bottom-left-radius:5px}
 .q{font-weight:600}
 .q:focus{outline:none}.q:focus-visible{outline:3px solid var(--a)}
-.hint{background:#fff4d6;color:#4d3900}
-.err{background:#fde8e8;color:#8a1111}
+.hint{background:var(--wb);color:var(--wf)}
+.err{background:var(--eb);color:var(--ef)}
 .me{margin-left:auto;background:var(--a);color:var(--at);border-bottom-right-radius:5px;width:fit-content}
 .note{text-align:center;color:var(--mu);font-size:13px;margin:4px 0 10px}
 .ctrl{margin:0 0 12px}
@@ -300,6 +321,14 @@ font-weight:600;display:inline-flex;align-items:center;gap:8px;transition:backgr
 .chip[aria-pressed=true]::before{content:"✓"}
 .chip:disabled{opacity:.45;cursor:not-allowed}
 .chip img{width:28px;height:28px;border-radius:50%;object-fit:cover;margin-left:-8px}
+.tiles{display:grid;grid-template-columns:repeat(auto-fill,minmax(104px,1fr))}
+.tile{position:relative;border-radius:12px;flex-direction:column;padding:6px 6px 8px;width:100%;height:100%;gap:4px;text-align:center;justify-content:flex-start}
+.tile img{width:100%;height:auto;aspect-ratio:1;border-radius:8px;margin:0;background:var(--sf);object-fit:contain}
+.tile[aria-pressed=true]::before{position:absolute;margin:4px}
+.launch.pill{width:auto;border-radius:30px;padding:0 20px 0 16px;display:flex;gap:8px;font-weight:700;font-size:15px}
+.cart{border:1.5px solid var(--a);background:var(--bg);color:var(--ai);border-radius:8px;padding:4px 12px;font-weight:700;font-size:14px;min-height:32px}
+.cart[data-done]{border-color:transparent;background:transparent;cursor:default}.cart[data-done]::before{content:"✓ "}
+.cta-row{display:flex;flex-wrap:wrap;gap:8px;align-items:center;margin-top:auto}
 .help{color:var(--mu);font-size:13px;margin:8px 2px 0}
 .btn{border:0;border-radius:10px;padding:8px 16px;min-height:38px;background:var(--a);color:var(--at);font-weight:700}
 .btn:disabled{opacity:.45;cursor:not-allowed}
@@ -320,7 +349,7 @@ input[type=range]{flex:1;accent-color:var(--a);min-width:0;height:28px}
 .res{margin:4px 0 14px}
 .res h3{margin:0 0 4px;font-size:16px}
 .res .intro{margin:0 0 8px;color:var(--mu)}
-.relaxed{background:#fff4d6;color:#4d3900;border-radius:10px;padding:8px 12px;margin:0 0 10px;font-size:14px}
+.relaxed{background:var(--wb);color:var(--wf);border-radius:10px;padding:8px 12px;margin:0 0 10px;font-size:14px}
 .cards{list-style:none;margin:0;padding:0;display:grid;gap:10px}
 .card{display:grid;grid-template-columns:92px 1fr;gap:12px;border:1px solid var(--bd);border-radius:14px;padding:10px;background:var(--bg)}
 .im{width:92px;height:92px;border-radius:10px;background:var(--sf);object-fit:contain;display:block}
@@ -330,10 +359,10 @@ input[type=range]{flex:1;accent-color:var(--a);min-width:0;height:28px}
 .ttl{margin:0;font-size:15px;font-weight:700;overflow-wrap:anywhere}
 .meta{display:flex;align-items:baseline;gap:10px;flex-wrap:wrap}
 .price{font-weight:800;font-size:16px}
-.stars{color:#7a4f00;font-size:13px;font-weight:600}
+.stars{color:var(--st);font-size:13px;font-weight:600}
 .why{font-size:13.5px;color:var(--fg);margin:4px 0 6px;padding-left:20px;position:relative}
 .why::before{content:"✓";position:absolute;left:2px;color:var(--ai);font-weight:800}
-.view{align-self:flex-start;margin-top:auto;text-decoration:none;border-radius:8px;padding:5px 12px;background:var(--a);color:var(--at);font-weight:700;font-size:14px}
+.view{align-self:flex-start;text-decoration:none;border-radius:8px;padding:5px 12px;background:var(--a);color:var(--at);font-weight:700;font-size:14px}
 .view:hover{text-decoration:underline}
 .email{margin-top:12px;background:var(--sf);border-radius:12px;padding:12px 14px}
 .email h4{margin:0 0 8px;font-size:15px}
@@ -341,7 +370,7 @@ input[type=range]{flex:1;accent-color:var(--a);min-width:0;height:28px}
 .email input[type=email]{width:100%;padding:8px 10px;border:1.5px solid var(--mu);border-radius:8px;margin-top:4px;background:var(--bg)}
 .email .ck{display:flex;gap:8px;align-items:flex-start;margin:10px 0;font-size:13.5px}
 .email .ck input{margin-top:3px;width:18px;height:18px;accent-color:var(--a);flex:none}
-.email .bad{color:#a11;font-size:13.5px;margin:0 0 8px}
+.email .bad{color:var(--ef);font-size:13.5px;margin:0 0 8px}
 form.comp{display:flex;gap:8px;padding:10px 12px;border-top:1px solid var(--bd);background:var(--bg);flex:none}
 .comp input{flex:1;min-width:0;border:1.5px solid var(--mu);border-radius:999px;padding:9px 14px;background:var(--bg)}
 .comp button{border:0;width:42px;height:42px;border-radius:50%;background:var(--a);color:var(--at);display:grid;place-items:center;flex:none}
@@ -394,6 +423,17 @@ form.comp{display:flex;gap:8px;padding:10px 12px;border-top:1px solid var(--bd);
     get t() {
       return STR[this.lang] || STR.en;
     }
+    /** A DOM event on the host element for the shop's analytics and cart (bubbles; see docs/embedding.md). */
+    emit(name, detail, cancelable) {
+      return this.host.dispatchEvent(
+        new CustomEvent('shopkeep:' + name, {
+          detail: Object.assign({ flow: this.cfg.flow }, detail),
+          bubbles: true,
+          composed: true,
+          cancelable: !!cancelable,
+        }),
+      );
+    }
     get nf() {
       const page = D.documentElement.lang || '';
       return langOf(page) === this.lang ? page : this.lang;
@@ -404,7 +444,8 @@ form.comp{display:flex;gap:8px;padding:10px 12px;border-top:1px solid var(--bd);
       const root = (this.root = this.host.attachShadow({ mode: 'open' }));
       const t = this.t;
       const wrap = (this.wrap = h('div', {
-        class: 'w ' + (this.inline ? 'inline' : 'float') + (this.cfg.position === 'left' ? ' left' : ''),
+        class: 'w ' + (this.inline ? 'inline' : 'float') + (this.cfg.position === 'left' ? ' left' : '') +
+          (/^(light|dark)$/.test(this.cfg.scheme) ? ' cs-' + this.cfg.scheme : ''),
         lang: this.lang,
       }));
       if (this.cfg.theme) {
@@ -475,11 +516,13 @@ form.comp{display:flex;gap:8px;padding:10px 12px;border-top:1px solid var(--bd);
       });
       if (!this.inline) {
         this.panel.hidden = true;
+        const cta = str(this.cfg.cta).trim().slice(0, 60);
+        // with a call to action the launcher is a pill whose visible text is its name
         this.launch = h('button', {
-          type: 'button', class: 'launch', 'aria-label': t.open, title: t.open,
+          type: 'button', class: cta ? 'launch pill' : 'launch', 'aria-label': cta ? null : t.open, title: t.open,
           'aria-expanded': 'false', 'aria-controls': this.panel.id,
           onclick: () => (this.isOpen ? this.close(true) : this.open(true)),
-        }, icon(I_CHAT, 28));
+        }, icon(I_CHAT, cta ? 22 : 28), cta ? h('span', { text: cta }) : null);
         wrap.append(this.launch);
         // turning a phone or resizing a window crosses the breakpoint: become (or stop being) a modal
         if (W.matchMedia) W.matchMedia(NARROW).addEventListener('change', () => this.modal(this.narrow()));
@@ -494,7 +537,10 @@ form.comp{display:flex;gap:8px;padding:10px 12px;border-top:1px solid var(--bd);
       this.wrap.lang = this.lang;
       this.bar.setAttribute('aria-label', t.progress);
       for (const [el, s] of [[this.restartBtn, t.restart], [this.closeBtn, t.close], [this.launch, t.open]])
-        if (el) el.setAttribute('aria-label', s), (el.title = s);
+        if (el) {
+          if (el.hasAttribute('aria-label')) el.setAttribute('aria-label', s);
+          el.title = s;
+        }
       this.input.setAttribute('aria-label', t.typeLabel);
       this.input.placeholder = t.typeHere;
       const sb = this.input.nextElementSibling;
@@ -545,6 +591,8 @@ form.comp{display:flex;gap:8px;padding:10px 12px;border-top:1px solid var(--bd);
       return !this.inline && !this.panel.hidden && !!W.matchMedia && W.matchMedia(NARROW).matches;
     }
     open(byUser) {
+      if (!this.shown) this.emit('open', { byUser: !!byUser });
+      this.shown = true;
       if (!this.inline) {
         this.panel.hidden = false;
         this.wrap.classList.add('open');
@@ -567,6 +615,8 @@ form.comp{display:flex;gap:8px;padding:10px 12px;border-top:1px solid var(--bd);
       this.launch.setAttribute('aria-expanded', 'false');
       store.set(this.key + ':open', '0');
       this.modal(false);
+      if (this.shown) this.emit('close', { byUser: !!byUser });
+      this.shown = false;
       if (byUser) this.launch.focus();
     }
 
@@ -798,14 +848,19 @@ form.comp{display:flex;gap:8px;padding:10px 12px;border-top:1px solid var(--bd);
       return h('button', { type: 'button', class: 'ghost', onclick: fn }, ic ? icon(ic, 16) : null, label);
     }
 
+    /** Options with pictures show as tiles (a grid of pictures with their labels) instead of chips. */
+    chips(opts) {
+      const tiles = opts.some((o) => safeUrl(o.image));
+      return [h('ul', { class: tiles ? 'chips tiles' : 'chips' }), tiles ? 'chip tile' : 'chip'];
+    }
     single(opts) {
-      const ul = h('ul', { class: 'chips' });
+      const [ul, cls] = this.chips(opts);
       for (const o of opts) {
         const label = str(o.label != null ? o.label : o.value);
         const img = safeUrl(o.image);
         ul.append(
           h('li', null, h('button', {
-            type: 'button', class: 'chip', 'data-value': str(o.value),
+            type: 'button', class: cls, 'data-value': str(o.value),
             onclick: () => this.answer({ value: str(o.value) }, label, true),
           }, img ? h('img', { src: img, alt: '', loading: 'lazy' }) : null, label)),
         );
@@ -820,7 +875,7 @@ form.comp{display:flex;gap:8px;padding:10px 12px;border-top:1px solid var(--bd);
       const max = Math.max(1, Number.isFinite(sel.max) ? sel.max : opts.length);
       const chosen = new Set();
       const box = h('div');
-      const ul = h('ul', { class: 'chips' });
+      const [ul, cls] = this.chips(opts);
       const count = h('span', { class: 'sr', 'aria-live': 'polite' });
       const confirm = h('button', {
         type: 'button', class: 'btn', disabled: true,
@@ -849,7 +904,7 @@ form.comp{display:flex;gap:8px;padding:10px 12px;border-top:1px solid var(--bd);
         const label = str(o.label != null ? o.label : o.value);
         const img = safeUrl(o.image);
         const b = h('button', {
-          type: 'button', class: 'chip', 'aria-pressed': 'false', 'data-value': v,
+          type: 'button', class: cls, 'aria-pressed': 'false', 'data-value': v,
           onclick: () => {
             if (chosen.has(v)) chosen.delete(v);
             else if (chosen.size < max) chosen.add(v);
@@ -973,6 +1028,13 @@ form.comp{display:flex;gap:8px;padding:10px 12px;border-top:1px solid var(--bd);
       res.append(acts);
       if (m.email_capture) res.append(this.emailForm(m.consent));
       const titles = list.map((p) => str(p.title)).join(', ');
+      this.emit('results', {
+        title: str(m.title),
+        products: list.map((p) => ({
+          id: str(p.id), title: str(p.title), brand: str(p.brand), price: p.price, currency: str(p.currency),
+          link: safeUrl(p.link),
+        })),
+      });
       this.turn = { el: res, ctrl: acts, kind: 'products', titles: [str(m.title), titles].filter(Boolean).join(': ') };
       this.add(res);
       if (this.viewedObs) for (const li of ul.children) this.viewedObs.observe(li);
@@ -1004,12 +1066,19 @@ form.comp{display:flex;gap:8px;padding:10px 12px;border-top:1px solid var(--bd);
       const line = str(ex.line) || (Array.isArray(ex.matched) ? ex.matched.map(str).join(', ') : '');
       if (line) body.append(h('p', { class: 'why', text: line }));
       const href = safeUrl(p.link);
+      const row = h('div', { class: 'cta-row' });
       if (href) {
-        body.append(h('a', {
+        row.append(h('a', {
           class: 'view', href, 'aria-label': t.viewNamed(title),
           onclick: (e) => this.clicked(e, str(p.id), href),
         }, t.view));
       }
+      if (this.cartMode()) {
+        const b = h('button', { type: 'button', class: 'cart', 'aria-label': t.cartNamed(title) }, t.cart);
+        b.addEventListener('click', () => this.addToCart(b, p, title));
+        row.append(b);
+      }
+      if (row.childNodes.length) body.append(row);
       li.append(body);
       return li;
     }
@@ -1028,7 +1097,49 @@ form.comp{display:flex;gap:8px;padding:10px 12px;border-top:1px solid var(--bd);
       }
     }
 
+    /** 'url' (data-add-to-cart is a URL template), 'fn' (window.shopkeepAddToCart) or '' (no button). */
+    cartMode() {
+      const c = str(this.cfg.cart).trim();
+      if (c && c !== 'function') return 'url';
+      return typeof W.shopkeepAddToCart === 'function' ? 'fn' : '';
+    }
+    async addToCart(b, p, title) {
+      const t = this.t;
+      const id = str(p.id);
+      if (b.hasAttribute('data-done') || b.disabled) return;
+      b.disabled = true;
+      b.textContent = t.adding;
+      this.emit('add-to-cart', { product: id, title, price: p.price, currency: str(p.currency) });
+      // Recording added_to_cart as a shop event waits for issue 12's event message (see docs/embedding.md).
+      let ok = false;
+      try {
+        if (this.cartMode() === 'url') {
+          const url = new URL(str(this.cfg.cart).replace(/\{id\}/g, encodeURIComponent(id)), location.href);
+          if (!/^https?:$/.test(url.protocol)) throw new Error('not an http(s) URL');
+          const r = await fetch(url.href, { method: 'POST', credentials: 'include' });
+          ok = r.ok;
+        } else {
+          ok = (await W.shopkeepAddToCart(id, { title, price: p.price, currency: str(p.currency) })) !== false;
+        }
+      } catch (err) {
+        console.error('shopkeep: adding to the cart failed', err);
+      }
+      b.disabled = false;
+      b.textContent = ok ? t.added : t.cartFailed;
+      b.setAttribute('aria-label', `${b.textContent}: ${title}`);
+      if (ok) {
+        b.setAttribute('data-done', '');
+        this.say(t.addedSaid(title));
+      }
+    }
+
     clicked(e, id, href) {
+      // the shop may take over (a single-page app routes itself): preventDefault() on shopkeep:product-click
+      if (!this.emit('product-click', { product: id, href }, true)) {
+        e.preventDefault();
+        this.raw({ type: 'event', kind: 'clicked', product: id });
+        return;
+      }
       const sent = this.raw({ type: 'event', kind: 'clicked', product: id });
       // new tab / window: the page stays, the event is delivered; otherwise wait for the send to flush
       if (!sent || e.button !== 0 || e.ctrlKey || e.metaKey || e.shiftKey || e.altKey) return;
@@ -1090,6 +1201,11 @@ form.comp{display:flex;gap:8px;padding:10px 12px;border-top:1px solid var(--bd);
     act(m, echo, fromControl = true) {
       if (!this.send(m)) return false;
       const turn = this.turn;
+      if (turn && turn.kind === 'question' && m.type === 'answer') {
+        const answer = Object.assign({}, m);
+        delete answer.type;
+        this.emit('answer', { question: str(turn.q.id), answer, label: echo || '' });
+      }
       if (turn && turn.kind === 'question') this.remember('b', str(turn.q.text));
       else if (turn && turn.titles) this.remember('b', turn.titles);
       this.lock();
@@ -1162,9 +1278,25 @@ form.comp{display:flex;gap:8px;padding:10px 12px;border-top:1px solid var(--bd);
       for (const [who, text] of this.hist)
         this.add(h('div', { class: who === 'm' ? 'msg me past' : 'msg bot past', text }));
     }
+    /** Another finder in the same panel: this one's session and transcript stay kept for its return. */
+    switchTo(flow) {
+      if (flow === this.cfg.flow) return;
+      const ws = this.ws;
+      this.ws = null;
+      if (ws) ws.close(1000);
+      this.started = false;
+      this.cfg.flow = flow;
+      this.key = 'shopkeep:' + flow + (this.cfg.storeSuffix || '');
+      this.reset();
+      this.restore();
+      if (this.isOpen) this.connect();
+    }
     clear() {
-      this.hist = [];
       store.set(this.key + ':log', null);
+      this.reset();
+      this.hist = [];
+    }
+    reset() {
       this.log.replaceChildren();
       if (this.typingEl) this.log.append(this.typingEl);
       this.turn = null;
@@ -1265,7 +1397,56 @@ form.comp{display:flex;gap:8px;padding:10px 12px;border-top:1px solid var(--bd);
       customer: d.customer || (fallback && fallback.customer) || '',
       signature: d.customerSignature || (fallback && fallback.signature) || '',
       open: d.open,
+      cart: d.addToCart != null ? d.addToCart : fallback && fallback.cart,
+      cta: d.cta || (fallback && fallback.cta) || '',
+      scheme: d.colorScheme || (fallback && fallback.scheme) || 'auto',
+      autoOpen: d.autoOpen || '',
     };
+  }
+
+  function launcher(cfg) {
+    const host = h('div', { id: 'shopkeep-widget', 'data-shopkeep': 'launcher' });
+    D.body.append(host);
+    return new Chat(host, cfg);
+  }
+
+  /**
+   * Opens the launcher's panel by itself once: after `when` seconds on this page, or ("exit") when the pointer
+   * leaves through the top of the window on a desktop. At most once a day per visitor (localStorage), never on a
+   * narrow screen (a full-screen panel nobody asked for), never while the shopper is typing in the page.
+   */
+  function autoOpen(c, when) {
+    const key = 'shopkeep.autoOpened:' + c.cfg.flow;
+    let last = 0;
+    try {
+      last = Number(localStorage.getItem(key)) || 0;
+    } catch {
+      return;
+    }
+    if (Date.now() - last < 864e5) return;
+    const go = () => {
+      if (c.isOpen || (W.matchMedia && W.matchMedia(NARROW).matches)) return;
+      const a = D.activeElement;
+      if (a && /^(INPUT|TEXTAREA|SELECT)$/.test(a.tagName)) return;
+      try {
+        localStorage.setItem(key, String(Date.now()));
+      } catch {
+        /* no storage: still at most once on this page */
+      }
+      c.open(false);
+    };
+    if (when === 'exit') {
+      if (!W.matchMedia || !W.matchMedia('(pointer:fine)').matches) return;
+      const out = (e) => {
+        if (e.relatedTarget || e.clientY > 0) return;
+        D.removeEventListener('mouseout', out);
+        go();
+      };
+      D.addEventListener('mouseout', out);
+    } else {
+      const secs = Number(when);
+      if (Number.isFinite(secs) && secs >= 0) setTimeout(go, secs * 1000);
+    }
   }
 
   function mountInline(el, cfg, n) {
@@ -1293,11 +1474,10 @@ form.comp{display:flex;gap:8px;padding:10px 12px;border-top:1px solid var(--bd);
     }
     for (const el of D.querySelectorAll('[data-shopkeep-inline]')) mountInline(el, cfgFrom(el, sc), n++);
     if (sc.flow && !mountSel) {
-      const host = h('div', { id: 'shopkeep-widget', 'data-shopkeep': 'launcher' });
-      D.body.append(host);
-      const c = new Chat(host, sc);
+      const c = launcher(sc);
       const saved = store.get(c.key + ':open');
       if (saved === '1' || (saved == null && /^(true|1|yes)$/i.test(sc.open || ''))) c.open(false);
+      else if (sc.autoOpen) autoOpen(c, sc.autoOpen);
     }
     // A page CSP without the server in connect-src blocks the socket and the access check alike: say which line.
     D.addEventListener('securitypolicyviolation', (e) => {
@@ -1340,9 +1520,15 @@ form.comp{display:flex;gap:8px;padding:10px 12px;border-top:1px solid var(--bd);
     loaded: true,
     version: 1,
     instances,
-    open() {
-      const c = instances.find((i) => !i.inline);
-      if (c) c.open(true);
+    /** Opens the launcher's panel; with {flow}, on that finder (a launcher is made if the page has none). */
+    open(opts) {
+      const flow = opts && typeof opts.flow === 'string' && opts.flow.trim();
+      let c = instances.find((i) => !i.inline);
+      if (!c) {
+        if (!flow) return;
+        c = launcher(Object.assign(cfgFrom(SCRIPT), { flow }));
+      } else if (flow) c.switchTo(flow);
+      c.open(true);
     },
     close() {
       const c = instances.find((i) => !i.inline);

@@ -49,8 +49,11 @@ export const DESKTOP = { width: 1280, height: 860 };
  * A fresh context + page. Records every frame the page sends and receives on the chat socket, every
  * dialog (alert/confirm/prompt: the XSS test fails on any) and page errors.
  */
-export async function newPage(browser, { viewport = DESKTOP, reducedMotion = 'reduce', locale = 'en-US' } = {}) {
-  const context = await browser.newContext({ viewport, reducedMotion, locale });
+export async function newPage(
+  browser,
+  { viewport = DESKTOP, reducedMotion = 'reduce', locale = 'en-US', colorScheme = 'light' } = {},
+) {
+  const context = await browser.newContext({ viewport, reducedMotion, locale, colorScheme });
   if (process.env.SHOPKEEP_DEV_WIDGET) {
     // Development shortcut: serve widget.js from this file instead of the one built into the server binary.
     const js = readFileSync(process.env.SHOPKEEP_DEV_WIDGET, 'utf8');
