@@ -795,6 +795,11 @@ form.comp{display:flex;gap:8px;padding:10px 12px;border-top:1px solid var(--bd);
         this.sendStart(true);
         return;
       }
+      if (code === 'bad_event') {
+        // a background event (add to cart) was refused: not the shopper's business
+        console.warn('shopkeep: ' + str(m.message));
+        return;
+      }
       if (code === 'no_session') {
         if (this.ws && this.ws.readyState === 1) this.sendStart();
         return;
@@ -1110,7 +1115,6 @@ form.comp{display:flex;gap:8px;padding:10px 12px;border-top:1px solid var(--bd);
       b.disabled = true;
       b.textContent = t.adding;
       this.emit('add-to-cart', { product: id, title, price: p.price, currency: str(p.currency) });
-      // Recording added_to_cart as a shop event waits for issue 12's event message (see docs/embedding.md).
       let ok = false;
       try {
         if (this.cartMode() === 'url') {
@@ -1130,6 +1134,11 @@ form.comp{display:flex;gap:8px;padding:10px 12px;border-top:1px solid var(--bd);
       if (ok) {
         b.setAttribute('data-done', '');
         this.say(t.addedSaid(title));
+        // a shop event of this shopper's, as track.js sends it (docs/events.md); the shop's cart said yes
+        const event = { id: randomId('c-'), kind: 'added_to_cart', product: id, url: location.href.slice(0, 2048) };
+        const session = keptId('sessionStorage', 'shopkeep.browse', 'b-');
+        if (session) event.session = session;
+        this.raw({ type: 'track', event });
       }
     }
 
@@ -1372,19 +1381,23 @@ form.comp{display:flex;gap:8px;padding:10px 12px;border-top:1px solid var(--bd);
 
   // ---------------------------------------------------------------- boot
   // The shopper's random visitor id, kept in localStorage and shared with track.js (docs/privacy.md).
-  function visitorId() {
+  const randomId = (prefix) =>
+    prefix + Array.from(crypto.getRandomValues(new Uint8Array(16)), (x) => x.toString(16).padStart(2, '0')).join('');
+  /** An id kept in `kind` (local or session storage) under `key` (made on first use), as track.js keeps it; '' without storage. */
+  function keptId(kind, key, prefix) {
     try {
-      let id = localStorage.getItem('shopkeep.visitor');
+      const storage = W[kind];
+      let id = storage.getItem(key);
       if (!id) {
-        const b = crypto.getRandomValues(new Uint8Array(16));
-        id = 'v-' + Array.from(b, (x) => x.toString(16).padStart(2, '0')).join('');
-        localStorage.setItem('shopkeep.visitor', id);
+        id = randomId(prefix);
+        storage.setItem(key, id);
       }
       return id;
     } catch (e) {
       return '';
     }
   }
+  const visitorId = () => keptId('localStorage', 'shopkeep.visitor', 'v-');
 
   function cfgFrom(el, fallback) {
     const d = el.dataset;

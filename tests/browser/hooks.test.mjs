@@ -70,6 +70,12 @@ describe('hooks for the shop', () => {
       await first.locator('button.cart', { hasText: 'Added to cart' }).waitFor();
       assert.deepEqual(await page.evaluate(() => window.__cart), [cards[0]], 'the shop function got the product id');
       assert.equal((await events(page, 'add-to-cart'))[0].detail.product, cards[0]);
+      // recorded as the shopper's shop event over the chat socket (docs/events.md), and accepted
+      const tracked = await until(page, () => rec.sent.find((m) => m.type === 'track'), 'a track message');
+      assert.equal(tracked.event.kind, 'added_to_cart');
+      assert.equal(tracked.event.product, cards[0]);
+      await new Promise((r) => setTimeout(r, 300));
+      assert.deepEqual(rec.received.filter((m) => m.type === 'error'), [], 'the server took the event');
       assert.equal(await w.locator('[data-current] .card button.cart:not([data-done])').count(), cards.length - 1);
       const found = await axe(page);
       assert.deepEqual(found, [], fmtViolations(found));
