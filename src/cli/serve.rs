@@ -62,6 +62,12 @@ pub struct ServeArgs {
     /// The secret the shop signs customer ids with (`data-customer` + `data-customer-signature`; docs/privacy.md).
     #[arg(long, env = "SHOPKEEP_CUSTOMER_SECRET", hide_env_values = true)]
     pub customer_secret: Option<String>,
+    /// Days kept of the answers and shop events of shoppers who never consented (swept in the background).
+    #[arg(long, env = "SHOPKEEP_RETENTION_DAYS", default_value_t = 30)]
+    pub retention_days: u64,
+    /// Shop events per second taken over POST /v1/events (all keys together); 0 for no limit.
+    #[arg(long, env = "SHOPKEEP_EVENTS_PER_SECOND", default_value_t = 200_000)]
+    pub events_per_second: u32,
 }
 
 pub(super) fn serve(args: ServeArgs) -> anyhow::Result<()> {
@@ -124,12 +130,15 @@ pub(super) fn serve(args: ServeArgs) -> anyhow::Result<()> {
                 .map(crate::secret::TokenHash::new)
                 .collect(),
             customer_secret: args.customer_secret.clone().filter(|s| !s.trim().is_empty()),
+            retention: Duration::from_secs(args.retention_days.max(1) * 24 * 3600),
+            clock: crate::store::Clock::system(),
             limits: Limits {
                 max_message_bytes: args.max_message_bytes.max(256),
                 messages_per_second: args.messages_per_second,
                 message_burst: args.messages_per_second.saturating_mul(2),
                 connections_per_ip: args.connections_per_ip,
                 idle_timeout: Duration::from_secs(args.idle_minutes.max(1) * 60),
+                events_per_second: args.events_per_second,
                 ..Limits::default()
             },
         };

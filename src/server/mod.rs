@@ -9,6 +9,7 @@
 //! Invariants: blocking work (tantivy searches, sled flushes) runs off the async runtime; no lock is held across
 //! an `.await`; a shopper's answer is acknowledged only after the store made it durable.
 
+mod admin;
 mod api;
 mod assets;
 mod chat;
@@ -64,6 +65,10 @@ pub struct Settings {
     pub api_keys: Vec<TokenHash>,
     /// The secret a shop signs customer ids with; without it, customer ids are refused.
     pub customer_secret: Option<String>,
+    /// Answers, picks and shop events of shoppers who never consented are deleted once older than this.
+    pub retention: Duration,
+    /// The time the background sweeps go by (tests set it).
+    pub clock: crate::store::Clock,
 }
 
 impl Default for Settings {
@@ -79,6 +84,8 @@ impl Default for Settings {
             admin_token: None,
             api_keys: Vec::new(),
             customer_secret: None,
+            retention: Duration::from_secs(30 * 24 * 3600),
+            clock: crate::store::Clock::system(),
         }
     }
 }
@@ -166,6 +173,7 @@ pub fn router(state: AppState) -> Router {
         .route("/admin/reload", post(reload::admin_reload))
         .route("/metrics", get(render_metrics))
         .merge(api::routes(&state.0.settings.limits))
+        .merge(admin::routes())
         .with_state(state)
 }
 
@@ -232,16 +240,23 @@ pub async fn run(listener: TcpListener, state: AppState) -> std::io::Result<()> 
     }
 }
 
-/// Forgets idle sessions every few minutes.
+/// Forgets idle sessions, and what shoppers who never consented left longer ago than the retention period, every
+/// few minutes.
 async fn sweep(state: AppState) {
     let mut every = tokio::time::interval(Duration::from_secs(300));
     loop {
         every.tick().await;
         let store = state.0.store.clone();
         let ttl = state.0.settings.session_ttl.as_secs();
-        match tokio::task::spawn_blocking(move || store.sweep(ttl)).await {
+        let now = state.0.settings.clock.now();
+        match tokio::task::spawn_blocking(move || store.sweep_at(now, ttl)).await {
             Ok(Ok(n)) if n > 0 => tracing::info!(removed = n, "swept idle sessions"),
             Ok(Err(error)) => tracing::warn!(%error, "sweeping sessions failed"),
+            _ => {}
+        }
+        match admin::retention_sweep(&state).await {
+            Ok(swept) if swept != Default::default() => tracing::info!(?swept, "retention sweep"),
+            Err(error) => tracing::warn!(%error, "the retention sweep failed"),
             _ => {}
         }
     }

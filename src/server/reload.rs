@@ -249,7 +249,7 @@ pub(super) async fn admin_reload(
     }
 }
 
-fn admin_allowed(state: &AppState, peer: SocketAddr, headers: &HeaderMap) -> bool {
+pub(super) fn admin_allowed(state: &AppState, peer: SocketAddr, headers: &HeaderMap) -> bool {
     match &state.0.settings.admin_token {
         Some(token) => headers
             .get(header::AUTHORIZATION)

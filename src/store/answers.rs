@@ -85,6 +85,16 @@ impl Store {
             .collect())
     }
 
+    /// Queues the removal of every record of `kind` under `prefix`; how many.
+    pub(super) fn remove_prefix(&self, kind: Kind, prefix: &[u8]) -> Result<usize, StoreError> {
+        let keys: Vec<Vec<u8>> = self.scan(kind, prefix)?.into_keys().collect();
+        let n = keys.len();
+        for key in keys {
+            self.queue(kind, key, None);
+        }
+        Ok(n)
+    }
+
     /// Keeps the picks shown to the shopper (the latest per finder).
     pub fn save_picks(
         &self,

@@ -3,8 +3,11 @@
 //! Every record kind (`sessions.rs`, `answers.rs`, `profiles.rs`, …) is written in terms of [`Backend`]: ordered
 //! byte keys to byte values, per [`Kind`]. The group commit (`commit.rs`) sits above it, so every backend gets it.
 //! A second backend (a PostgreSQL-compatible database: one table `records(kind, key, value)` with the primary key
-//! `(kind, key)`; `write` is one transaction, `flush` its commit) implements these six methods and is chosen in
+//! `(kind, key)`; `write` is one transaction, `flush` its commit, `rewrite` a `VACUUM FULL`) implements these seven methods and is chosen in
 //! [`super::Store::open`]; no caller changes. Only this file knows sled.
+
+use std::path::{Path, PathBuf};
+use std::sync::RwLock;
 
 use super::StoreError;
 
@@ -93,23 +96,103 @@ pub trait Backend: Send + Sync {
     fn flush(&self) -> Result<(), StoreError>;
     /// How many records of a kind there are (for tests and metrics; may walk the records).
     fn count(&self, kind: Kind) -> Result<usize, StoreError>;
+    /// Rewrites the storage so that no byte of a removed record is left on disk (erasure); durable on return.
+    fn rewrite(&self) -> Result<(), StoreError>;
 }
 
-/// The embedded backend: one sled tree per kind.
+/// The embedded backend: one sled tree per kind, in `DATA/store` or, after a rewrite, `DATA/store-N` (the file
+/// `DATA/store.current` names which).
 pub struct Sled {
+    dir: PathBuf,
+    inner: RwLock<Trees>,
+}
+
+struct Trees {
     db: sled::Db,
     trees: Vec<sled::Tree>,
+    generation: u64,
+}
+
+const CURRENT: &str = "store.current";
+
+fn folder(generation: u64) -> String {
+    match generation {
+        0 => "store".to_string(),
+        n => format!("store-{n}"),
+    }
+}
+
+fn open_trees(dir: &Path, generation: u64) -> Result<Trees, StoreError> {
+    let db = sled::Config::new()
+        .path(dir.join(folder(generation)))
+        // Every turn writes; space is cheaper than the write amplification of the default mode.
+        .mode(sled::Mode::HighThroughput)
+        .open()
+        .map_err(|error| match error {
+            sled::Error::Io(io)
+                if io.kind() == std::io::ErrorKind::WouldBlock
+                    || io.to_string().contains("lock") =>
+            {
+                StoreError::Locked {
+                    path: dir.to_path_buf(),
+                }
+            }
+            other => StoreError::Open {
+                path: dir.to_path_buf(),
+                reason: other.to_string(),
+            },
+        })?;
+    let trees = Kind::ALL
+        .iter()
+        .map(|kind| db.open_tree(kind.name()))
+        .collect::<Result<_, _>>()?;
+    Ok(Trees {
+        db,
+        trees,
+        generation,
+    })
 }
 
 impl Sled {
-    pub fn open(db: sled::Db) -> Result<Sled, StoreError> {
-        let trees = Kind::ALL
-            .iter()
-            .map(|kind| db.open_tree(kind.name()))
-            .collect::<Result<_, _>>()?;
-        Ok(Sled { db, trees })
+    /// Opens the current store folder of the data directory `dir`, and removes folders a rewrite left behind.
+    pub fn open(dir: &Path) -> Result<Sled, StoreError> {
+        let generation = match std::fs::read_to_string(dir.join(CURRENT)) {
+            Ok(name) => name
+                .trim()
+                .strip_prefix("store-")
+                .and_then(|n| n.parse().ok())
+                .ok_or_else(|| StoreError::Open {
+                    path: dir.to_path_buf(),
+                    reason: format!(
+                        "`{CURRENT}` names no store folder; it holds `{}`",
+                        name.trim()
+                    ),
+                })?,
+            Err(_) => 0,
+        };
+        let trees = open_trees(dir, generation)?;
+        // Opened (so locked): any other store folder is an interrupted rewrite's or the one it replaced.
+        if let Ok(entries) = std::fs::read_dir(dir) {
+            for entry in entries.flatten() {
+                let name = entry.file_name().to_string_lossy().to_string();
+                let ours = name == "store" || name.starts_with("store-");
+                if ours && name != folder(generation) && entry.path().is_dir() {
+                    let _ = std::fs::remove_dir_all(entry.path());
+                }
+            }
+        }
+        Ok(Sled {
+            dir: dir.to_path_buf(),
+            inner: RwLock::new(trees),
+        })
     }
 
+    fn read(&self) -> std::sync::RwLockReadGuard<'_, Trees> {
+        self.inner.read().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+impl Trees {
     fn tree(&self, kind: Kind) -> &sled::Tree {
         &self.trees[kind as usize]
     }
@@ -117,7 +200,7 @@ impl Sled {
 
 impl Backend for Sled {
     fn get(&self, kind: Kind, key: &[u8]) -> Result<Option<Vec<u8>>, StoreError> {
-        Ok(self.tree(kind).get(key)?.map(|v| v.to_vec()))
+        Ok(self.read().tree(kind).get(key)?.map(|v| v.to_vec()))
     }
 
     fn scan(
@@ -126,7 +209,7 @@ impl Backend for Sled {
         prefix: &[u8],
         visit: &mut dyn FnMut(&[u8], &[u8]) -> bool,
     ) -> Result<(), StoreError> {
-        for entry in self.tree(kind).scan_prefix(prefix) {
+        for entry in self.read().tree(kind).scan_prefix(prefix) {
             let (key, value) = entry?;
             if !visit(&key, &value) {
                 break;
@@ -138,13 +221,14 @@ impl Backend for Sled {
     /// Plain inserts, not `sled::Batch`: the records are independent (the flush makes them durable together), and
     /// a sled batch takes a database-wide lock and seals its own log entry, which costs an extra log write.
     fn write(&self, ops: &mut dyn Iterator<Item = Op<'_>>) -> Result<(), StoreError> {
+        let trees = self.read();
         for op in ops {
             match op {
                 Op::Put(kind, key, value) => {
-                    self.tree(kind).insert(key, value)?;
+                    trees.tree(kind).insert(key, value)?;
                 }
                 Op::Remove(kind, key) => {
-                    self.tree(kind).remove(key)?;
+                    trees.tree(kind).remove(key)?;
                 }
             }
         }
@@ -153,17 +237,58 @@ impl Backend for Sled {
 
     fn remove_if(&self, kind: Kind, key: &[u8], seen: &[u8]) -> Result<bool, StoreError> {
         Ok(self
+            .read()
             .tree(kind)
             .compare_and_swap(key, Some(seen), None::<&[u8]>)?
             .is_ok())
     }
 
     fn flush(&self) -> Result<(), StoreError> {
-        self.db.flush()?;
+        self.read().db.flush()?;
         Ok(())
     }
 
     fn count(&self, kind: Kind) -> Result<usize, StoreError> {
-        Ok(self.tree(kind).len())
+        Ok(self.read().tree(kind).len())
+    }
+
+    /// Copies every live record into a new folder, flushes it, names it in `store.current` (written to a temporary
+    /// file, synced, renamed, the folder synced) and removes the old folder: sled keeps the bytes of removed
+    /// records in its log until it reuses the segment, and this is the only way to be sure they are gone.
+    /// Every read and write waits meanwhile.
+    fn rewrite(&self) -> Result<(), StoreError> {
+        let mut inner = self.inner.write().unwrap_or_else(|p| p.into_inner());
+        let next = inner.generation + 1;
+        let fresh_dir = self.dir.join(folder(next));
+        let _ = std::fs::remove_dir_all(&fresh_dir);
+        let fresh = open_trees(&self.dir, next)?;
+        for kind in Kind::ALL {
+            for entry in inner.tree(kind).iter() {
+                let (key, value) = entry?;
+                fresh.tree(kind).insert(key, value)?;
+            }
+        }
+        fresh.db.flush()?;
+        let io = |e: std::io::Error| StoreError::Open {
+            path: self.dir.clone(),
+            reason: format!("rewriting the store: {e}"),
+        };
+        let temporary = self.dir.join(format!("{CURRENT}.tmp"));
+        {
+            use std::io::Write;
+            let mut file = std::fs::File::create(&temporary).map_err(io)?;
+            file.write_all(folder(next).as_bytes()).map_err(io)?;
+            file.sync_all().map_err(io)?;
+        }
+        std::fs::rename(&temporary, self.dir.join(CURRENT)).map_err(io)?;
+        std::fs::File::open(&self.dir)
+            .and_then(|d| d.sync_all())
+            .map_err(io)?;
+        let old = std::mem::replace(&mut *inner, fresh);
+        let old_dir = self.dir.join(folder(old.generation));
+        // The old database closes when its last handle goes, here; then its folder can go.
+        drop(old);
+        std::fs::remove_dir_all(&old_dir).map_err(io)?;
+        Ok(())
     }
 }

@@ -14,6 +14,7 @@
 //!   products, at}`.
 //! - `profiles.rs`: profiles and their aliases (visitor ids, confirmed emails), merged deterministically.
 //! - `consents.rs`: the append-only consent ledger; a purpose's state is its newest entry.
+//! - `privacy.rs`: export, erasure (records removed, then the storage rewritten) and the retention sweep.
 //! - `shop_events.rs`: what shoppers did on the shop's pages, per owner and time, de-duplicated by event id.
 //!
 //! Writes: a turn only queues its records; the group commit (`commit.rs`) writes everything queued, then flushes,
@@ -38,6 +39,7 @@ mod backend;
 mod commit;
 mod consents;
 mod events;
+mod privacy;
 mod profiles;
 mod sessions;
 mod shop_events;
@@ -46,6 +48,7 @@ pub use answers::{ShownPicks, StoredAnswer, owner};
 pub use backend::{Backend, Kind, Op};
 pub use consents::{Action, Channel, ConsentEntry, ConsentState, Purpose};
 pub use events::RecordedEvent;
+pub use privacy::{Erased, Export, Swept};
 pub use profiles::{Email, Profile, email_key};
 pub use shop_events::Recorded;
 
@@ -94,6 +97,37 @@ pub fn now() -> u64 {
         .map_or(0, |d| d.as_secs())
 }
 
+/// Where time-based sweeps read the time: the system clock, or one a test sets.
+#[derive(Clone)]
+pub struct Clock(Arc<dyn Fn() -> u64 + Send + Sync>);
+
+impl Clock {
+    pub fn system() -> Clock {
+        Clock(Arc::new(now))
+    }
+
+    /// A clock that reads what `read` says (seconds since the epoch).
+    pub fn from_fn(read: impl Fn() -> u64 + Send + Sync + 'static) -> Clock {
+        Clock(Arc::new(read))
+    }
+
+    pub fn now(&self) -> u64 {
+        (self.0)()
+    }
+}
+
+impl Default for Clock {
+    fn default() -> Clock {
+        Clock::system()
+    }
+}
+
+impl std::fmt::Debug for Clock {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Clock({})", self.now())
+    }
+}
+
 /// Reads a stored value, refusing one written by a newer version than `version`.
 fn decode<T: DeserializeOwned>(bytes: &[u8], version: u32) -> Result<T, StoreError> {
     #[derive(serde::Deserialize)]
@@ -128,26 +162,7 @@ impl Store {
             source,
         })?;
         let _ = std::fs::remove_file(&probe);
-        let db = sled::Config::new()
-            .path(dir.join("store"))
-            // Every turn writes; space is cheaper than the write amplification of the default mode.
-            .mode(sled::Mode::HighThroughput)
-            .open()
-            .map_err(|error| match error {
-                sled::Error::Io(io)
-                    if io.kind() == std::io::ErrorKind::WouldBlock
-                        || io.to_string().contains("lock") =>
-                {
-                    StoreError::Locked {
-                        path: dir.to_path_buf(),
-                    }
-                }
-                other => StoreError::Open {
-                    path: dir.to_path_buf(),
-                    reason: other.to_string(),
-                },
-            })?;
-        Store::with_backend(Box::new(backend::Sled::open(db)?)).map_err(|e| match e {
+        Store::with_backend(Box::new(backend::Sled::open(dir)?)).map_err(|e| match e {
             StoreError::Flush(reason) => StoreError::Open {
                 path: dir.to_path_buf(),
                 reason,

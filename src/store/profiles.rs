@@ -128,7 +128,7 @@ impl Store {
         Ok(())
     }
 
-    fn profile_lock(&self) -> std::sync::MutexGuard<'_, ()> {
+    pub(super) fn profile_lock(&self) -> std::sync::MutexGuard<'_, ()> {
         self.profiles.lock().unwrap_or_else(|p| p.into_inner())
     }
 

@@ -66,7 +66,12 @@ impl Store {
 
     /// Removes sessions idle for longer than `ttl_secs`; returns how many.
     pub fn sweep(&self, ttl_secs: u64) -> Result<usize, StoreError> {
-        let cutoff = now().saturating_sub(ttl_secs);
+        self.sweep_at(now(), ttl_secs)
+    }
+
+    /// Removes sessions idle for longer than `ttl_secs` at the time `now`; returns how many.
+    pub fn sweep_at(&self, now: u64, ttl_secs: u64) -> Result<usize, StoreError> {
+        let cutoff = now.saturating_sub(ttl_secs);
         // Queued sessions first, so every session is judged by its newest record.
         self.writes.apply()?;
         let mut stale = Vec::new();
@@ -92,5 +97,46 @@ impl Store {
             }
         }
         Ok(removed)
+    }
+
+    /// The tokens of the sessions whose shopper is one of `owners` (a visitor id, or the session's own id), read
+    /// from stored and queued sessions; for export and erasure.
+    pub(super) fn session_tokens_of(
+        &self,
+        owners: &[String],
+    ) -> Result<Vec<(String, Session)>, StoreError> {
+        let mine = |session: &Session| {
+            owners
+                .iter()
+                .any(|o| session.visitor.as_deref() == Some(o.as_str()) || session.id == *o)
+        };
+        let mut found = std::collections::BTreeMap::new();
+        let _settled = self.writes.settled();
+        self.writes
+            .backend
+            .scan(Kind::Sessions, b"", &mut |key, bytes| {
+                if let Ok(record) = serde_json::from_slice::<StoredSession>(bytes)
+                    && mine(&record.session)
+                {
+                    found.insert(String::from_utf8_lossy(key).to_string(), record.session);
+                }
+                true
+            })?;
+        let queued = self.writes.queued();
+        for layer in queued
+            .applying
+            .as_deref()
+            .into_iter()
+            .chain([&queued.waiting])
+        {
+            for (token, bytes) in &layer.sessions {
+                if let Ok(record) = serde_json::from_slice::<StoredSession>(bytes)
+                    && mine(&record.session)
+                {
+                    found.insert(token.clone(), record.session);
+                }
+            }
+        }
+        Ok(found.into_iter().collect())
     }
 }

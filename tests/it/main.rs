@@ -13,6 +13,7 @@ mod index;
 mod limits;
 mod metrics;
 mod picks;
+mod privacy;
 mod process;
 mod profiles;
 mod reload;

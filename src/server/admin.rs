@@ -1,0 +1,111 @@
+//! Admin requests about shoppers' data (privacy rights): export one shopper, erase one shopper, run the retention
+//! sweep now. They take the admin token (`--admin-token`, kept hashed, compared in constant time); without one
+//! configured, only this machine may ask (as for `POST /admin/reload`).
+
+use std::net::SocketAddr;
+
+use axum::Json;
+use axum::Router;
+use axum::extract::{ConnectInfo, Path, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::routing::{get, post};
+use serde_json::Value;
+
+use super::AppState;
+use super::api::{ApiError, blocking, valid_id};
+use super::reload::admin_allowed;
+use crate::store::{StoreError, Swept};
+
+pub(super) fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/admin/shoppers/{id}", get(export).delete(erase))
+        .route("/admin/retention", post(retention))
+}
+
+fn allowed(state: &AppState, peer: SocketAddr, headers: &HeaderMap) -> Result<(), ApiError> {
+    if admin_allowed(state, peer, headers) {
+        Ok(())
+    } else {
+        Err(ApiError::new(
+            StatusCode::UNAUTHORIZED,
+            "unauthorized",
+            "send the admin token as `Authorization: Bearer TOKEN` (serve --admin-token)",
+        ))
+    }
+}
+
+fn check_id(id: &str) -> Result<(), ApiError> {
+    if valid_id(id) {
+        Ok(())
+    } else {
+        Err(ApiError::bad(
+            "id",
+            "a shopper id is a visitor id, `c:` + a customer id, or a profile id",
+        ))
+    }
+}
+
+/// `GET /admin/shoppers/{id}`: everything about one shopper as JSON.
+async fn export(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> Result<Json<Value>, ApiError> {
+    allowed(&state, peer, &headers)?;
+    check_id(&id)?;
+    let store = state.0.store.clone();
+    let export = blocking(move || store.export(&id)).await?;
+    let export = export.ok_or_else(|| ApiError::not_found("no shopper is known by that id"))?;
+    serde_json::to_value(export)
+        .map(Json)
+        .map_err(ApiError::internal)
+}
+
+/// `DELETE /admin/shoppers/{id}`: erases one shopper; answers once nothing of them is left on disk.
+async fn erase(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> Result<Json<Value>, ApiError> {
+    allowed(&state, peer, &headers)?;
+    check_id(&id)?;
+    let (store, now) = (state.0.store.clone(), state.0.settings.clock.now());
+    let erased = blocking(move || store.erase(&id, now)).await?;
+    let erased = erased.ok_or_else(|| ApiError::not_found("no shopper is known by that id"))?;
+    state.0.store.durable().await.map_err(ApiError::internal)?;
+    tracing::info!(
+        removed_answers = erased.answers,
+        removed_events = erased.events,
+        "erased a shopper"
+    );
+    serde_json::to_value(erased)
+        .map(|erased| Json(serde_json::json!({ "erased": erased })))
+        .map_err(ApiError::internal)
+}
+
+/// `POST /admin/retention`: runs the retention sweep now (it also runs every few minutes).
+async fn retention(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+) -> Result<Json<Value>, ApiError> {
+    allowed(&state, peer, &headers)?;
+    let swept = retention_sweep(&state).await.map_err(ApiError::internal)?;
+    Ok(Json(serde_json::json!({ "swept": swept })))
+}
+
+/// Deletes what shoppers who never consented left longer ago than the retention period; durable on return.
+pub(super) async fn retention_sweep(state: &AppState) -> Result<Swept, StoreError> {
+    let store = state.0.store.clone();
+    let (now, max_age) = (
+        state.0.settings.clock.now(),
+        state.0.settings.retention.as_secs(),
+    );
+    let swept = tokio::task::spawn_blocking(move || store.sweep_unconsented(now, max_age))
+        .await
+        .map_err(|e| StoreError::Flush(e.to_string()))??;
+    state.0.store.durable().await?;
+    Ok(swept)
+}
