@@ -213,3 +213,43 @@ async fn concurrent_applies_never_write_an_older_record_over_a_newer_one() {
         "the newest record is the one stored"
     );
 }
+
+#[tokio::test]
+async fn a_rewrite_keeps_every_live_record_and_leaves_one_store_folder() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let store = Store::open(dir.path()).expect("open");
+    let mut s = session("a");
+    s.visitor = Some("v-1".into());
+    store.put_session("t-1", &s).expect("put");
+    let trail = Answer::Choice {
+        value: "trail".into(),
+    };
+    store.save_answer(&s, "terrain", &trail).expect("save");
+    store.durable().await.expect("durable");
+    for _ in 0..2 {
+        store.writes.apply().expect("apply");
+        store.writes.backend.rewrite().expect("rewrite");
+    }
+    // Written after the rewrites, into the new folder.
+    store.put_session("t-2", &session("b")).expect("put");
+    drop(store);
+    let folders: Vec<String> = std::fs::read_dir(dir.path())
+        .expect("read")
+        .filter_map(|e| e.ok())
+        .map(|e| e.file_name().to_string_lossy().to_string())
+        .filter(|n| n.starts_with("store"))
+        .collect::<std::collections::BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    assert_eq!(folders, ["store-2", "store.current"]);
+    // A folder an interrupted rewrite left behind is removed at the next open.
+    std::fs::create_dir(dir.path().join("store-3")).expect("mkdir");
+    let reopened = Store::open(dir.path()).expect("reopen");
+    assert!(!dir.path().join("store-3").exists());
+    assert_eq!(reopened.session("t-1", 60).expect("read"), Some(s));
+    assert!(reopened.session("t-2", 60).expect("read").is_some());
+    assert_eq!(
+        reopened.answers_of("v-1").expect("read"),
+        [("terrain".to_string(), trail)]
+    );
+}
