@@ -561,6 +561,8 @@ pub fn request(flow: &Flow, session: &Session, count: usize, min: usize) -> Matc
             boosts,
         };
         match &answered.answer {
+            // A want's label is how an explanation names the answer (`Choice::reason`): "waterproof", not
+            // "Yes, waterproof".
             Answer::Choice { value } => {
                 if let Some(c) = choice(value) {
                     let any_of = if c.filters.is_empty() {
@@ -570,7 +572,7 @@ pub fn request(flow: &Flow, session: &Session, count: usize, min: usize) -> Matc
                     };
                     if !any_of.is_empty() || !c.boosts.is_empty() {
                         wants.push(want(
-                            c.label(locale, fallback).to_string(),
+                            c.reason(q.kind, locale, fallback),
                             any_of,
                             c.boosts.clone(),
                         ));
@@ -579,6 +581,17 @@ pub fn request(flow: &Flow, session: &Session, count: usize, min: usize) -> Matc
             }
             Answer::Choices { values } => {
                 let chosen: Vec<_> = values.iter().filter_map(|v| choice(v)).collect();
+                if chosen.iter().all(|c| c.filters.is_empty()) {
+                    // Preferences only: one want per option, so a pick is said to match only what it does.
+                    for c in chosen.iter().filter(|c| !c.boosts.is_empty()) {
+                        wants.push(want(
+                            c.reason(q.kind, locale, fallback),
+                            vec![],
+                            c.boosts.clone(),
+                        ));
+                    }
+                    continue;
+                }
                 let any_of = if chosen.iter().any(|c| c.filters.is_empty()) {
                     vec![]
                 } else {
@@ -590,9 +603,13 @@ pub fn request(flow: &Flow, session: &Session, count: usize, min: usize) -> Matc
                     .collect();
                 let label = chosen
                     .iter()
-                    .map(|c| c.label(locale, fallback))
+                    .map(|c| c.reason(q.kind, locale, fallback))
                     .collect::<Vec<_>>()
-                    .join(", ");
+                    .join(if locale.starts_with("ja") {
+                        "・"
+                    } else {
+                        " or "
+                    });
                 if !any_of.is_empty() || !boosts.is_empty() {
                     wants.push(want(label, any_of, boosts));
                 }
@@ -628,7 +645,7 @@ pub fn request(flow: &Flow, session: &Session, count: usize, min: usize) -> Matc
                 } else {
                     vec![clause]
                 };
-                let label = present::range_label(
+                let label = present::range_reason(
                     *min,
                     *max,
                     q.range.as_ref().and_then(|r| r.unit.as_deref()),

@@ -61,6 +61,24 @@ pub fn range_label(min: Option<f64>, max: Option<f64>, unit: Option<&str>, local
     }
 }
 
+/// A range answer as a pick's reason: the label, lower-cased in English where it starts a word ("under $120").
+pub fn range_reason(
+    min: Option<f64>,
+    max: Option<f64>,
+    unit: Option<&str>,
+    locale: &str,
+) -> String {
+    let label = range_label(min, max, unit, locale);
+    match label.split_once(' ') {
+        Some((first, rest))
+            if !locale.starts_with("ja") && first.chars().all(char::is_alphabetic) =>
+        {
+            format!("{} {rest}", first.to_lowercase())
+        }
+        _ => label,
+    }
+}
+
 fn explanation_line(pick: &crate::catalog::Hit, locale: &str) -> String {
     let ja = locale.starts_with("ja");
     let mut parts = Vec::new();

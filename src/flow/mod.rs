@@ -157,6 +157,8 @@ pub struct Range {
 pub struct Choice {
     pub value: String,
     pub label: Text,
+    /// How an explanation names the answer, when the author gave it.
+    pub reason: Option<Text>,
     pub image: Option<String>,
     pub synonyms: Vec<String>,
     pub filters: Vec<Constraint>,
@@ -258,6 +260,45 @@ impl Flow {
 impl Choice {
     pub fn label(&self, locale: &str, fallback: &str) -> &str {
         self.label.get(locale, fallback)
+    }
+
+    /// How a pick's explanation names this answer: the author's `reason`; else, for the `yes` of a yes/no
+    /// question, what its filter asks for ("waterproof" for `{field: waterproof, eq: true}`, "rated 4.5+" for
+    /// `{field: rating, gte: 4.5}`, the tag for `{field: tags, contains: …}`), in English; else the label.
+    pub fn reason(&self, kind: Kind, locale: &str, fallback: &str) -> String {
+        if let Some(reason) = &self.reason {
+            return reason.get(locale, fallback).to_string();
+        }
+        let ja = locale.starts_with("ja");
+        for constraint in &self.filters {
+            if let (crate::catalog::Op::Gte(x), "rating") =
+                (&constraint.op, constraint.field.as_str())
+            {
+                let x = crate::catalog::format_number(*x);
+                return if ja {
+                    format!("評価{x}以上")
+                } else {
+                    format!("rated {x}+")
+                };
+            }
+        }
+        if kind == Kind::YesNo && self.value == "yes" && !ja {
+            use crate::catalog::{Op, Scalar};
+            let named = self
+                .filters
+                .iter()
+                .chain(&self.boosts)
+                .find_map(|c| match &c.op {
+                    Op::Eq(Scalar::Bool(true)) => Some(c.field.replace('_', " ")),
+                    Op::Eq(Scalar::Text(t)) if t == "true" => Some(c.field.replace('_', " ")),
+                    Op::Contains(Scalar::Text(tag)) => Some(tag.replace('-', " ")),
+                    _ => None,
+                });
+            if let Some(named) = named {
+                return named;
+            }
+        }
+        self.label(locale, fallback).to_string()
     }
 }
 

@@ -167,6 +167,9 @@ pub struct OptionSpec {
     pub label: Option<Text>,
     /// An http(s) URL or a path on this server.
     pub image: Option<String>,
+    /// How a pick's explanation names this answer ("waterproof", "rated 4.5+"): a string or a map from locale to
+    /// string. Default: the label, or for a yes/no question's `yes` a name derived from its filter.
+    pub reason: Option<Text>,
     /// Other words a shopper may type for this option.
     #[serde(default)]
     pub synonyms: Vec<String>,

@@ -126,3 +126,27 @@ fn the_json_report_groups_paths_by_cause_and_lists_them_on_request() {
     assert_eq!(first["paths"], 3);
     assert_eq!(first["all_paths"].as_array().map(Vec::len), Some(3));
 }
+
+#[test]
+fn a_reader_that_stops_early_is_not_a_crash() {
+    // `shopkeep gen-catalog … | head -1`: the pipe closes long before the output ends.
+    use std::io::Read;
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_shopkeep"))
+        .args(["gen-catalog", "--products", "200000"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("shopkeep runs");
+    let mut first = [0u8; 64];
+    child
+        .stdout
+        .take()
+        .expect("stdout")
+        .read_exact(&mut first)
+        .expect("the first bytes");
+    // Dropping our end of the pipe closes it.
+    let output = child.wait_with_output().expect("exits");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{:?} {stderr}", output.status);
+    assert!(!stderr.contains("panicked"), "{stderr}");
+}

@@ -450,3 +450,78 @@ fn a_range_bound_the_shopper_gave_is_never_dropped() {
         }
     }
 }
+
+#[test]
+fn reasons_name_what_an_answer_means_and_say_nothing_of_unmet_preferences() {
+    // The gift finder's "rated 4.5+" needs no `reason:`: it is read off the filter.
+    let (flow, catalog) = (finder(GIFT_FINDER), gifts());
+    for (locale, rated) in [("en", "rated 4.5+"), ("ja", "評価4.5以上")] {
+        let shown = show(
+            &flow,
+            &catalog,
+            locale,
+            &[value("sports"), value("yes"), None],
+        );
+        assert!(
+            shown
+                .picks
+                .iter()
+                .all(|p| p.matched.contains(&rated.to_string())),
+            "{locale}: {:?}",
+            shown.picks[0].matched
+        );
+    }
+    // The shipped shoe finder: a yes/no answer reads as its meaning, a preference a pick lacks is not a miss.
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let (flows, _) = shopkeep::flow::Flows::load_dir(&root.join("flows")).expect("flows");
+    let flow = flows.get("running-shoes").expect("the shipped finder");
+    let (catalog, _) = Catalog::from_dir(&root.join("catalog")).expect("the shipped catalog");
+    for (locale, waterproof, yes_label, budget) in [
+        ("en", "waterproof", "Yes, waterproof", "under $150"),
+        ("ja", "防水", "はい、防水がいい", "$150以下"),
+    ] {
+        let shown = show(
+            flow,
+            &catalog,
+            locale,
+            &[
+                value("trail"),
+                value("yes"),
+                Some(Reply::Values(vec!["cushioning".into(), "light".into()])),
+                up_to(150.0),
+                None,
+            ],
+        );
+        assert!(!shown.picks.is_empty());
+        for pick in &shown.picks {
+            assert!(
+                pick.matched.contains(&waterproof.to_string()),
+                "{locale}: {}",
+                pick.line
+            );
+            assert!(
+                pick.matched.contains(&budget.to_string()),
+                "{locale}: {}",
+                pick.line
+            );
+            assert!(!pick.line.contains(yes_label), "{locale}: {}", pick.line);
+            assert!(
+                pick.missed.is_empty(),
+                "exact picks miss nothing: {}",
+                pick.line
+            );
+        }
+        // Cushioning and light weight are preferences: each pick names the ones it has, one by one.
+        let cushioning = if locale == "en" {
+            "Cushioning"
+        } else {
+            "クッション性"
+        };
+        assert!(
+            shown
+                .picks
+                .iter()
+                .any(|p| p.matched.contains(&cushioning.to_string()))
+        );
+    }
+}

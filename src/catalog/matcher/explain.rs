@@ -100,6 +100,9 @@ pub fn explain(product: &Product, request: &MatchRequest) -> Explanation {
         };
         if satisfied {
             explanation.matched.push(want.label.clone());
+        } else if want.any_of.is_empty() {
+            // A preference the product does not have is no miss: nothing was promised.
+            continue;
         } else {
             let gap = want
                 .any_of

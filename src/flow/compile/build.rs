@@ -115,6 +115,7 @@ pub(super) fn build(
                     .label
                     .clone()
                     .unwrap_or_else(|| Text::One(o.value.value.clone())),
+                reason: o.reason.clone(),
                 image: o.image.clone(),
                 synonyms: o.synonyms.clone(),
                 filters,

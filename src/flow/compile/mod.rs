@@ -89,6 +89,7 @@ fn default_yes_no() -> Vec<Choice> {
             ]
             .into(),
         ),
+        reason: None,
         image: None,
         synonyms: Vec::new(),
         filters: Vec::new(),
