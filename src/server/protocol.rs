@@ -157,7 +157,8 @@ pub struct QuestionOut {
     pub range: Option<RangeOut>,
     /// This question's number, from 1: "step 2 of 4".
     pub step: usize,
-    /// Questions on the longest path from here, answered ones included; may shrink as answers branch.
+    /// Questions on the path being taken, answered ones included: the most any path from here asks given the
+    /// answers so far; may shrink as answers branch.
     pub steps: usize,
     pub can_back: bool,
     pub can_skip: bool,

@@ -1,6 +1,7 @@
 // What a shop builds on: DOM events, the add-to-cart hook (a function or a URL template), the JS API, the launcher's
 // call to action and auto-open, picture tiles, and the dark theme.
 import assert from 'node:assert/strict';
+import { createServer } from 'node:http';
 import { after, before, describe, test } from 'node:test';
 import {
   BASE, T, activeInfo, answerWithMouse, axe, completeWithMouse, current, demoUrl, fmtViolations, launch, newPage, shot, widget,
@@ -159,6 +160,42 @@ describe('hooks for the shop', () => {
       await widget(page).getByRole('button', { name: 'Need help choosing?' }).waitFor();
       await new Promise((r) => setTimeout(r, 2000));
       assert.equal(await widget(page).locator('[role=dialog]').isVisible(), false, 'at most once a day');
+    } finally {
+      await context.close();
+    }
+  });
+
+  test('exit intent opens it on a desktop; Shopkeep.open({flow}) makes a launcher on a page without one', async () => {
+    const { page, context } = await newPage(browser);
+    await listen(page);
+    try {
+      await page.goto(demoUrl({ flow: 'running-shoes', auto_open: 'exit' }));
+      const w = widget(page);
+      await w.locator('button.launch').waitFor();
+      // the pointer moves about the page: nothing; it leaves through the top: the panel opens
+      await page.mouse.move(600, 400);
+      await page.mouse.move(600, 5);
+      assert.equal(await w.locator('[role=dialog]').isVisible(), false);
+      await page.evaluate(() =>
+        document.documentElement.dispatchEvent(new MouseEvent('mouseout', { bubbles: true, clientX: 600, clientY: -2, relatedTarget: null })));
+      await w.locator('[role=dialog]').waitFor({ state: 'visible' });
+      assert.equal((await events(page, 'open'))[0].detail.byUser, false);
+
+      // a page with an inline finder and a script tag without data-flow: no launcher until the API asks for one
+      // (a real loopback server: Chromium blocks a page Playwright makes up from reaching loopback)
+      const server = createServer((req, res) => {
+        res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
+        res.end('<!doctype html><html lang="en"><title>Inline</title><main><div id="f" data-shopkeep-inline ' +
+          `data-flow="backpacks"></div></main><script src="${BASE}/widget.js"></script>`);
+      });
+      await new Promise((r) => server.listen(0, '127.0.0.1', r));
+      await page.goto(`http://127.0.0.1:${server.address().port}/`);
+      await current(page.locator('#f'));
+      assert.equal(await page.locator('#shopkeep-widget').count(), 0, 'no launcher yet');
+      await page.evaluate(() => window.Shopkeep.open({ flow: 'knives' }));
+      assert.equal((await current(widget(page))).id, 'knife_type', 'a launcher on the finder asked for');
+      server.closeAllConnections();
+      server.close();
     } finally {
       await context.close();
     }
