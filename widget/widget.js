@@ -314,7 +314,7 @@ header :focus-visible{outline-color:var(--at)}
 .ctrl{margin:0 0 12px}
 .ctrl[inert]{opacity:.55}
 .chips{display:flex;flex-wrap:wrap;gap:8px;margin:0;padding:0;list-style:none}
-.chip{border:1.5px solid var(--a);background:var(--bg);color:var(--ai);border-radius:999px;padding:7px 15px;min-height:38px;
+.chip{border:1.5px solid var(--ai);background:var(--bg);color:var(--ai);border-radius:999px;padding:7px 15px;min-height:38px;
 font-weight:600;display:inline-flex;align-items:center;gap:8px;transition:background .12s}
 .chip:hover{background:color-mix(in srgb,var(--a) 10%,var(--bg))}
 .chip[aria-pressed=true]{background:var(--a);color:var(--at)}
@@ -326,7 +326,7 @@ font-weight:600;display:inline-flex;align-items:center;gap:8px;transition:backgr
 .tile img{width:100%;height:auto;aspect-ratio:1;border-radius:8px;margin:0;background:var(--sf);object-fit:contain}
 .tile[aria-pressed=true]::before{position:absolute;margin:4px}
 .launch.pill{width:auto;border-radius:30px;padding:0 20px 0 16px;display:flex;gap:8px;font-weight:700;font-size:15px}
-.cart{border:1.5px solid var(--a);background:var(--bg);color:var(--ai);border-radius:8px;padding:4px 12px;font-weight:700;font-size:14px;min-height:32px}
+.cart{border:1.5px solid var(--ai);background:var(--bg);color:var(--ai);border-radius:8px;padding:4px 12px;font-weight:700;font-size:14px;min-height:32px}
 .cart[data-done]{border-color:transparent;background:transparent;cursor:default}.cart[data-done]::before{content:"✓ "}
 .cta-row{display:flex;flex-wrap:wrap;gap:8px;align-items:center;margin-top:auto}
 .help{color:var(--mu);font-size:13px;margin:8px 2px 0}
