@@ -13,6 +13,7 @@
 //!   sled today, the only module that knows it; group-committed flushes.
 //! - [`shop_events`]: validating what shoppers did on the shop's pages (viewed, added to cart, purchased, …).
 //! - [`secret`]: signed customer ids and hashed tokens.
+//! - [`recommend`]: recommendations for returning visitors — pure over its inputs, like the engine.
 //! - [`server`]: axum router, the `/v1/chat` WebSocket protocol, static assets; the only module that knows axum.
 //! - [`loadgen`]: `shopkeep bench` — scripted conversations over real WebSockets against a bare-echo baseline,
 //!   durable acks against fdatasync, idle memory; markdown tables and an SVG plot.
@@ -28,6 +29,7 @@ pub mod conversation;
 pub mod flow;
 pub mod loadgen;
 pub mod money;
+pub mod recommend;
 pub mod scenario;
 pub mod secret;
 pub mod server;

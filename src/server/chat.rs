@@ -428,7 +428,10 @@ async fn track(
         tokio::task::spawn_blocking(move || super::api::keep(&app_store, &catalog, vec![event]))
             .await;
     match kept {
-        Ok(Ok(_)) => state.0.store.flush_soon(),
+        Ok(Ok((events, outcomes))) => {
+            state.0.store.flush_soon();
+            super::api::learn(state, &events, &outcomes);
+        }
         Ok(Err(e)) => tracing::warn!(error = %e, "recording a shop event failed"),
         Err(e) => tracing::warn!(error = %e, "recording a shop event failed"),
     }

@@ -101,6 +101,9 @@ pub struct App {
     pub metrics: Metrics,
     /// The rate of shop events over the API.
     pub events_rate: limits::EventRate,
+    /// Co-occurrence and popularity of products, updated on every stored shop event. A std lock: held only for an
+    /// update or a read of a few lists, never across an `.await`.
+    pub recommend: std::sync::RwLock<crate::recommend::Model>,
     shutdown: watch::Receiver<bool>,
 }
 
@@ -129,11 +132,17 @@ impl App {
         settings: Settings,
     ) -> (AppState, Shutdown) {
         let (signal, shutdown) = watch::channel(false);
+        // The model is rebuilt from the stored events (a first start has none).
+        let mut model = crate::recommend::Model::default();
+        if let Err(error) = store.each_shop_event(&mut |event| model.observe(&event)) {
+            tracing::error!(%error, "reading the shop events for recommendations failed");
+        }
         (
             AppState(Arc::new(App {
                 live: Live::new(flows, catalog),
                 store,
                 events_rate: limits::EventRate::new(&settings.limits),
+                recommend: std::sync::RwLock::new(model),
                 settings,
                 connections: Arc::default(),
                 metrics: Metrics::new(),
@@ -243,7 +252,9 @@ pub async fn run(listener: TcpListener, state: AppState) -> std::io::Result<()> 
 /// Forgets idle sessions, and what shoppers who never consented left longer ago than the retention period, every
 /// few minutes.
 async fn sweep(state: AppState) {
-    let mut every = tokio::time::interval(Duration::from_secs(300));
+    // The first sweep one period after the start, not at it: a start is busy enough.
+    let period = Duration::from_secs(300);
+    let mut every = tokio::time::interval_at(tokio::time::Instant::now() + period, period);
     loop {
         every.tick().await;
         let store = state.0.store.clone();

@@ -16,6 +16,7 @@ mod picks;
 mod privacy;
 mod process;
 mod profiles;
+mod recommend;
 mod reload;
 mod scenario;
 mod support;

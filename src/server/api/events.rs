@@ -92,10 +92,15 @@ pub(super) async fn ingest(
     let (indexes, events): (Vec<usize>, Vec<ShopEvent>) = good.into_iter().unzip();
     let (events, outcomes) = super::blocking(move || keep(&app_store, &catalog, events)).await?;
     state.0.store.durable().await.map_err(ApiError::internal)?;
+    learn(&state, &events, &outcomes);
     let mut stored = 0;
     let mut duplicates = Vec::new();
     let mut flagged = Vec::new();
-    for ((index, event), outcome) in indexes.into_iter().zip(&events).zip(outcomes) {
+    for ((index, event), outcome) in indexes
+        .into_iter()
+        .zip(&events)
+        .zip(outcomes.iter().copied())
+    {
         match outcome {
             Recorded::Stored => stored += 1,
             Recorded::Duplicate => duplicates.push(json!({"index": index, "id": event.id})),
@@ -131,4 +136,14 @@ pub(crate) fn keep(
     }
     let outcomes = store.record_shop_events(&events)?;
     Ok((events, outcomes))
+}
+
+/// Takes the stored events into the recommendation model.
+pub(crate) fn learn(state: &AppState, events: &[ShopEvent], outcomes: &[Recorded]) {
+    let mut model = state.0.recommend.write().unwrap_or_else(|p| p.into_inner());
+    for (event, outcome) in events.iter().zip(outcomes) {
+        if *outcome == Recorded::Stored {
+            model.observe(event);
+        }
+    }
 }

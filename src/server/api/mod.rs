@@ -4,9 +4,10 @@
 //! compared in constant time ([`crate::secret`]). Every error has one JSON shape: `{error, message, field?}`.
 
 mod events;
+mod recommendations;
 mod visitors;
 
-pub(crate) use events::keep;
+pub(crate) use events::{keep, learn};
 
 use axum::Json;
 use axum::Router;
@@ -24,6 +25,10 @@ pub(super) fn routes(limits: &super::Limits) -> Router<AppState> {
             post(events::ingest).layer(DefaultBodyLimit::max(limits.max_events_body)),
         )
         .route("/v1/visitors/{id}/profile", get(visitors::profile))
+        .route(
+            "/v1/visitors/{id}/recommendations",
+            get(recommendations::recommendations),
+        )
         .route("/v1/visitors/{id}/email", put(visitors::email))
         .route("/v1/visitors/{id}/consents", get(visitors::consents))
         .route(

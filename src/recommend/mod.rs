@@ -1,0 +1,219 @@
+//! Recommendations for a returning (or first-time) visitor: pure over its inputs, like the engine — no IO, not
+//! async. The server gathers the inputs (the shopper's events, the picks the finder's matcher makes from their
+//! stored answers, a catalog lookup) and [`recommend`] decides.
+//!
+//! Kinds, each with its reason in the shopper's locale: **from their answers** ("because you told us: …"),
+//! **bought together** and **viewed together** with the product in view or the ones they looked at last
+//! ([`model`]: incremental, popularity-corrected co-occurrence), **recently viewed**, and **popular** in the
+//! category of the product in view (the cold start of a first-time visitor). The lists are interleaved in that
+//! order of priority (with a product in view, its companions come first), products already bought or in view are
+//! left out, and so are products the catalog does not have or, with `in_stock_only`, has none of.
+
+pub mod model;
+
+use std::collections::HashSet;
+
+use serde::Serialize;
+
+pub use model::{Model, Together};
+
+use crate::shop_events::{Kind as EventKind, ShopEvent};
+
+/// What the catalog says of a product, as a recommendation needs it.
+#[derive(Clone, Debug)]
+pub struct Catalogued {
+    pub title: String,
+    pub category: String,
+    pub in_stock: bool,
+}
+
+/// Why a product is recommended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Kind {
+    FromAnswers,
+    BoughtTogether,
+    ViewedTogether,
+    RecentlyViewed,
+    Popular,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Recommendation {
+    pub product: String,
+    pub title: String,
+    pub kind: Kind,
+    pub reason: String,
+}
+
+/// The inputs of one recommendation request.
+pub struct Request<'a> {
+    pub limit: usize,
+    /// The product in view (a product page), if any.
+    pub context: Option<&'a str>,
+    pub locale: &'a str,
+    /// The shopper's shop events, oldest first (none for a first-time visitor).
+    pub history: &'a [ShopEvent],
+    /// What the finder's matcher picked from the shopper's stored answers, each with the answers it matched.
+    pub from_answers: &'a [(String, Vec<String>)],
+    pub in_stock_only: bool,
+}
+
+/// How many of the shopper's last products anchor "bought / viewed together" when no product is in view.
+const ANCHORS: usize = 3;
+
+/// The recommendations for `request`, at most `limit`, best first.
+pub fn recommend(
+    model: &Model,
+    request: &Request<'_>,
+    lookup: &dyn Fn(&str) -> Option<Catalogued>,
+) -> Vec<Recommendation> {
+    let ja = request.locale.starts_with("ja");
+    let bought: HashSet<&str> = request
+        .history
+        .iter()
+        .filter(|e| e.kind == EventKind::Purchased)
+        .flat_map(|e| e.products())
+        .collect();
+    let mut recent: Vec<&str> = Vec::new();
+    for event in request.history.iter().rev() {
+        if matches!(
+            event.kind,
+            EventKind::Viewed | EventKind::Page | EventKind::AddedToCart
+        ) && let Some(product) = event.product.as_deref()
+            && !recent.contains(&product)
+        {
+            recent.push(product);
+        }
+    }
+    let anchors: Vec<&str> = match request.context {
+        Some(product) => vec![product],
+        None => recent.iter().take(ANCHORS).copied().collect(),
+    };
+    let title = |product: &str| lookup(product).map_or_else(|| product.to_string(), |c| c.title);
+    let mut lists: Vec<Vec<(String, Kind, String)>> = Vec::new();
+    let answers: Vec<(String, Kind, String)> = request
+        .from_answers
+        .iter()
+        .map(|(product, told)| {
+            let told = told.join(", ");
+            let reason = if ja {
+                format!("ご回答（{told}）に合わせて")
+            } else {
+                format!("Because you told us: {told}")
+            };
+            (product.clone(), Kind::FromAnswers, reason)
+        })
+        .collect();
+    let together = |kind: Together| {
+        let mut list = Vec::new();
+        for anchor in &anchors {
+            let with = title(anchor);
+            for (product, _) in model.together(kind, anchor) {
+                // What they saw themselves is "recently viewed", not what others saw with it.
+                if request.context.is_none() && recent.contains(&product.as_str()) {
+                    continue;
+                }
+                let reason = match (kind, ja) {
+                    (Together::Bought, false) => {
+                        format!("Shoppers who bought {with} also bought this")
+                    }
+                    (Together::Bought, true) => {
+                        format!("「{with}」を購入した方はこちらも購入しています")
+                    }
+                    (Together::Viewed, false) => {
+                        format!("Shoppers who viewed {with} also viewed this")
+                    }
+                    (Together::Viewed, true) => format!("「{with}」を見た方はこちらも見ています"),
+                };
+                let kind = match kind {
+                    Together::Bought => Kind::BoughtTogether,
+                    Together::Viewed => Kind::ViewedTogether,
+                };
+                list.push((product, kind, reason));
+            }
+        }
+        list
+    };
+    let bought_together = together(Together::Bought);
+    let viewed_together = together(Together::Viewed);
+    let recently: Vec<(String, Kind, String)> = recent
+        .iter()
+        .map(|p| {
+            let reason = if ja {
+                "最近見た商品"
+            } else {
+                "Recently viewed"
+            };
+            (p.to_string(), Kind::RecentlyViewed, reason.to_string())
+        })
+        .collect();
+    if request.context.is_some() {
+        lists.extend([bought_together, viewed_together, answers, recently]);
+    } else {
+        lists.extend([answers, bought_together, viewed_together, recently]);
+    }
+    // The cold start: what is popular in the category of the product in view (or last seen), else overall.
+    let category = anchors.first().and_then(|p| lookup(p)).map(|c| c.category);
+    let popular: Vec<(String, Kind, String)> = model
+        .popular()
+        .into_iter()
+        .filter(|(p, _)| match &category {
+            Some(category) => lookup(p).is_some_and(|c| &c.category == category),
+            None => true,
+        })
+        .map(|(p, _)| {
+            let reason = match (&category, ja) {
+                (Some(c), false) => format!("Popular in {c}"),
+                (Some(c), true) => format!("{c}で人気"),
+                (None, false) => "Popular right now".to_string(),
+                (None, true) => "いま人気".to_string(),
+            };
+            (p, Kind::Popular, reason)
+        })
+        .collect();
+    lists.push(popular);
+
+    let mut taken: HashSet<String> = bought.iter().map(|p| p.to_string()).collect();
+    taken.extend(request.context.map(str::to_string));
+    let mut out = Vec::new();
+    let mut cursors = vec![0usize; lists.len()];
+    // Round robin over the kinds, in priority order, so no one kind fills every place.
+    while out.len() < request.limit {
+        let mut progressed = false;
+        for (list, cursor) in lists.iter().zip(cursors.iter_mut()) {
+            while *cursor < list.len() {
+                let (product, kind, reason) = &list[*cursor];
+                *cursor += 1;
+                if taken.contains(product) {
+                    continue;
+                }
+                let Some(found) = lookup(product) else {
+                    continue;
+                };
+                if request.in_stock_only && !found.in_stock {
+                    continue;
+                }
+                taken.insert(product.clone());
+                out.push(Recommendation {
+                    product: product.clone(),
+                    title: found.title,
+                    kind: *kind,
+                    reason: reason.clone(),
+                });
+                progressed = true;
+                break;
+            }
+            if out.len() >= request.limit {
+                break;
+            }
+        }
+        if !progressed {
+            break;
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests;

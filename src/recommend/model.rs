@@ -1,0 +1,189 @@
+//! Item-to-item co-occurrence, kept apart per kind and updated on every event (no nightly batch):
+//! - **viewed together**: products viewed in one browsing session (the event's `session`, else its shopper);
+//! - **bought together**: products put in the cart or bought by one shopper;
+//! - **popularity**: views count 1, carts 3, purchases 5.
+//!
+//! A pair's score is its count over the geometric mean of the two products' counts (cosine similarity of their
+//! occurrence vectors), so a best-seller that co-occurs with everything does not win every list. Each session and
+//! basket remembers only its last [`WINDOW`] products, which bounds the work of one update.
+
+use std::collections::{HashMap, VecDeque};
+
+use crate::shop_events::{Kind, ShopEvent};
+
+/// Products remembered per session or basket; an update pairs the new product with at most this many.
+pub const WINDOW: usize = 20;
+
+/// Which co-occurrence.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Together {
+    Viewed,
+    Bought,
+}
+
+#[derive(Debug, Default)]
+struct Counts {
+    pairs: HashMap<String, HashMap<String, u32>>,
+    occurrences: HashMap<String, u32>,
+    /// Session or shopper → its last products, newest last.
+    windows: HashMap<String, VecDeque<String>>,
+}
+
+impl Counts {
+    fn observe(&mut self, group: &str, product: &str) {
+        let window = self.windows.entry(group.to_string()).or_default();
+        if window.iter().any(|p| p == product) {
+            return;
+        }
+        *self.occurrences.entry(product.to_string()).or_default() += 1;
+        for other in window.iter() {
+            *self
+                .pairs
+                .entry(product.to_string())
+                .or_default()
+                .entry(other.clone())
+                .or_default() += 1;
+            *self
+                .pairs
+                .entry(other.clone())
+                .or_default()
+                .entry(product.to_string())
+                .or_default() += 1;
+        }
+        window.push_back(product.to_string());
+        if window.len() > WINDOW {
+            window.pop_front();
+        }
+    }
+
+    fn with(&self, product: &str) -> Vec<(String, f64)> {
+        let Some(pairs) = self.pairs.get(product) else {
+            return Vec::new();
+        };
+        let own = f64::from(self.occurrences.get(product).copied().unwrap_or(1).max(1));
+        let mut scored: Vec<(String, f64)> = pairs
+            .iter()
+            .map(|(other, n)| {
+                let theirs = f64::from(self.occurrences.get(other).copied().unwrap_or(1).max(1));
+                (other.clone(), f64::from(*n) / (own * theirs).sqrt())
+            })
+            .collect();
+        sort(&mut scored);
+        scored
+    }
+}
+
+/// Best first; ties by product id, so every list is deterministic.
+fn sort(scored: &mut [(String, f64)]) {
+    scored.sort_by(|a, b| b.1.total_cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+}
+
+/// What the shop's events say about its products, kept up to date event by event.
+#[derive(Debug, Default)]
+pub struct Model {
+    viewed: Counts,
+    bought: Counts,
+    popularity: HashMap<String, f64>,
+    events: u64,
+}
+
+impl Model {
+    /// Takes one event into account.
+    pub fn observe(&mut self, event: &ShopEvent) {
+        self.events += 1;
+        let weight = match event.kind {
+            Kind::Viewed | Kind::Page | Kind::Clicked => 1.0,
+            Kind::AddedToCart => 3.0,
+            Kind::Purchased => 5.0,
+        };
+        for product in event.products() {
+            *self.popularity.entry(product.to_string()).or_default() += weight;
+            match event.kind {
+                Kind::Viewed | Kind::Page => {
+                    let session = event.session.as_deref().unwrap_or(&event.visitor);
+                    self.viewed.observe(session, product);
+                }
+                Kind::AddedToCart | Kind::Purchased => self.bought.observe(&event.visitor, product),
+                Kind::Clicked => {}
+            }
+        }
+    }
+
+    /// Products that co-occur with `product`, best first (popularity-corrected).
+    pub fn together(&self, kind: Together, product: &str) -> Vec<(String, f64)> {
+        match kind {
+            Together::Viewed => self.viewed.with(product),
+            Together::Bought => self.bought.with(product),
+        }
+    }
+
+    /// Every product with its popularity, most popular first.
+    pub fn popular(&self) -> Vec<(String, f64)> {
+        let mut all: Vec<(String, f64)> = self
+            .popularity
+            .iter()
+            .map(|(p, s)| (p.clone(), *s))
+            .collect();
+        sort(&mut all);
+        all
+    }
+
+    /// How many events the model has seen.
+    pub fn events(&self) -> u64 {
+        self.events
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::shop_events::Source;
+
+    fn view(session: &str, product: &str) -> ShopEvent {
+        ShopEvent {
+            id: format!("{session}-{product}"),
+            visitor: format!("v-{session}"),
+            kind: Kind::Viewed,
+            product: Some(product.into()),
+            quantity: None,
+            order: None,
+            category: None,
+            url: None,
+            session: Some(session.into()),
+            at: 0,
+            source: Source::Api,
+            unknown_products: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn pairs_are_found_and_a_best_seller_does_not_win_everything() {
+        let mut model = Model::default();
+        // a and b are viewed together in three sessions; the best-seller z is viewed in every session.
+        for n in 0..3 {
+            let s = format!("s{n}");
+            model.observe(&view(&s, "a"));
+            model.observe(&view(&s, "b"));
+            model.observe(&view(&s, "z"));
+        }
+        for n in 3..30 {
+            let s = format!("s{n}");
+            model.observe(&view(&s, "z"));
+            model.observe(&view(&s, &format!("other-{n}")));
+        }
+        // Viewing the same product twice in a session counts once.
+        model.observe(&view("s0", "a"));
+        let with_a = model.together(Together::Viewed, "a");
+        assert_eq!(with_a[0].0, "b", "{with_a:?}");
+        assert!(
+            with_a.iter().any(|(p, _)| p == "z"),
+            "z co-occurs too, but scores lower"
+        );
+        assert!(
+            model.together(Together::Bought, "a").is_empty(),
+            "the kinds are kept apart"
+        );
+        assert_eq!(model.popular()[0].0, "z");
+        assert_eq!(model.events(), 64);
+    }
+}

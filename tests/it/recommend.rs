@@ -1,0 +1,146 @@
+//! Recommendations through the real server, on the shipped catalog and a seeded event log: each kind returns the
+//! products planted for it, with its reason.
+
+use serde_json::{Value, json};
+
+use crate::profiles::{KEY, spawn_private};
+use crate::support::{TestApp, api};
+
+async fn post(app: &TestApp, events: Value) {
+    let (status, body) = api(app.addr, "POST", "/v1/events", KEY, Some(events)).await;
+    assert_eq!(status, 200, "{body:#}");
+    assert!(
+        body["rejected"].as_array().is_some_and(Vec::is_empty),
+        "{body:#}"
+    );
+}
+
+async fn recommend(app: &TestApp, query: &str) -> Vec<(String, String, String)> {
+    let (status, body) = api(app.addr, "GET", &format!("/v1/visitors/{query}"), KEY, None).await;
+    assert_eq!(status, 200, "{body:#}");
+    body["recommendations"]
+        .as_array()
+        .expect("recommendations")
+        .iter()
+        .map(|r| {
+            let text = |k: &str| r[k].as_str().unwrap_or_default().to_string();
+            (text("product"), text("kind"), text("reason"))
+        })
+        .collect()
+}
+
+fn has(recs: &[(String, String, String)], product: &str, kind: &str) -> bool {
+    recs.iter().any(|(p, k, _)| p == product && k == kind)
+}
+
+#[tokio::test]
+async fn each_kind_of_recommendation_finds_what_was_planted() {
+    let app = spawn_private().await;
+    let mut events = Vec::new();
+    // Viewed together: rs-001 and rs-002 in three sessions; rs-003 once with rs-001, alongside the best-seller.
+    for n in 0..3 {
+        for product in ["rs-001", "rs-002"] {
+            events.push(json!({"id": format!("v{n}-{product}"), "visitor": format!("v{n}"), "session": format!("s{n}"), "kind": "viewed", "product": product}));
+        }
+    }
+    // Bought together: rs-010 with bp-004 by two shoppers.
+    for n in 0..2 {
+        events.push(json!({"id": format!("o{n}"), "visitor": format!("buyer-{n}"), "kind": "purchased",
+            "order": {"id": format!("order-{n}"), "lines": [{"product": "rs-010"}, {"product": "bp-004"}]}}));
+    }
+    // Popular backpacks: bp-003 bought often, bp-005 viewed once.
+    for n in 0..4 {
+        events.push(
+            json!({"id": format!("p{n}"), "visitor": format!("fan-{n}"), "kind": "purchased",
+            "order": {"id": format!("fan-order-{n}"), "lines": [{"product": "bp-003"}]}}),
+        );
+    }
+    events.push(json!({"id": "p9", "visitor": "fan-9", "kind": "viewed", "product": "bp-005"}));
+    // A returning shopper's own history: viewed rs-005 then rs-006, bought rs-009.
+    let earlier = shopkeep::store::now() - 60;
+    for (n, product) in ["rs-005", "rs-006"].iter().enumerate() {
+        events.push(json!({"id": format!("me-{n}"), "visitor": "v-me", "session": "s-me", "kind": "viewed", "product": product, "at": earlier + n as u64}));
+    }
+    events.push(json!({"id": "me-buy", "visitor": "v-me", "kind": "purchased", "order": {"id": "me-order", "lines": [{"product": "rs-009"}]}}));
+    post(&app, json!({"events": events})).await;
+
+    let recs = recommend(&app, "v-new/recommendations?context=rs-001&limit=5").await;
+    assert_eq!(
+        recs[0].0, "rs-002",
+        "viewed together comes first on a product page: {recs:#?}"
+    );
+    assert_eq!(recs[0].1, "viewed_together");
+    assert_eq!(recs[0].2, "Shoppers who viewed Skylark 6 also viewed this");
+
+    let recs = recommend(&app, "v-new/recommendations?context=rs-010&limit=5").await;
+    assert!(has(&recs, "bp-004", "bought_together"), "{recs:#?}");
+
+    // Cold start: a first-time visitor on a backpack page gets the popular backpacks, most popular first.
+    let recs = recommend(&app, "v-first/recommendations?context=bp-002&limit=3").await;
+    let popular: Vec<&str> = recs
+        .iter()
+        .filter(|r| r.1 == "popular")
+        .map(|r| r.0.as_str())
+        .collect();
+    assert_eq!(popular.first(), Some(&"bp-003"), "{recs:#?}");
+    assert!(
+        recs.iter().all(|r| r.0.starts_with("bp-")),
+        "only backpacks: {recs:#?}"
+    );
+    assert_eq!(recs[0].2, "Popular in backpacks");
+
+    // A returning visitor: recently viewed (newest first), what they bought left out.
+    let recs = recommend(&app, "v-me/recommendations?limit=10&locale=ja").await;
+    let recent: Vec<&str> = recs
+        .iter()
+        .filter(|r| r.1 == "recently_viewed")
+        .map(|r| r.0.as_str())
+        .collect();
+    assert_eq!(recent, ["rs-006", "rs-005"], "{recs:#?}");
+    assert_eq!(
+        recs.iter()
+            .find(|r| r.1 == "recently_viewed")
+            .map(|r| r.2.as_str()),
+        Some("最近見た商品")
+    );
+    assert!(
+        !recs.iter().any(|r| r.0 == "rs-009"),
+        "bought already: {recs:#?}"
+    );
+
+    let (status, body) = api(
+        app.addr,
+        "GET",
+        "/v1/visitors/v-me/recommendations?limit=0",
+        KEY,
+        None,
+    )
+    .await;
+    assert_eq!((status, body["field"].as_str()), (400, Some("limit")));
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn a_shopper_who_answered_a_finder_gets_picks_because_of_what_they_told() {
+    let app = spawn_private().await;
+    let mut client = app.client().await;
+    client
+        .send(
+            json!({"type": "start", "flow": "running-shoes", "locale": "en", "visitor": "v-told"}),
+        )
+        .await;
+    client.until("question").await;
+    client.answer(json!({"value": "trail"})).await;
+    client.answer(json!({"value": "yes"})).await;
+    let recs = recommend(&app, "v-told/recommendations?limit=4").await;
+    assert!(!recs.is_empty(), "picks from the stored answers");
+    for (_, kind, reason) in &recs {
+        assert_eq!(kind, "from_answers");
+        assert!(reason.starts_with("Because you told us: "), "{reason}");
+        assert!(
+            reason.contains("Trail"),
+            "the reason names the answer: {reason}"
+        );
+    }
+    app.stop().await;
+}
