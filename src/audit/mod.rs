@@ -10,8 +10,9 @@
 //! (warnings).
 
 mod cause;
+pub mod picture;
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
 use fixedbitset::FixedBitSet;
@@ -59,6 +60,9 @@ pub struct Audit {
     pub thin_below: Option<usize>,
     /// The walk stopped at [`MAX_PATHS`].
     pub truncated: bool,
+    /// Every edge a shopper can take, `(from question, answer, to node)`, with the fewest and most products that
+    /// meet every answer so far on the paths through it: what [`picture`] draws.
+    pub edges: BTreeMap<(String, String, String), (usize, usize)>,
 }
 
 struct Walker<'a> {
@@ -174,6 +178,25 @@ impl Walker<'_> {
                 }
                 None => products.clone(),
             };
+            let to = effects
+                .iter()
+                .find_map(|e| match e {
+                    Effect::Search { result, .. } => Some(result.clone()),
+                    _ => None,
+                })
+                .or_else(|| match &next.at {
+                    Position::Asking(id) => Some(id.clone()),
+                    _ => None,
+                });
+            if let Some(to) = to {
+                let left = narrowed.count_ones(..);
+                let edge = self
+                    .audit
+                    .edges
+                    .entry((question.id.clone(), label.clone(), to))
+                    .or_insert((left, left));
+                *edge = (edge.0.min(left), edge.1.max(left));
+            }
             steps.push(Step {
                 label: format!("{}: {label}", question.id),
                 relaxable: self.flow.relax.contains(&question.id),

@@ -1,4 +1,4 @@
-//! The `shopkeep` command line: `serve`, `check`, `test`, `query`, `index`, `gen-catalog`, `bench`,
+//! The `shopkeep` command line: `serve`, `check`, `graph`, `test`, `query`, `index`, `gen-catalog`, `bench`,
 //! `sign-customer`.
 //!
 //! Arguments are parsed in two stages (as ripgrep does): clap reads what the user typed, then each command builds
@@ -14,6 +14,7 @@ use crate::flow::Flows;
 mod bench;
 mod catalog;
 mod check;
+mod graph;
 mod privacy;
 mod serve;
 mod test;
@@ -21,6 +22,7 @@ mod test;
 pub use bench::BenchArgs;
 pub use catalog::{GenCatalogArgs, IndexArgs, QueryArgs};
 pub use check::CheckArgs;
+pub use graph::GraphArgs;
 pub use privacy::SignCustomerArgs;
 pub use serve::ServeArgs;
 pub use test::TestArgs;
@@ -42,6 +44,8 @@ pub enum Command {
     Serve(ServeArgs),
     /// Check flow files (and their mappings against the catalog).
     Check(CheckArgs),
+    /// Draw a finder: `shopkeep graph running-shoes --catalog > finder.svg`.
+    Graph(GraphArgs),
     /// Run scripted conversation tests (`flows/tests/*.yaml`) against a fresh server or `--url`.
     Test(TestArgs),
     /// Run a finder's match from the command line: `shopkeep query running-shoes terrain=trail budget=..120`.
@@ -60,6 +64,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Serve(args) => serve::serve(args),
         Command::Check(args) => check::check(args),
+        Command::Graph(args) => graph::graph(args),
         Command::Test(args) => test::test(args),
         Command::Query(args) => catalog::query(args),
         Command::Index(args) => catalog::index(args),
