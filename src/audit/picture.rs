@@ -10,9 +10,17 @@ use crate::flow::{Flow, Node};
 
 #[derive(Debug, thiserror::Error)]
 pub enum PictureError {
-    #[error("the finder's picture could not be laid out ({0}); `--format dot` writes the DOT text to render elsewhere")]
+    #[error(
+        "the finder's picture could not be laid out ({0}); `--format dot` writes the DOT text to render elsewhere"
+    )]
     Layout(String),
 }
+
+/// An answer on an edge with the fewest and most products left on the paths through it.
+type Answer<'a> = (&'a str, usize, usize);
+
+/// More answers than this between the same two nodes are drawn as one edge ("10 answers").
+const MAX_PARALLEL: usize = 4;
 
 /// A DOT string literal: quotes and backslashes escaped, new lines as `\n`.
 fn quoted(text: &str) -> String {
@@ -69,9 +77,29 @@ pub fn dot(flow: &Flow, audit: &Audit, locale: &str, counts: bool, thin: usize) 
             }
         }
     }
+    // Many answers between the same two nodes (a multi-choice's combinations) are drawn as one edge.
+    let mut grouped: std::collections::BTreeMap<(&str, &str), Vec<Answer<'_>>> = Default::default();
     for ((from, answer, to), (fewest, most)) in &audit.edges {
-        let answer = short(answer.trim_start_matches(&format!("{from}: ")), 24);
-        let mut label = answer;
+        grouped
+            .entry((from, to))
+            .or_default()
+            .push((answer, *fewest, *most));
+    }
+    let mut edges: Vec<(&str, String, &str, usize, usize)> = Vec::new();
+    for ((from, to), answers) in grouped {
+        if answers.len() <= MAX_PARALLEL {
+            for (answer, fewest, most) in answers {
+                let answer = short(answer.trim_start_matches(&format!("{from}: ")), 24);
+                edges.push((from, answer, to, fewest, most));
+            }
+        } else {
+            let fewest = answers.iter().map(|a| a.1).min().unwrap_or(0);
+            let most = answers.iter().map(|a| a.2).max().unwrap_or(0);
+            edges.push((from, format!("{} answers", answers.len()), to, fewest, most));
+        }
+    }
+    for (from, answer, to, fewest, most) in &edges {
+        let mut label = answer.clone();
         let mut colour = "";
         if counts {
             let left = if fewest == most {

@@ -49,7 +49,11 @@ pub(super) fn graph(args: GraphArgs) -> anyhow::Result<()> {
             "there is no finder `{}` in `{}`; the finders there: {}",
             args.flow,
             args.flows.display(),
-            flows.iter().map(|f| f.id.as_str()).collect::<Vec<_>>().join(", ")
+            flows
+                .iter()
+                .map(|f| f.id.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
         )
     })?;
     // Without a catalog the walk still finds every edge; its counts are not drawn.

@@ -15,6 +15,7 @@ mod assets;
 mod chat;
 mod consent;
 pub mod echo;
+mod finders;
 pub mod limits;
 pub mod metrics;
 pub mod origin;
@@ -183,6 +184,8 @@ pub fn router(state: AppState) -> Router {
         .route("/metrics", get(render_metrics))
         .merge(api::routes(&state.0.settings.limits))
         .merge(admin::routes())
+        .merge(finders::routes())
+        .route("/admin/finders.css", get(finders::stylesheet))
         .with_state(state)
 }
 

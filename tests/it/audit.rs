@@ -150,3 +150,54 @@ fn a_reader_that_stops_early_is_not_a_crash() {
     assert!(output.status.success(), "{:?} {stderr}", output.status);
     assert!(!stderr.contains("panicked"), "{stderr}");
 }
+
+#[test]
+fn graph_draws_each_shipped_finder_as_svg_and_dot() {
+    let run = |args: &[&str]| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_shopkeep"))
+            .args(args)
+            .current_dir(repo("."))
+            .output()
+            .expect("shopkeep runs")
+    };
+    for id in ["running-shoes", "backpacks", "knives"] {
+        let svg = run(&["graph", id, "--catalog"]);
+        let text = String::from_utf8_lossy(&svg.stdout);
+        assert!(
+            svg.status.success(),
+            "{}",
+            String::from_utf8_lossy(&svg.stderr)
+        );
+        assert!(
+            text.starts_with("<?xml") && text.trim_end().ends_with("</svg>"),
+            "{id}"
+        );
+        let dot =
+            String::from_utf8_lossy(&run(&["graph", id, "--catalog", "--format", "dot"]).stdout)
+                .into_owned();
+        // Every edge carries its answer and the products left on it.
+        assert!(
+            dot.starts_with("digraph finder {") && dot.contains("->"),
+            "{dot}"
+        );
+        assert!(
+            dot.lines()
+                .filter(|l| l.contains("->"))
+                .all(|l| l.contains("\\n")),
+            "{dot}"
+        );
+    }
+    let dot =
+        String::from_utf8_lossy(&run(&["graph", "knives", "--catalog", "--format", "dot"]).stdout)
+            .into_owned();
+    assert!(
+        dot.contains("\"knife_type\" -> \"dishwasher\" [label=\"パン切りナイフ\\n7\"]"),
+        "{dot}"
+    );
+    let unknown = run(&["graph", "no-such-finder"]);
+    assert!(!unknown.status.success());
+    assert!(
+        String::from_utf8_lossy(&unknown.stderr)
+            .contains("the finders there: backpacks, knives, running-shoes")
+    );
+}
