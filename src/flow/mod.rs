@@ -412,9 +412,10 @@ impl Flows {
 /// `relaxed_question('budget')` is true when the shown picks include one that misses the answer to `budget` (the
 /// same as `'budget' in relaxed_ids`), so an intro never states a loosened answer as a fact.
 pub fn template_functions(env: &mut minijinja::Environment<'_>) {
-    // `{{ budget.max | money('JPY') }}` → `¥30,000`: amounts as the widget and the explanations print them.
+    // `{{ budget.max | money('JPY') }}` → `¥30,000`, `{{ 120 | money('USD') }}` → `$120`: amounts as the answers'
+    // labels and the explanations print them (cents only when there are some).
     env.add_filter("money", |amount: f64, currency: String| {
-        crate::money::format(amount, &currency)
+        crate::money::label(amount, &currency)
     });
     env.add_function(
         "relaxed_question",
