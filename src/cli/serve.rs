@@ -45,6 +45,12 @@ pub struct ServeArgs {
     /// Minutes without a message before a conversation's connection is closed (it can be resumed).
     #[arg(long, env = "SHOPKEEP_IDLE_MINUTES", default_value_t = 30)]
     pub idle_minutes: u64,
+    /// Seconds a connection has to send a complete HTTP request head before it is closed (slowloris).
+    #[arg(long, env = "SHOPKEEP_HEADER_SECONDS", default_value_t = 10)]
+    pub header_seconds: u64,
+    /// Connections one client address may hold that have not sent a complete request head yet; 0 for no limit.
+    #[arg(long, env = "SHOPKEEP_PENDING_PER_IP", default_value_t = 32)]
+    pub pending_per_ip: usize,
     /// Do not reload when a file in the flows or catalog folder changes (POST /admin/reload still does).
     #[arg(long, env = "SHOPKEEP_NO_WATCH")]
     pub no_watch: bool,
@@ -139,6 +145,8 @@ pub(super) fn serve(args: ServeArgs) -> anyhow::Result<()> {
                 connections_per_ip: args.connections_per_ip,
                 idle_timeout: Duration::from_secs(args.idle_minutes.max(1) * 60),
                 events_per_second: args.events_per_second,
+                header_timeout: Duration::from_secs(args.header_seconds.max(1)),
+                pending_per_ip: args.pending_per_ip,
                 ..Limits::default()
             },
         };
@@ -151,7 +159,8 @@ pub(super) fn serve(args: ServeArgs) -> anyhow::Result<()> {
         });
         println!("shopkeep is serving http://{local}/ ({n_flows} finders, {n_products} products). Press Ctrl-C to stop.");
         server::run(listener, state).await?;
-        println!("stopped cleanly");
+        // Whoever started the server may have stopped reading its output by now: that is no failure.
+        let _ = std::io::Write::write_all(&mut std::io::stdout(), b"stopped cleanly\n");
         Ok(())
     })
 }

@@ -49,12 +49,14 @@ pub(super) async fn upgrade(
         )
             .into_response();
     };
+    // The stop waits for this conversation (from the upgrade on) to finish its turn and close.
+    let draining = state.0.drain.token();
     tuned(ws, limits).on_upgrade(move |socket| {
         // No personal data in logs: the span names the session, not the shopper's address.
         let span = tracing::info_span!("chat", session = tracing::field::Empty);
         async move {
             serve(socket, state).await;
-            drop(slot);
+            drop((slot, draining));
         }
         .instrument(span)
     })
@@ -217,7 +219,7 @@ pub(super) async fn send_all(
     }
 }
 
-async fn stopped(stop: &mut tokio::sync::watch::Receiver<bool>) {
+pub(super) async fn stopped(stop: &mut tokio::sync::watch::Receiver<bool>) {
     // `wait_for` holds a non-Send guard in its future; compare the value in a loop instead.
     while !*stop.borrow_and_update() {
         if stop.changed().await.is_err() {
@@ -226,13 +228,22 @@ async fn stopped(stop: &mut tokio::sync::watch::Receiver<bool>) {
     }
 }
 
+/// Closes the connection with `code` and finishes the closing handshake: reads (and drops) what the client still
+/// sends until its close reply, for at most two seconds. Dropping the socket while the client's messages sit unread
+/// would make the kernel reset the connection, and a reset can discard the close frame before the client reads it
+/// (a flood closed with 1008 would look like a network failure).
 async fn close(socket: &mut WebSocket, code: u16, reason: &'static str) {
-    let _ = socket
+    let sent = socket
         .send(Message::Close(Some(CloseFrame {
             code,
             reason: reason.into(),
         })))
         .await;
+    if sent.is_err() {
+        return;
+    }
+    let drain = async { while let Some(Ok(_)) = socket.recv().await {} };
+    let _ = tokio::time::timeout(std::time::Duration::from_secs(2), drain).await;
 }
 
 pub(super) fn error(code: &'static str, message: impl Into<String>) -> ServerMsg {

@@ -8,6 +8,8 @@
 //! - Shop events over the API share one GCRA limiter ([`EventRate`]); over it, 429.
 //! - Idle connections: the server pings every `ping_interval`; a peer that answers nothing for two intervals is
 //!   gone and dropped; a live peer that sends no message for `idle_timeout` is closed with 1000 (it may resume).
+//! - Handshakes (`listen.rs`): a connection has `header_timeout` to send its request head, and one address may
+//!   hold `pending_per_ip` connections that have not, so a slowloris client cannot hold the server's sockets.
 //! - Outbound: a connection handles one message at a time and sends its replies before reading the next, so a
 //!   client that does not read cannot make the server queue without end; the socket's write buffer is capped at
 //!   `max_write_buffer` and a send that cannot finish within `send_timeout` drops the connection.
@@ -46,6 +48,11 @@ pub struct Limits {
     pub max_events_batch: usize,
     /// Largest `POST /v1/events` body, in bytes.
     pub max_events_body: usize,
+    /// Time a connection has to send a complete HTTP request head (slowloris); it is closed after.
+    pub header_timeout: Duration,
+    /// Connections one client address may hold that have not sent a complete request head yet; 0 means no
+    /// limit. Over it, a new connection is closed at once.
+    pub pending_per_ip: usize,
 }
 
 impl Default for Limits {
@@ -62,6 +69,8 @@ impl Default for Limits {
             events_per_second: 200_000,
             max_events_batch: 1000,
             max_events_body: 1024 * 1024,
+            header_timeout: Duration::from_secs(10),
+            pending_per_ip: 32,
         }
     }
 }

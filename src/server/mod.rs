@@ -17,13 +17,12 @@ mod consent;
 pub mod echo;
 mod finders;
 pub mod limits;
+mod listen;
 pub mod metrics;
 pub mod origin;
 pub mod protocol;
 pub mod reload;
 
-use std::future::IntoFuture;
-use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
@@ -106,6 +105,8 @@ pub struct App {
     /// update or a read of a few lists, never across an `.await`.
     pub recommend: std::sync::RwLock<crate::recommend::Model>,
     shutdown: watch::Receiver<bool>,
+    /// Every HTTP connection and chat conversation holds a token of it; a stop waits until they are all gone.
+    drain: tokio_util::task::TaskTracker,
 }
 
 /// The router's state: a cheap handle on the [`App`].
@@ -148,6 +149,7 @@ impl App {
                 connections: Arc::default(),
                 metrics: Metrics::new(),
                 shutdown,
+                drain: tokio_util::task::TaskTracker::new(),
             })),
             Shutdown { signal },
         )
@@ -202,12 +204,10 @@ async fn render_metrics(
     )
 }
 
-/// Serves `state` on `listener` until `shutdown` is triggered, then closes every conversation with 1001, flushes
-/// the store and returns (within 20 s at most).
+/// Serves `state` on `listener` until `shutdown` is triggered, then lets every open conversation finish its turn
+/// (each gets its reply, then close 1001), flushes the store and returns (within 20 s at most).
 pub async fn run(listener: TcpListener, state: AppState) -> std::io::Result<()> {
-    let mut stop = state.0.shutdown.clone();
     let mut stopping = state.0.shutdown.clone();
-    let app = router(state.clone()).into_make_service_with_connect_info::<SocketAddr>();
     let sweeper = tokio::spawn(sweep(state.clone()));
     let watching = if state.0.settings.watch {
         match reload::watch(&state) {
@@ -220,16 +220,17 @@ pub async fn run(listener: TcpListener, state: AppState) -> std::io::Result<()> 
     } else {
         None
     };
-    let served = axum::serve(listener, app)
-        .with_graceful_shutdown(async move {
-            let _ = stop.wait_for(|stopped| *stopped).await;
-        })
-        .into_future();
+    let served = listen::accept(
+        listener,
+        state.clone(),
+        router(state.clone()),
+        state.0.shutdown.clone(),
+    );
     tokio::pin!(served);
     // Serve until stopped; from the stop on, allow 20 s for conversations to close before giving up on them.
-    let outcome = tokio::select! {
-        result = &mut served => Ok(result),
-        () = async move { drop(stopping.wait_for(|stopped| *stopped).await) } => tokio::time::timeout(Duration::from_secs(20), served).await,
+    let finished = tokio::select! {
+        () = &mut served => true,
+        () = chat::stopped(&mut stopping) => tokio::time::timeout(Duration::from_secs(20), served).await.is_ok(),
     };
     // Wait for the background tasks to let go of the state: once `run` returns, the last store handle is the
     // caller's, so the data folder can be opened again at once (a restart in the same process, as tests do).
@@ -243,13 +244,10 @@ pub async fn run(listener: TcpListener, state: AppState) -> std::io::Result<()> 
     if let Err(error) = state.0.store.durable().await {
         tracing::error!(%error, "final flush failed");
     }
-    match outcome {
-        Ok(result) => result,
-        Err(_) => {
-            tracing::warn!("connections still open after 20 s; stopping anyway");
-            Ok(())
-        }
+    if !finished {
+        tracing::warn!("connections still open after 20 s; stopping anyway");
     }
+    Ok(())
 }
 
 /// Forgets idle sessions, and what shoppers who never consented left longer ago than the retention period, every

@@ -1,6 +1,7 @@
 //! The one integration-test binary: the real server on port 0, real WebSocket clients, a real browser.
 
 mod assets;
+mod attacks;
 mod audit;
 mod bench;
 mod browser;

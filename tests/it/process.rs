@@ -12,7 +12,7 @@ use tokio::process::{Child, Command};
 
 use crate::support::{Client, repo};
 
-fn shopkeep() -> Command {
+pub(crate) fn shopkeep() -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_shopkeep"));
     command
         .current_dir(repo(""))
@@ -24,9 +24,15 @@ fn shopkeep() -> Command {
 
 /// Starts `shopkeep serve` on port 0 with `data`; the child and its chat URL once it says it is serving.
 async fn serve(data: &Path) -> (Child, String) {
+    serve_with(data, &[]).await
+}
+
+/// [`serve`] with more arguments.
+pub(crate) async fn serve_with(data: &Path, extra: &[&str]) -> (Child, String) {
     let mut child = shopkeep()
         .args(["serve", "--addr", "127.0.0.1:0", "--no-watch", "--data"])
         .arg(data)
+        .args(extra)
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
@@ -50,7 +56,7 @@ async fn serve(data: &Path) -> (Child, String) {
     (child, ws)
 }
 
-async fn kill(mut child: Child) {
+pub(crate) async fn kill(mut child: Child) {
     child.start_kill().expect("SIGKILL");
     tokio::time::timeout(Duration::from_secs(10), child.wait())
         .await

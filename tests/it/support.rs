@@ -295,6 +295,14 @@ impl Client {
             .expect("send");
     }
 
+    /// Sends without checking: `false` once the connection is gone (a flood may outlast it).
+    pub async fn try_send(&mut self, message: Value) -> bool {
+        self.ws
+            .send(Message::Text(message.to_string().into()))
+            .await
+            .is_ok()
+    }
+
     pub async fn send_raw(&mut self, message: Message) {
         self.ws.send(message).await.expect("send");
     }
@@ -312,6 +320,17 @@ impl Client {
                 Some(Ok(Message::Ping(_) | Message::Pong(_))) => continue,
                 other => panic!("expected a text frame, got {other:?}"),
             }
+        }
+    }
+
+    /// The next frame of any kind, within `wait`; `None` when the connection ended without a frame (or an error).
+    pub async fn frame(&mut self, wait: Duration) -> Option<Message> {
+        match tokio::time::timeout(wait, self.ws.next())
+            .await
+            .expect("a frame in time")
+        {
+            Some(Ok(message)) => Some(message),
+            Some(Err(_)) | None => None,
         }
     }
 
