@@ -169,7 +169,7 @@ async fn sigterm_under_load_answers_every_turn_then_closes_with_1001() {
             let mut acknowledged = None;
             let mut turns = 0u32;
             loop {
-                let answer = if turns % 2 == 0 {
+                let answer = if turns.is_multiple_of(2) {
                     json!({"type": "answer", "value": "trail"})
                 } else {
                     json!({"type": "back"})
