@@ -22,7 +22,11 @@ pub(super) fn routes() -> Router<AppState> {
         .route("/admin/retention", post(retention))
 }
 
-fn allowed(state: &AppState, peer: SocketAddr, headers: &HeaderMap) -> Result<(), ApiError> {
+pub(super) fn allowed(
+    state: &AppState,
+    peer: SocketAddr,
+    headers: &HeaderMap,
+) -> Result<(), ApiError> {
     if admin_allowed(state, peer, headers) {
         Ok(())
     } else {

@@ -6,33 +6,21 @@
 use std::net::SocketAddr;
 
 use axum::extract::{ConnectInfo, Path, State};
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Router, http};
 use base64::Engine;
 
 use super::AppState;
+use super::admin::allowed;
 use super::api::ApiError;
-use super::reload::admin_allowed;
 use crate::audit::{self, picture};
 
 pub(super) fn routes() -> Router<AppState> {
     Router::new()
         .route("/admin/finders", get(list))
         .route("/admin/finders/{id}", get(finder))
-}
-
-fn allowed(state: &AppState, peer: SocketAddr, headers: &HeaderMap) -> Result<(), ApiError> {
-    if admin_allowed(state, peer, headers) {
-        Ok(())
-    } else {
-        Err(ApiError::new(
-            StatusCode::UNAUTHORIZED,
-            "unauthorized",
-            "send the admin token as `Authorization: Bearer TOKEN` (serve --admin-token)",
-        ))
-    }
 }
 
 fn page(html: String) -> Response {

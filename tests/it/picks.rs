@@ -176,20 +176,26 @@ fn relaxed_names_only_answers_a_shown_pick_misses() {
 
 #[test]
 fn exact_matches_rank_above_a_boosted_loosened_product() {
-    // 3 and 4: beauty under $20 with a strong boost for Luxe ($8,999): the exact matches come first and the
-    // boosted product, which misses the budget by far, is not ranked above them.
-    let (flow, catalog) = (finder(GIFT_FINDER), gifts());
+    // 3: beauty under $20 with a strong boost for Luxe ($8,999, missing the budget by far). With `min: 3` the
+    // budget is loosened to fill the picks: the boosted product comes in, but after both exact matches.
+    let flow = finder(&GIFT_FINDER.replace("count: 20", "count: 20\n    min: 3"));
     let shown = show(
         &flow,
-        &catalog,
+        &gifts(),
         "en",
         &[value("beauty"), value("no"), up_to(20.0)],
     );
-    assert_eq!(
-        ids(&shown),
-        ["be-1", "be-2"],
-        "only the exact matches: min is 1"
+    assert_eq!(ids(&shown), ["be-1", "be-2", "be-3"]);
+    assert!(shown.picks[0].exact && shown.picks[1].exact && !shown.picks[2].exact);
+    assert_eq!(relaxed(&shown), ["budget"]);
+    // With the default `min: 1` the two exact matches are the result.
+    let shown = show(
+        &finder(GIFT_FINDER),
+        &gifts(),
+        "en",
+        &[value("beauty"), value("no"), up_to(20.0)],
     );
+    assert_eq!(ids(&shown), ["be-1", "be-2"]);
     assert!(shown.relaxed.is_empty());
 }
 
