@@ -19,6 +19,10 @@ pub struct ServeArgs {
     /// Folder of catalog feeds (and images/).
     #[arg(long, env = "SHOPKEEP_CATALOG", default_value = "catalog")]
     pub catalog: PathBuf,
+    /// Serve the catalog index built elsewhere with `shopkeep index --out DIR` instead of importing the feeds of
+    /// --catalog (which still provides images/): a large catalog is indexed once, off the serving machine.
+    #[arg(long, env = "SHOPKEEP_INDEX", value_name = "DIR")]
+    pub index: Option<PathBuf>,
     /// Data directory: the store (`store/`) and the catalog's on-disk index (`index/<fingerprint>/`).
     #[arg(long, env = "SHOPKEEP_DATA", default_value = "data")]
     pub data: PathBuf,
@@ -101,7 +105,19 @@ pub(super) fn serve(args: ServeArgs) -> anyhow::Result<()> {
         // The store first: it locks the data folder, so a second server on it stops before touching its index.
         let store = Store::open(&args.data)?;
         let shelf = crate::catalog::Shelf::new(args.data.join("index"), Default::default());
-        let (flows, catalog) = load(&args.flows, &args.catalog, Some(&shelf))?;
+        let (flows, catalog) = match &args.index {
+            None => load(&args.flows, &args.catalog, Some(&shelf))?,
+            Some(folder) => {
+                let (flows, warnings) = crate::setup::load_flows(&args.flows)?;
+                warnings.iter().for_each(|w| eprintln!("{w}"));
+                let catalog = crate::catalog::Catalog::open_dir(folder).with_context(|| {
+                    format!("cannot serve the index in `{}`; build it with `shopkeep index CATALOG --out {}`", folder.display(), folder.display())
+                })?;
+                crate::setup::check(&flows, &catalog, folder)?;
+                eprintln!("catalog: serving the prebuilt index in `{}` ({} products)", folder.display(), catalog.len());
+                (flows, catalog)
+            }
+        };
         match catalog.origin() {
             crate::catalog::Origin::Reused(folder) => eprintln!("catalog: feeds unchanged, reusing the index in `{}`", folder.display()),
             crate::catalog::Origin::Built(folder) => eprintln!("catalog: index built into `{}`", folder.display()),
@@ -121,6 +137,7 @@ pub(super) fn serve(args: ServeArgs) -> anyhow::Result<()> {
             flows_dir: args.flows.clone(),
             catalog_dir: args.catalog.clone(),
             catalog_index: Some(shelf),
+            prebuilt_index: args.index.clone(),
             watch: !args.no_watch,
             admin_token: args
                 .admin_token

@@ -57,6 +57,9 @@ pub struct Settings {
     pub catalog_dir: PathBuf,
     /// Where reloads keep the catalog's index on disk (`DATA/index`); `None`: in memory.
     pub catalog_index: Option<crate::catalog::Shelf>,
+    /// An index built elsewhere (`shopkeep index --out DIR`, `serve --index DIR`): served as it is, never rebuilt
+    /// from feeds; a reload opens it again.
+    pub prebuilt_index: Option<PathBuf>,
     /// Reload when a file in the flows or catalog folder changes.
     pub watch: bool,
     /// The bearer token of admin requests (`POST /admin/reload`), hashed; without one, only this machine may ask.
@@ -80,6 +83,7 @@ impl Default for Settings {
             flows_dir: PathBuf::from("flows"),
             catalog_dir: PathBuf::from("catalog"),
             catalog_index: None,
+            prebuilt_index: None,
             watch: false,
             admin_token: None,
             api_keys: Vec::new(),

@@ -145,8 +145,12 @@ pub fn reload(state: &AppState, part: Part) -> Result<Reloaded, SetupError> {
     let catalog = match part {
         Part::Flows => None,
         Part::Catalog | Part::Both => {
-            let (catalog, reports) =
-                setup::load_catalog(&settings.catalog_dir, settings.catalog_index.as_ref())?;
+            let (catalog, reports) = match &settings.prebuilt_index {
+                Some(folder) => (Catalog::open_dir(folder)?, Vec::new()),
+                None => {
+                    setup::load_catalog(&settings.catalog_dir, settings.catalog_index.as_ref())?
+                }
+            };
             notes.extend(
                 reports
                     .iter()
@@ -268,6 +272,8 @@ pub fn watch(state: &AppState) -> notify::Result<Watching> {
     let flows_dir = absolute(&settings.flows_dir);
     let catalog_dir = absolute(&settings.catalog_dir);
     let (flows_seen, catalog_seen) = (flows_dir.clone(), catalog_dir.clone());
+    // A prebuilt index is not rebuilt from the feeds when they change.
+    let prebuilt = settings.prebuilt_index.is_some();
     let mut watcher = notify::recommended_watcher(move |event: notify::Result<notify::Event>| {
         let Ok(event) = event else { return };
         // Reading the files (as a reload does) must not trigger another reload: only changes count.
@@ -279,10 +285,10 @@ pub fn watch(state: &AppState) -> notify::Result<Watching> {
         }
         let flows = event.paths.iter().any(|p| p.starts_with(&flows_seen));
         // Pictures under catalog/images/ are served from disk as they are; only feeds need a rebuild.
-        let catalog = event
-            .paths
-            .iter()
-            .any(|p| p.starts_with(&catalog_seen) && !p.starts_with(catalog_seen.join("images")));
+        let catalog = !prebuilt
+            && event.paths.iter().any(|p| {
+                p.starts_with(&catalog_seen) && !p.starts_with(catalog_seen.join("images"))
+            });
         let part = match (flows, catalog) {
             (true, true) => Part::Both,
             (true, false) => Part::Flows,

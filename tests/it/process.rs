@@ -198,3 +198,76 @@ async fn bad_start_ups_name_the_thing_and_the_fix() {
     );
     assert_eq!(stderr.lines().count(), 1, "one line: {stderr}");
 }
+
+/// A large catalog is indexed once, elsewhere: `shopkeep index --out DIR`, then `serve --index DIR` serves it
+/// without reading a feed (the catalog folder here holds none), and a finished finder picks from it.
+#[tokio::test]
+async fn serve_opens_an_index_built_elsewhere() {
+    let work = tempfile::tempdir().expect("temp dir");
+    let index = work.path().join("index");
+    let built = shopkeep()
+        .args(["index", "catalog", "--out"])
+        .arg(&index)
+        .output()
+        .await
+        .expect("shopkeep index runs");
+    assert!(
+        built.status.success(),
+        "{}",
+        String::from_utf8_lossy(&built.stderr)
+    );
+    let no_feeds = work.path().join("empty-catalog");
+    std::fs::create_dir(&no_feeds).expect("an empty catalog folder");
+    let data = work.path().join("data");
+    let (_child, url) = serve_with(
+        &data,
+        &[
+            "--index",
+            &index.display().to_string(),
+            "--catalog",
+            &no_feeds.display().to_string(),
+        ],
+    )
+    .await;
+    let health = url
+        .replacen("ws://", "http://", 1)
+        .replace("/v1/chat", "/healthz");
+    let addr: std::net::SocketAddr = health
+        .trim_start_matches("http://")
+        .split('/')
+        .next()
+        .and_then(|a| a.parse().ok())
+        .expect("the server's address");
+    let (status, body) = crate::support::http(addr, "GET", "/healthz", &[]).await;
+    assert_eq!(status, 200);
+    let health: serde_json::Value = serde_json::from_str(&body).expect("json");
+    assert_eq!(
+        (
+            health["products"].as_u64(),
+            health["catalog_index"].as_str()
+        ),
+        (Some(365), Some("opened")),
+        "{health}"
+    );
+    let mut client = Client::connect(&url).await;
+    client.start("knives", "ja").await;
+    client.answer(json!({"value": "santoku"})).await;
+    client.answer(json!({"value": "stainless"})).await;
+    client.answer(json!({"value": "yes"})).await;
+    client.answer(json!({"text": "1万円以下"})).await;
+    let products = client.answer(json!({"value": "no"})).await;
+    assert_eq!(products["type"], "products", "{products:#}");
+    assert!(!products["products"].as_array().expect("picks").is_empty());
+    // A missing or foreign folder is refused at start, naming the folder and the command that builds one.
+    let other = work.path().join("other-data");
+    let refused = failed_serve(
+        "127.0.0.1:0",
+        &other.display().to_string(),
+        &["--index", &no_feeds.display().to_string()],
+    )
+    .await;
+    assert!(
+        refused.contains("shopkeep index CATALOG --out"),
+        "{refused}"
+    );
+}
