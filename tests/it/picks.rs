@@ -149,112 +149,129 @@ fn an_answer_not_under_relax_is_never_loosened_and_fewer_are_shown() {
 
 #[test]
 fn relaxed_names_only_answers_a_shown_pick_misses() {
-    // 2: rated 4.5+ sports under $30: nothing exact is missing a budget, so only the rating is reported.
-    let (flow, catalog) = (finder(GIFT_FINDER), gifts());
-    let shown = show(
-        &flow,
-        &catalog,
-        "en",
-        &[value("sports"), value("yes"), up_to(30.0)],
-    );
-    assert!(shown.picks.iter().all(|p| p.exact), "{:?}", ids(&shown));
-    assert!(shown.relaxed.is_empty());
-    // Nothing sporty under $11: the rating is loosened first (no change: nothing is exact), then the budget.
-    let shown = show(
-        &flow,
-        &catalog,
-        "en",
-        &[value("sports"), value("yes"), up_to(11.0)],
-    );
-    assert!(!shown.picks.is_empty());
-    for pick in &shown.picks {
-        assert!(pick.product.price > 11.0 || pick.product.rating.is_none_or(|r| r < 4.5));
+    for locale in ["en", "ja"] {
+        // 2: rated 4.5+ sports under $30: nothing exact is missing a budget, so only the rating is reported.
+        let (flow, catalog) = (finder(GIFT_FINDER), gifts());
+        let shown = show(
+            &flow,
+            &catalog,
+            locale,
+            &[value("sports"), value("yes"), up_to(30.0)],
+        );
+        assert!(shown.picks.iter().all(|p| p.exact), "{:?}", ids(&shown));
+        assert!(shown.relaxed.is_empty());
+        // Nothing sporty under $11: the rating is loosened first (no change: nothing is exact), then the budget.
+        let shown = show(
+            &flow,
+            &catalog,
+            locale,
+            &[value("sports"), value("yes"), up_to(11.0)],
+        );
+        assert!(!shown.picks.is_empty());
+        for pick in &shown.picks {
+            assert!(pick.product.price > 11.0 || pick.product.rating.is_none_or(|r| r < 4.5));
+        }
+        let missed_budget = shown.picks.iter().any(|p| p.product.price > 11.0);
+        assert_eq!(relaxed(&shown).contains(&"budget"), missed_budget);
     }
-    let missed_budget = shown.picks.iter().any(|p| p.product.price > 11.0);
-    assert_eq!(relaxed(&shown).contains(&"budget"), missed_budget);
 }
 
 #[test]
 fn exact_matches_rank_above_a_boosted_loosened_product() {
-    // 3: beauty under $20 with a strong boost for Luxe ($8,999, missing the budget by far). With `min: 3` the
-    // budget is loosened to fill the picks: the boosted product comes in, but after both exact matches.
-    let flow = finder(&GIFT_FINDER.replace("count: 20", "count: 20\n    min: 3"));
-    let shown = show(
-        &flow,
-        &gifts(),
-        "en",
-        &[value("beauty"), value("no"), up_to(20.0)],
-    );
-    assert_eq!(ids(&shown), ["be-1", "be-2", "be-3"]);
-    assert!(shown.picks[0].exact && shown.picks[1].exact && !shown.picks[2].exact);
-    assert_eq!(relaxed(&shown), ["budget"]);
-    // With the default `min: 1` the two exact matches are the result.
-    let shown = show(
-        &finder(GIFT_FINDER),
-        &gifts(),
-        "en",
-        &[value("beauty"), value("no"), up_to(20.0)],
-    );
-    assert_eq!(ids(&shown), ["be-1", "be-2"]);
-    assert!(shown.relaxed.is_empty());
+    for locale in ["en", "ja"] {
+        // 3: beauty under $20 with a strong boost for Luxe ($8,999, missing the budget by far). With `min: 3` the
+        // budget is loosened to fill the picks: the boosted product comes in, but after both exact matches.
+        let flow = finder(&GIFT_FINDER.replace("count: 20", "count: 20\n    min: 3"));
+        let shown = show(
+            &flow,
+            &gifts(),
+            locale,
+            &[value("beauty"), value("no"), up_to(20.0)],
+        );
+        assert_eq!(ids(&shown), ["be-1", "be-2", "be-3"]);
+        assert!(shown.picks[0].exact && shown.picks[1].exact && !shown.picks[2].exact);
+        assert_eq!(relaxed(&shown), ["budget"]);
+        // With the default `min: 1` the two exact matches are the result.
+        let shown = show(
+            &finder(GIFT_FINDER),
+            &gifts(),
+            locale,
+            &[value("beauty"), value("no"), up_to(20.0)],
+        );
+        assert_eq!(ids(&shown), ["be-1", "be-2"]);
+        assert!(shown.relaxed.is_empty());
+    }
 }
 
 #[test]
 fn loosened_ranges_rank_by_closeness_to_the_bound() {
-    // 4: food from $20 (a lower bound): $19.80 (20 cents short) before $9.50 and $4.
-    let flow = finder(
-        &GIFT_FINDER
-            .replace("count: 20", "count: 3\n    min: 3")
-            .replace("max: 2}", "max: 9}"),
-    );
-    let shown = show(
-        &flow,
-        &gifts(),
-        "en",
-        &[
-            value("food"),
-            value("no"),
-            Some(Reply::Range {
-                min: Some(20.0),
-                max: None,
+    for locale in ["en", "ja"] {
+        // 4: food from $20 (a lower bound): $19.80 (20 cents short) before $9.50 and $4.
+        let flow = finder(
+            &GIFT_FINDER
+                .replace("count: 20", "count: 3\n    min: 3")
+                .replace("max: 2}", "max: 9}"),
+        );
+        let shown = show(
+            &flow,
+            &gifts(),
+            locale,
+            &[
+                value("food"),
+                value("no"),
+                Some(Reply::Range {
+                    min: Some(20.0),
+                    max: None,
+                }),
+            ],
+        );
+        assert_eq!(ids(&shown), ["fo-3", "fo-4", "fo-2"]);
+        assert_eq!(relaxed(&shown), ["budget"]);
+        assert!(shown.picks[0].exact && !shown.picks[1].exact);
+        assert!(
+            shown.picks[1].line.contains(if locale == "en" {
+                "$0.20 under your minimum"
+            } else {
+                "下限より$0.20安い"
             }),
-        ],
-    );
-    assert_eq!(ids(&shown), ["fo-3", "fo-4", "fo-2"]);
-    assert_eq!(relaxed(&shown), ["budget"]);
-    assert!(shown.picks[0].exact && !shown.picks[1].exact);
-    assert!(
-        shown.picks[1].line.contains("$0.20 under your minimum"),
-        "{}",
-        shown.picks[1].line
-    );
+            "{}",
+            shown.picks[1].line
+        );
+    }
 }
 
 #[test]
 fn diversity_caps_a_brand_but_never_for_a_loosened_product_nor_brandless_as_one() {
-    // 5: sports, count 3, at most 2 of a brand: Kicks sp-1, sp-2, then the brandless sp-4 (not capped as a group)
-    // rather than a third Kicks.
-    let flow = finder(&GIFT_FINDER.replace("count: 20", "count: 3"));
-    let shown = show(&flow, &gifts(), "en", &[value("sports"), value("no"), None]);
-    assert_eq!(
-        ids(&shown),
-        ["sp-1", "sp-2", "sp-5"],
-        "by rating: sp-5 (3.1) beats unrated sp-4"
-    );
-    // With 4 places: the cap gives way to an exact match (sp-3) rather than leave a place to a loosened product.
-    let flow = finder(&GIFT_FINDER.replace("count: 20", "count: 5\n    min: 5"));
-    let shown = show(
-        &flow,
-        &gifts(),
-        "en",
-        &[value("sports"), value("no"), up_to(30.0)],
-    );
-    assert_eq!(
-        ids(&shown),
-        ["sp-1", "sp-2", "sp-3", "sp-4", "sp-5"],
-        "in rank order"
-    );
-    assert!(shown.picks[..4].iter().all(|p| p.exact) && !shown.picks[4].exact);
+    for locale in ["en", "ja"] {
+        // 5: sports, count 3, at most 2 of a brand: Kicks sp-1, sp-2, then the brandless sp-4 (not capped as a group)
+        // rather than a third Kicks.
+        let flow = finder(&GIFT_FINDER.replace("count: 20", "count: 3"));
+        let shown = show(
+            &flow,
+            &gifts(),
+            locale,
+            &[value("sports"), value("no"), None],
+        );
+        assert_eq!(
+            ids(&shown),
+            ["sp-1", "sp-2", "sp-5"],
+            "by rating: sp-5 (3.1) beats unrated sp-4"
+        );
+        // With 4 places: the cap gives way to an exact match (sp-3) rather than leave a place to a loosened product.
+        let flow = finder(&GIFT_FINDER.replace("count: 20", "count: 5\n    min: 5"));
+        let shown = show(
+            &flow,
+            &gifts(),
+            locale,
+            &[value("sports"), value("no"), up_to(30.0)],
+        );
+        assert_eq!(
+            ids(&shown),
+            ["sp-1", "sp-2", "sp-3", "sp-4", "sp-5"],
+            "in rank order"
+        );
+        assert!(shown.picks[..4].iter().all(|p| p.exact) && !shown.picks[4].exact);
+    }
 }
 
 #[test]
