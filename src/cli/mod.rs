@@ -1,5 +1,5 @@
 //! The `shopkeep` command line: `serve`, `check`, `graph`, `test`, `query`, `index`, `gen-catalog`, `bench`,
-//! `sign-customer`.
+//! `sign-customer`, `eval-recs`.
 //!
 //! Arguments are parsed in two stages (as ripgrep does): clap reads what the user typed, then each command builds
 //! the validated values the library takes. Errors here are `anyhow` with one line naming the thing and the fix.
@@ -16,6 +16,7 @@ mod catalog;
 mod check;
 mod graph;
 mod privacy;
+mod recs;
 mod serve;
 mod test;
 
@@ -24,6 +25,7 @@ pub use catalog::{GenCatalogArgs, IndexArgs, QueryArgs};
 pub use check::CheckArgs;
 pub use graph::GraphArgs;
 pub use privacy::SignCustomerArgs;
+pub use recs::EvalRecsArgs;
 pub use serve::ServeArgs;
 pub use test::TestArgs;
 
@@ -58,6 +60,8 @@ pub enum Command {
     Bench(BenchArgs),
     /// Print the signature of a customer id (`data-customer-signature`) under the shop's secret.
     SignCustomer(SignCustomerArgs),
+    /// Score next-item recommendations on an event log (HR@20, MRR@20 against popularity); --generate writes one.
+    EvalRecs(EvalRecsArgs),
 }
 
 pub fn run(cli: Cli) -> anyhow::Result<()> {
@@ -71,6 +75,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::GenCatalog(args) => catalog::gen_catalog(args),
         Command::Bench(args) => bench::bench(args),
         Command::SignCustomer(args) => privacy::sign_customer(args),
+        Command::EvalRecs(args) => recs::eval_recs(args),
     }
 }
 

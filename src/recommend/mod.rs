@@ -9,6 +9,7 @@
 //! order of priority (with a product in view, its companions come first), products already bought or in view are
 //! left out, and so are products the catalog does not have or, with `in_stock_only`, has none of.
 
+pub mod eval;
 pub mod model;
 
 use std::collections::HashSet;

@@ -144,3 +144,50 @@ async fn a_shopper_who_answered_a_finder_gets_picks_because_of_what_they_told() 
     }
     app.stop().await;
 }
+
+#[test]
+fn eval_recs_scores_a_generated_log_and_finds_its_planted_pairs() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let log = dir.path().join("events.csv");
+    let run = |args: &[&str]| {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_shopkeep"))
+            .args(args)
+            .output()
+            .expect("shopkeep runs");
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).to_string()
+    };
+    let path = log.to_str().expect("utf-8 path");
+    run(&[
+        "eval-recs",
+        "--generate",
+        path,
+        "--sessions",
+        "3000",
+        "--products",
+        "200",
+    ]);
+    let table = run(&["eval-recs", path]);
+    let score = |model: &str| -> Vec<f64> {
+        let line = table
+            .lines()
+            .find(|l| l.starts_with(&format!("| {model}")))
+            .expect("a row");
+        line.split('|')
+            .filter_map(|c| c.trim().parse().ok())
+            .collect()
+    };
+    let (co, popular) = (score("co-occurrence"), score("popularity"));
+    assert!(co[0] > 0.8 && co[1] > 2.0 * popular[1], "{table}");
+    std::fs::write(&log, "session,timestamp,product,kind\ns1,1,p,liked\n").expect("write");
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_shopkeep"))
+        .args(["eval-recs", path])
+        .output()
+        .expect("runs");
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("line 2: unknown event kind `liked`"));
+}
