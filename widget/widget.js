@@ -76,6 +76,7 @@
       reconnecting: 'Connection lost. Reconnecting…',
       outage: 'The assistant can’t be reached right now. Still trying — what you typed is kept.',
       unavailable: 'Sorry, the shopping assistant isn’t available on this page.',
+      elsewhere: 'This conversation continued in another tab. Answer here to continue it here.',
       offline: 'Not connected right now. Please try again in a moment.',
       welcomeBack: 'Welcome back! Picking up where you left off.',
       backSaid: 'Go back',
@@ -139,6 +140,7 @@
       reconnecting: '接続が切れました。再接続しています…',
       outage: '現在アシスタントに接続できません。再接続を続けています（入力内容は残ります）。',
       unavailable: '申し訳ありません。このページではショッピングアシスタントをご利用いただけません。',
+      elsewhere: 'この会話は別のタブで続けられています。ここで回答すると、こちらで続けられます。',
       offline: '現在接続されていません。少し待ってからもう一度お試しください。',
       welcomeBack: 'おかえりなさい。前回の続きから再開します。',
       backSaid: '戻る',
@@ -659,6 +661,8 @@ form.comp{display:flex;gap:8px;padding:10px 12px;border-top:1px solid var(--bd);
         if (this.pending) this.unlock();
         // 1000: the server closed a long-silent conversation; reconnect when the shopper next acts, not now
         if (e.code === 1000 || this.stopped) return;
+        // 4001: another tab resumed this conversation; do not take it back until the shopper acts here
+        if (e.code === 4001) return this.setStatus(this.t.elsewhere);
         // The page cannot read why an upgrade failed (403 and "server down" both close with 1006): ask.
         if (opened) this.retry();
         else this.diagnose();

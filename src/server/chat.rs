@@ -17,6 +17,7 @@ use tracing::Instrument;
 
 use super::AppState;
 use super::limits::{Limits, MessageRate};
+use super::owners::{Ownership, TAKEN_OVER, TAKEN_OVER_REASON};
 use super::protocol::{ClientMsg, EventKind, MESSAGE_TYPES, ProductsOut, ServerMsg, VERSION};
 use crate::conversation::{self, Effect, Event, Input, Reply, Session};
 use crate::flow::Flow;
@@ -79,6 +80,16 @@ struct Current {
     flow: Arc<Flow>,
     session: Session,
     token: String,
+    /// This connection's claim on the conversation: turns run only while it still owns it.
+    owner: Ownership,
+}
+
+/// Resolves when another connection has taken over the conversation on this one.
+async fn taken(current: &mut Option<Current>) {
+    match current {
+        Some(conv) => conv.owner.taken().await,
+        None => std::future::pending().await,
+    }
 }
 
 async fn serve(mut socket: WebSocket, state: AppState) {
@@ -110,6 +121,10 @@ async fn serve(mut socket: WebSocket, state: AppState) {
                 close(&mut socket, 1000, "closed after a long silence; reconnect to resume").await;
                 return;
             }
+            () = taken(&mut current) => {
+                close(&mut socket, TAKEN_OVER, TAKEN_OVER_REASON).await;
+                return;
+            }
             _ = stopped(&mut stop) => {
                 close(&mut socket, 1001, "the server is restarting; reconnect and resume").await;
                 return;
@@ -129,7 +144,10 @@ async fn serve(mut socket: WebSocket, state: AppState) {
                     return;
                 }
                 let received = Instant::now();
-                let replies = turn(&state, &mut current, text.as_str()).await;
+                let Some(replies) = turn(&state, &mut current, text.as_str()).await else {
+                    close(&mut socket, TAKEN_OVER, TAKEN_OVER_REASON).await;
+                    return;
+                };
                 let frames = replies.iter().map(|reply| {
                     if let ServerMsg::Error { code, .. } = reply {
                         state.0.metrics.error(code);
@@ -253,15 +271,30 @@ pub(super) fn error(code: &'static str, message: impl Into<String>) -> ServerMsg
     }
 }
 
-/// One client message in, the replies out.
-async fn turn(state: &AppState, current: &mut Option<Current>, text: &str) -> Vec<ServerMsg> {
+/// One client message in, the replies out; `None` when another connection owns the conversation now (the message
+/// is not carried out).
+async fn turn(
+    state: &AppState,
+    current: &mut Option<Current>,
+    text: &str,
+) -> Option<Vec<ServerMsg>> {
     // The well-formed message is the common case: parse it once, straight into its type. Only a message that
     // fails is parsed again, as a generic value, to say what is wrong with it.
     let msg: ClientMsg = match serde_json::from_str(text) {
         Ok(msg) => msg,
-        Err(_) => return refuse(state, text),
+        Err(_) => return Some(refuse(state, text)),
     };
     state.0.metrics.turn(msg.kind());
+    // Everything but a `start` acts on this connection's conversation: hold it for the turn, if still ours.
+    let _held = match current.as_ref() {
+        Some(conv) if !matches!(msg, ClientMsg::Start { .. }) => Some(conv.owner.hold().await?),
+        _ => None,
+    };
+    Some(act(state, current, msg).await)
+}
+
+/// Carries out one well-formed client message.
+async fn act(state: &AppState, current: &mut Option<Current>, msg: ClientMsg) -> Vec<ServerMsg> {
     let input = match msg {
         ClientMsg::Start {
             v,
@@ -516,6 +549,9 @@ async fn start(
 ) -> Vec<ServerMsg> {
     let app = &state.0;
     if let Some(token) = resume {
+        // Own the conversation before reading it: a turn in flight on the connection that had it finishes (and
+        // is durable) first, and that connection is then closed with 4001.
+        let (owner, _held) = app.owners.claim(&token).await;
         let store = app.store.clone();
         let ttl = app.settings.session_ttl.as_secs();
         let lookup = {
@@ -551,6 +587,7 @@ async fn start(
             flow,
             session,
             token,
+            owner,
         };
         replies.extend(carry_out(state, &mut conv, effects).await);
         *current = Some(conv);
@@ -572,10 +609,12 @@ async fn start(
     let token = store::new_token(16);
     let (session, effects) = conversation::step(&flow, session, Input::Start);
     let mut replies = vec![session_msg(&flow, &session, &token, false)];
+    let (owner, _held) = app.owners.claim(&token).await;
     let mut conv = Current {
         flow,
         session,
         token,
+        owner,
     };
     replies.extend(carry_out(state, &mut conv, effects).await);
     *current = Some(conv);

@@ -20,6 +20,7 @@ pub mod limits;
 mod listen;
 pub mod metrics;
 pub mod origin;
+mod owners;
 pub mod protocol;
 pub mod reload;
 
@@ -111,6 +112,8 @@ pub struct App {
     shutdown: watch::Receiver<bool>,
     /// Every HTTP connection and chat conversation holds a token of it; a stop waits until they are all gone.
     drain: tokio_util::task::TaskTracker,
+    /// Which connection owns each conversation (the newest resume).
+    owners: Arc<owners::Owners>,
 }
 
 /// The router's state: a cheap handle on the [`App`].
@@ -154,6 +157,7 @@ impl App {
                 metrics: Metrics::new(),
                 shutdown,
                 drain: tokio_util::task::TaskTracker::new(),
+                owners: Arc::default(),
             })),
             Shutdown { signal },
         )

@@ -241,3 +241,81 @@ async fn sigterm_under_load_answers_every_turn_then_closes_with_1001() {
     }
     kill(child).await;
 }
+
+/// One conversation on two connections (a duplicated tab): the newest resume owns it, the older connection is
+/// closed with 4001, and no acknowledged answer is ever lost, also when a resume races an answer in flight.
+#[tokio::test]
+async fn a_second_connection_takes_the_conversation_over_without_losing_answers() {
+    let app = crate::support::spawn_app().await;
+    let mut first = app.client().await;
+    let (session, _) = first.start("running-shoes", "en").await;
+    let token = session["token"].as_str().expect("token").to_string();
+    assert_eq!(
+        first.answer(json!({"value": "trail"})).await["id"],
+        "waterproof"
+    );
+    let mut second = app.client().await;
+    let (_, question) = second.resume("running-shoes", &token).await;
+    assert_eq!(question["id"], "waterproof", "the copy starts where it was");
+    assert_eq!(
+        first.closed().await,
+        Some(4001),
+        "the older tab is told the conversation continued elsewhere"
+    );
+    assert_eq!(
+        second.answer(json!({"value": "yes"})).await["id"],
+        "priorities"
+    );
+    // The first tab takes it back, with the second tab's acknowledged answer.
+    let mut again = app.client().await;
+    let (_, question) = again.resume("running-shoes", &token).await;
+    assert_eq!(question["id"], "priorities");
+    assert_eq!(second.closed().await, Some(4001));
+
+    // Races: an answer in flight on the owner while another connection resumes. Whatever the owner had
+    // acknowledged is what the newcomer sees.
+    for round in 0..20 {
+        let mut owner = app.client().await;
+        let (session, _) = owner.start("running-shoes", "en").await;
+        let token = session["token"].as_str().expect("token").to_string();
+        owner
+            .send(json!({"type": "answer", "value": "trail"}))
+            .await;
+        let mut newcomer = app.client().await;
+        let (_, resumed) = newcomer.resume("running-shoes", &token).await;
+        let mut acknowledged = false;
+        loop {
+            match owner.frame(Duration::from_secs(10)).await {
+                Some(Message::Text(text)) => {
+                    let reply: serde_json::Value = serde_json::from_str(&text).expect("JSON");
+                    if reply["type"] == "question" {
+                        assert_eq!(reply["id"], "waterproof");
+                        acknowledged = true;
+                    }
+                }
+                Some(Message::Close(frame)) => {
+                    assert_eq!(frame.map(|f| u16::from(f.code)), Some(4001));
+                    break;
+                }
+                Some(_) => {}
+                None => panic!("round {round}: the older connection ended without 4001"),
+            }
+        }
+        if acknowledged {
+            assert_eq!(
+                resumed["id"], "waterproof",
+                "round {round}: the acknowledged answer is in the resumed conversation"
+            );
+        }
+        // The newcomer's answers are the only ones written from now on.
+        let next = newcomer
+            .answer(if resumed["id"] == "terrain" {
+                json!({"value": "road"})
+            } else {
+                json!({"value": "yes"})
+            })
+            .await;
+        assert!(next["type"] == "question", "round {round}: {next:#}");
+    }
+    app.stop().await;
+}
