@@ -662,7 +662,10 @@ form.comp{display:flex;gap:8px;padding:10px 12px;border-top:1px solid var(--bd);
         // 1000: the server closed a long-silent conversation; reconnect when the shopper next acts, not now
         if (e.code === 1000 || this.stopped) return;
         // 4001: another tab resumed this conversation; do not take it back until the shopper acts here
-        if (e.code === 4001) return this.setStatus(this.t.elsewhere);
+        if (e.code === 4001) {
+          this.elsewhere = true;
+          return this.setStatus(this.t.elsewhere);
+        }
         // The page cannot read why an upgrade failed (403 and "server down" both close with 1006): ask.
         if (opened) this.retry();
         else this.diagnose();
@@ -729,7 +732,8 @@ form.comp{display:flex;gap:8px;padding:10px 12px;border-top:1px solid var(--bd);
     /** Send a conversational message; shows the typing indicator while the reply is pending. */
     send(m) {
       if (!this.started || !this.raw(m)) {
-        this.note(this.refused ? this.t.unavailable : this.t.offline, 'err');
+        // continued in another tab: this action takes the conversation back (the resume repeats where it is now)
+        if (!this.elsewhere) this.note(this.refused ? this.t.unavailable : this.t.offline, 'err');
         this.connect();
         return false;
       }
@@ -768,6 +772,7 @@ form.comp{display:flex;gap:8px;padding:10px 12px;border-top:1px solid var(--bd);
 
     onSession(m) {
       this.started = this.everStarted = true;
+      this.elsewhere = false;
       this.attempt = 0;
       this.setStatus('');
       this.wrap.removeAttribute('data-state');

@@ -99,6 +99,44 @@ describe('states', () => {
     }
   });
 
+  test('a duplicated tab takes the conversation over; the first tab says so and takes it back when the shopper acts', async () => {
+    const first = await newPage(browser);
+    let second;
+    try {
+      const a = await openWidget(first.page, { flow: 'running-shoes' });
+      await answerWithMouse(a, { terrain: 'trail' });
+      assert.equal((await current(a)).id, 'waterproof');
+      // A duplicated tab starts with a copy of the first tab's sessionStorage (the resume token and transcript).
+      const kept = await first.page.evaluate(() => Object.fromEntries(Object.entries(sessionStorage)));
+      second = await newPage(browser);
+      await second.page.addInitScript((kept) => {
+        if (sessionStorage.getItem('copied')) return;
+        for (const [k, v] of Object.entries(kept)) sessionStorage.setItem(k, v);
+        sessionStorage.setItem('copied', '1');
+      }, kept);
+      const b = await openWidget(second.page, { flow: 'running-shoes' });
+      assert.equal((await current(b)).id, 'waterproof', 'the copy resumes where the first tab was');
+      const elsewhere = /continued in another tab/;
+      await a.locator('.status', { hasText: elsewhere }).waitFor({ state: 'visible' });
+      await answerWithMouse(b, { waterproof: 'yes' });
+      assert.equal((await current(b)).id, 'priorities');
+
+      // The shopper acts in the first tab: it resumes there, from the answer given in the second one.
+      await a.locator('[data-current] .chip').first().click();
+      await b.locator('.status', { hasText: elsewhere }).waitFor({ state: 'visible' });
+      // the first tab continues from the latest answer (its old question goes when the resume is answered)
+      await a.locator('[data-current][data-question="priorities"]').waitFor({ state: 'visible' });
+      assert.equal((await current(a)).id, 'priorities');
+      assert.equal(await a.locator('.status').isHidden(), true, 'the first tab no longer says it moved');
+      assert.equal(await a.locator('.msg.err').count(), 0, 'no connection error is shown for the takeover');
+      await answerWithMouse(a, { priorities: 'cushioning' });
+      await current(a);
+    } finally {
+      await first.context.close();
+      await second?.context.close();
+    }
+  });
+
   test('Japanese prices, budgets and intros use one yen format', async () => {
     const { page, context } = await newPage(browser, { locale: 'ja-JP' });
     try {
