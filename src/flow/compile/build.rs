@@ -1,5 +1,7 @@
 //! Building the flow from its resolved spec: nodes, edges, templates, and the graph checks.
 
+use super::graph::{Wiring, check_graph, longest_remaining};
+use super::results::results;
 use super::*;
 
 pub(super) fn build(
@@ -311,80 +313,7 @@ pub(super) fn build(
         })));
     }
 
-    // Result nodes and their templates.
-    let mut template_env: minijinja::Environment<'static> = minijinja::Environment::new();
-    template_env.set_undefined_behavior(minijinja::UndefinedBehavior::Chainable);
-    crate::flow::template_functions(&mut template_env);
-    let known_vars: HashSet<&str> = spec
-        .questions
-        .iter()
-        .map(|q| q.id.value.as_str())
-        .chain(TEMPLATE_GLOBALS.iter().copied())
-        .collect();
-    for r in &spec.results {
-        for (what, text) in [("title", &r.title), ("intro", &r.intro)] {
-            let Some(text) = text else { continue };
-            for source in text.value.all() {
-                let compiled = match template_env.template_from_str(source) {
-                    Ok(template) => {
-                        let mut unknown: Vec<String> = template
-                            .undeclared_variables(false)
-                            .into_iter()
-                            .filter(|v| !known_vars.contains(v.as_str()))
-                            .collect();
-                        unknown.sort();
-                        for name in unknown {
-                            ctx.error(text.referenced, format!("the {what} of result `{}` uses `{name}`, which is no question of this flow; use a question id, or one of: {}", r.id.value, TEMPLATE_GLOBALS.join(", ")));
-                        }
-                        true
-                    }
-                    Err(e) => {
-                        ctx.error(
-                            text.referenced,
-                            format!(
-                                "the {what} of result `{}` is not a valid template: {e}",
-                                r.id.value
-                            ),
-                        );
-                        false
-                    }
-                };
-                // Kept compiled, under its own source text as its name: presenting a result renders it without
-                // compiling it again.
-                if compiled {
-                    let _ = template_env.add_template_owned(source.to_string(), source.to_string());
-                }
-            }
-        }
-        let count = r.count.unwrap_or(4);
-        if count == 0 || count > 50 {
-            ctx.error(
-                r.id.referenced,
-                format!(
-                    "result `{}` shows {count} products; choose 1 to 50",
-                    r.id.value
-                ),
-            );
-        }
-        let min = r.min.unwrap_or(1);
-        if min == 0 || min > count {
-            ctx.error(
-                r.id.referenced,
-                format!(
-                    "result `{}` has `min: {min}`; choose 1 to {count} (its `count`): relaxation runs while fewer than `min` products meet every answer",
-                    r.id.value
-                ),
-            );
-        }
-        nodes.push(Node::Results(Results {
-            id: r.id.value.clone(),
-            count,
-            min,
-            title: r.title.as_ref().map(|t| t.value.clone()),
-            intro: r.intro.as_ref().map(|t| t.value.clone()),
-            email_capture: r.email_capture,
-        }));
-    }
+    let template_env = results(ctx, &spec, &mut nodes);
 
     let mut relax = Vec::new();
     for entry in &spec.relax {
@@ -421,100 +350,21 @@ pub(super) fn build(
         None => 0,
     };
 
-    // The graph, and what it says about reachability.
-    let mut graph: DiGraph<usize, ()> = DiGraph::new();
-    for i in 0..nodes.len() {
-        graph.add_node(i);
-    }
-    for (from, to) in &edges {
-        graph.update_edge(NodeIndex::new(*from), NodeIndex::new(*to), ());
-    }
-    let node_line = |i: usize| -> Location {
-        let id = if i < n_questions {
-            &spec.questions[i].id
-        } else {
-            &spec.results[i - n_questions].id
-        };
-        id.referenced
-    };
-    let node_name = |i: usize| -> String {
-        if i < n_questions {
-            spec.questions[i].id.value.clone()
-        } else {
-            spec.results[i - n_questions].id.value.clone()
-        }
-    };
     if nodes.is_empty() {
         return None;
     }
-    let mut reachable = vec![false; nodes.len()];
-    let mut bfs = Bfs::new(&graph, NodeIndex::new(start));
-    while let Some(n) = bfs.next(&graph) {
-        reachable[n.index()] = true;
-    }
-    let mut reaches_result = vec![false; nodes.len()];
-    let reversed = Reversed(&graph);
-    for r in n_questions..nodes.len() {
-        let mut bfs = Bfs::new(reversed, NodeIndex::new(r));
-        while let Some(n) = bfs.next(reversed) {
-            reaches_result[n.index()] = true;
-        }
-    }
-    let mut reported = vec![false; nodes.len()];
-    for component in tarjan_scc(&graph) {
-        let looped = component.len() > 1 || graph.contains_edge(component[0], component[0]);
-        if looped && component.iter().all(|n| !reaches_result[n.index()]) {
-            let mut names: Vec<String> = component.iter().map(|n| node_name(n.index())).collect();
-            names.sort();
-            let first = component.iter().map(|n| n.index()).min().unwrap_or(0);
-            ctx.error(node_line(first), format!("questions {} form a cycle with no exit; add a rule that leads out of it to a result", names.join(" → ")));
-            component.iter().for_each(|n| reported[n.index()] = true);
-        }
-    }
-    for i in 0..n_questions {
-        if !reachable[i] {
-            ctx.error(node_line(i), format!("question `{}` cannot be reached from the start; link to it from a `next` or remove it", node_name(i)));
-        } else if !reaches_result[i] && !reported[i] && !broken_goto.contains(&i) {
-            ctx.error(
-                node_line(i),
-                format!(
-                    "question `{}` has no way to a result; give it a `next` that leads to one",
-                    node_name(i)
-                ),
-            );
-        }
-    }
-    for (i, reached) in reachable.iter().enumerate().skip(n_questions) {
-        if !reached {
-            ctx.warn(
-                node_line(i),
-                format!(
-                    "result `{}` is never reached; link to it or remove it",
-                    node_name(i)
-                ),
-            );
-        }
-    }
-    // A condition may only test answers asked on every path that reaches it.
-    let doms = dominators::simple_fast(&graph, NodeIndex::new(start));
-    for (i, uses) in condition_uses.iter().enumerate() {
-        if !reachable[i] {
-            continue;
-        }
-        let dominating: HashSet<usize> = doms
-            .dominators(NodeIndex::new(i))
-            .map(|it| it.map(|n| n.index()).collect())
-            .unwrap_or_default();
-        for (question, at, strict) in uses {
-            let Some(&q) = ids.get(question) else {
-                continue;
-            };
-            let asked_before = dominating.contains(&q) && !(*strict && q == i);
-            if !asked_before {
-                ctx.error(*at, format!("the condition at `{}` tests `{question}`, which is not asked on every path to `{}`; test `{{answered: {question}}}` first or move the condition", node_name(i), node_name(i)));
-            }
-        }
-    }
+    let graph = check_graph(
+        ctx,
+        &spec,
+        &nodes,
+        &Wiring {
+            edges: &edges,
+            start,
+            ids: &ids,
+            condition_uses: &condition_uses,
+            broken_goto: &broken_goto,
+        },
+    );
     let remaining = longest_remaining(&nodes, &graph);
     Some(Flow {
         id: flow_id,
@@ -538,41 +388,4 @@ pub(super) fn build(
         field_refs: std::mem::take(&mut ctx.field_refs),
         templates: template_env,
     })
-}
-
-/// For every node, the most questions (info messages excluded) on any path from it to a result. Edges that close a
-/// cycle count nothing, so the figure is finite.
-pub(super) fn longest_remaining(nodes: &[Node], graph: &DiGraph<usize, ()>) -> Vec<usize> {
-    pub(super) fn visit(
-        i: usize,
-        nodes: &[Node],
-        graph: &DiGraph<usize, ()>,
-        memo: &mut Vec<Option<usize>>,
-        on_stack: &mut Vec<bool>,
-    ) -> usize {
-        if let Some(v) = memo[i] {
-            return v;
-        }
-        if on_stack[i] {
-            return 0;
-        }
-        on_stack[i] = true;
-        let own = match &nodes[i] {
-            Node::Question(q) if q.kind != Kind::Info => 1,
-            _ => 0,
-        };
-        let best = graph
-            .neighbors(NodeIndex::new(i))
-            .map(|n| visit(n.index(), nodes, graph, memo, on_stack))
-            .max()
-            .unwrap_or(0);
-        on_stack[i] = false;
-        memo[i] = Some(own + best);
-        own + best
-    }
-    let mut memo = vec![None; nodes.len()];
-    let mut on_stack = vec![false; nodes.len()];
-    (0..nodes.len())
-        .map(|i| visit(i, nodes, graph, &mut memo, &mut on_stack))
-        .collect()
 }

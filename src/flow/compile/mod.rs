@@ -28,6 +28,8 @@ mod build;
 mod conditions;
 mod constraints;
 mod fields;
+mod graph;
+mod results;
 
 use build::build;
 use conditions::QuestionInfo;
