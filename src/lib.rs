@@ -14,6 +14,8 @@
 //! - [`shop_events`]: validating what shoppers did on the shop's pages (viewed, added to cart, purchased, …).
 //! - [`secret`]: signed customer ids and hashed tokens.
 //! - [`recommend`]: recommendations for returning visitors — pure over its inputs, like the engine.
+//! - [`insights`]: funnels and answer analytics per finder version in hourly and daily buckets — pure, kept
+//!   current as turns and shop events arrive; the server persists its buckets through the store.
 //! - [`server`]: axum router, the `/v1/chat` WebSocket protocol, static assets; the only module that knows axum.
 //! - [`loadgen`]: `shopkeep bench` — scripted conversations over real WebSockets against a bare-echo baseline,
 //!   durable acks against fdatasync, idle memory; markdown tables and an SVG plot.
@@ -27,6 +29,7 @@ pub mod catalog;
 pub mod cli;
 pub mod conversation;
 pub mod flow;
+pub mod insights;
 pub mod loadgen;
 pub mod money;
 pub mod recommend;

@@ -76,6 +76,7 @@ async fn erase(
     allowed(&state, peer, &headers)?;
     check_id(&id)?;
     let (store, now) = (state.0.store.clone(), state.0.settings.clock.now());
+    super::insights::forget(&state, &id);
     let erased = blocking(move || store.erase(&id, now)).await?;
     let erased = erased.ok_or_else(|| ApiError::not_found("no shopper is known by that id"))?;
     state.0.store.durable().await.map_err(ApiError::internal)?;

@@ -387,9 +387,13 @@ async fn act(state: &AppState, current: &mut Option<Current>, msg: ClientMsg) ->
     let Some(conv) = current.as_mut() else {
         return vec![no_session()];
     };
+    let typed = match &input {
+        Input::Answer(Reply::Text(text)) => Some(text.clone()),
+        _ => None,
+    };
     let (session, effects) = conversation::step(&conv.flow, conv.session.clone(), input);
     conv.session = session;
-    carry_out(state, conv, effects).await
+    carry_out(state, conv, effects, Some(typed)).await
 }
 
 /// The error reply for a message that is not a well-formed client message, naming what is wrong.
@@ -589,7 +593,7 @@ async fn start(
             token,
             owner,
         };
-        replies.extend(carry_out(state, &mut conv, effects).await);
+        replies.extend(carry_out(state, &mut conv, effects, None).await);
         *current = Some(conv);
         return replies;
     }
@@ -616,7 +620,7 @@ async fn start(
         token,
         owner,
     };
-    replies.extend(carry_out(state, &mut conv, effects).await);
+    replies.extend(carry_out(state, &mut conv, effects, Some(None)).await);
     *current = Some(conv);
     replies
 }
@@ -643,14 +647,31 @@ pub(super) const SORRY: &str = "Sorry, something went wrong on our side. Please 
 const INLINE_MATCH_PRODUCTS: usize = 10_000;
 
 /// Carries out the engine's effects, stores the session and waits until it is durable; returns the replies.
-async fn carry_out(state: &AppState, conv: &mut Current, effects: Vec<Effect>) -> Vec<ServerMsg> {
+///
+/// `typed`: what the shopper typed this turn, for the insights; `None` on a resume, which insights do not count
+/// (it shows the conversation where it stands and changes nothing).
+async fn carry_out(
+    state: &AppState,
+    conv: &mut Current,
+    effects: Vec<Effect>,
+    typed: Option<Option<String>>,
+) -> Vec<ServerMsg> {
     let app = &state.0;
     let mut replies = Vec::new();
     let mut failed = false;
+    let mut observed = super::insights::Observed {
+        events: Vec::new(),
+        asking: None,
+        typed: typed.clone().flatten(),
+        shown: None,
+    };
     for effect in effects {
         match effect {
             Effect::Say(text) => replies.push(ServerMsg::Message { text }),
-            Effect::Ask(prompt) => replies.push(ServerMsg::Question(prompt.into())),
+            Effect::Ask(prompt) => {
+                observed.asking = Some(prompt.id.clone());
+                replies.push(ServerMsg::Question(prompt.into()));
+            }
             Effect::SaveAnswer { question, answer } => {
                 if let Err(e) = app.store.save_answer(&conv.session, &question, &answer) {
                     tracing::error!(error = %e, "storing an answer failed");
@@ -661,6 +682,7 @@ async fn carry_out(state: &AppState, conv: &mut Current, effects: Vec<Effect>) -
                 if let Err(e) = app.store.record_event(&conv.session, &event) {
                     tracing::warn!(error = %e, "recording an event failed");
                 }
+                observed.events.push(event);
             }
             Effect::Search { result, request } => {
                 let catalog = app.catalog();
@@ -681,6 +703,8 @@ async fn carry_out(state: &AppState, conv: &mut Current, effects: Vec<Effect>) -
                 match found {
                     Ok(Ok((outcome, took))) => {
                         app.metrics.matched(took);
+                        let relaxed: Vec<String> =
+                            outcome.relaxed.iter().map(|r| r.question.clone()).collect();
                         let showcase =
                             conversation::present(&conv.flow, &conv.session, &result, outcome);
                         let shown: Vec<String> = showcase
@@ -691,6 +715,7 @@ async fn carry_out(state: &AppState, conv: &mut Current, effects: Vec<Effect>) -
                         if let Err(e) = app.store.save_picks(&conv.session, &result, &shown) {
                             tracing::warn!(error = %e, "keeping the picks shown failed");
                         }
+                        observed.shown = Some((shown, relaxed));
                         let can_back = !conv.session.answers.is_empty();
                         let mut products = ProductsOut::new(showcase, can_back);
                         if products.email_capture {
@@ -711,6 +736,9 @@ async fn carry_out(state: &AppState, conv: &mut Current, effects: Vec<Effect>) -
             }
             Effect::Refuse { code, message } => replies.push(error(code, message)),
         }
+    }
+    if typed.is_some() {
+        super::insights::observe(state, &conv.session, &observed);
     }
     if let Err(e) = app.store.put_session(&conv.token, &conv.session) {
         tracing::error!(error = %e, "storing the session failed");

@@ -16,6 +16,7 @@ mod chat;
 mod consent;
 pub mod echo;
 mod finders;
+mod insights;
 pub mod limits;
 mod listen;
 pub mod metrics;
@@ -109,6 +110,9 @@ pub struct App {
     /// Co-occurrence and popularity of products, updated on every stored shop event. A std lock: held only for an
     /// update or a read of a few lists, never across an `.await`.
     pub recommend: std::sync::RwLock<crate::recommend::Model>,
+    /// Funnels and answer analytics, kept current on every turn and shop event; a std lock held only for a few
+    /// map updates or a read, never across an `.await`. Its changed buckets are stored every few seconds.
+    pub insights: std::sync::Mutex<crate::insights::Insights>,
     shutdown: watch::Receiver<bool>,
     /// Every HTTP connection and chat conversation holds a token of it; a stop waits until they are all gone.
     drain: tokio_util::task::TaskTracker,
@@ -146,12 +150,14 @@ impl App {
         if let Err(error) = store.each_shop_event(&mut |event| model.observe(&event)) {
             tracing::error!(%error, "reading the shop events for recommendations failed");
         }
+        let insights = insights::restore(&store);
         (
             AppState(Arc::new(App {
                 live: Live::new(flows, catalog),
                 store,
                 events_rate: limits::EventRate::new(&settings.limits),
                 recommend: std::sync::RwLock::new(model),
+                insights: std::sync::Mutex::new(insights),
                 settings,
                 connections: Arc::default(),
                 metrics: Metrics::new(),
@@ -195,6 +201,7 @@ pub fn router(state: AppState) -> Router {
         .merge(api::routes(&state.0.settings.limits))
         .merge(admin::routes())
         .merge(finders::routes())
+        .merge(insights::routes())
         .route("/admin/finders.css", get(finders::stylesheet))
         .with_state(state)
 }
@@ -217,6 +224,7 @@ async fn render_metrics(
 pub async fn run(listener: TcpListener, state: AppState) -> std::io::Result<()> {
     let mut stopping = state.0.shutdown.clone();
     let sweeper = tokio::spawn(sweep(state.clone()));
+    let keeper = tokio::spawn(insights::keep(state.clone()));
     let watching = if state.0.settings.watch {
         match reload::watch(&state) {
             Ok(guard) => Some(guard),
@@ -244,6 +252,9 @@ pub async fn run(listener: TcpListener, state: AppState) -> std::io::Result<()> 
     // caller's, so the data folder can be opened again at once (a restart in the same process, as tests do).
     sweeper.abort();
     let _ = sweeper.await;
+    keeper.abort();
+    let _ = keeper.await;
+    insights::store_changed(&state);
     if let Some(watching) = watching {
         watching.stop().await;
     }

@@ -124,7 +124,7 @@ impl Store {
     }
 }
 
-const PICKS_VERSION: u32 = 1;
+pub(super) const PICKS_VERSION: u32 = 1;
 
 /// The picks a shopper was shown at the end of a finder.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

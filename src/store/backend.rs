@@ -36,10 +36,12 @@ pub enum Kind {
     Suppressed,
     /// Emails waiting to be sent (the email issue fills it).
     Outbox,
+    /// Finder, version, grain, start → an insights bucket (aggregates, no personal data).
+    Insights,
 }
 
 impl Kind {
-    pub const ALL: [Kind; 11] = [
+    pub const ALL: [Kind; 12] = [
         Kind::Sessions,
         Kind::Answers,
         Kind::Events,
@@ -51,6 +53,7 @@ impl Kind {
         Kind::EventIds,
         Kind::Suppressed,
         Kind::Outbox,
+        Kind::Insights,
     ];
 
     /// The tree's name; stable, it is on disk.
@@ -67,6 +70,7 @@ impl Kind {
             Kind::EventIds => "event_ids",
             Kind::Suppressed => "suppressed",
             Kind::Outbox => "outbox",
+            Kind::Insights => "insights",
         }
     }
 }

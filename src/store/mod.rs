@@ -16,6 +16,7 @@
 //! - `consents.rs`: the append-only consent ledger; a purpose's state is its newest entry.
 //! - `privacy.rs`: export, erasure (records removed, then the storage rewritten) and the retention sweep.
 //! - `shop_events.rs`: what shoppers did on the shop's pages, per owner and time, de-duplicated by event id.
+//! - `insights.rs`: the insights buckets (aggregates per finder version and hour or day; no personal data).
 //!
 //! Writes: a turn only queues its records; the group commit (`commit.rs`) writes everything queued, then flushes,
 //! on the flusher's thread (so no storage work runs on the async runtime). Readers see queued records at once.
@@ -39,6 +40,7 @@ mod backend;
 mod commit;
 mod consents;
 mod events;
+mod insights;
 mod privacy;
 mod profiles;
 mod sessions;

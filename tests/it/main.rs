@@ -11,6 +11,7 @@ mod events;
 mod feeds;
 mod flows;
 mod index;
+mod insights;
 mod limits;
 mod metrics;
 mod picks;

@@ -139,11 +139,19 @@ pub(crate) fn keep(
 }
 
 /// Takes the stored events into the recommendation model.
+/// Takes the stored events into the recommendation model and the insights (clicks and purchases of picks).
 pub(crate) fn learn(state: &AppState, events: &[ShopEvent], outcomes: &[Recorded]) {
-    let mut model = state.0.recommend.write().unwrap_or_else(|p| p.into_inner());
-    for (event, outcome) in events.iter().zip(outcomes) {
-        if *outcome == Recorded::Stored {
+    let stored: Vec<&ShopEvent> = events
+        .iter()
+        .zip(outcomes)
+        .filter(|(_, outcome)| **outcome == Recorded::Stored)
+        .map(|(event, _)| event)
+        .collect();
+    {
+        let mut model = state.0.recommend.write().unwrap_or_else(|p| p.into_inner());
+        for event in &stored {
             model.observe(event);
         }
     }
+    crate::server::insights::shop(state, &stored);
 }

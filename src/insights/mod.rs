@@ -1,0 +1,433 @@
+//! Merchandiser insights: funnels and answer analytics per finder and finder version, kept current as turns and
+//! shop events arrive. Pure like the engine: no IO, not async; the server feeds it and persists its buckets
+//! through the store.
+//!
+//! - [`Insights::turn`] takes what one engine step recorded ([`Turn`]), [`Insights::shown`] a result shown
+//!   ([`Shown`]), [`Insights::shop`] a stored shop event (clicks, cart adds and purchases of picks).
+//! - Every figure is added to an hourly and a daily bucket (UTC) of its finder version ([`bucket::Bucket`]);
+//!   [`Insights::report`] sums the buckets of a date range (whole days from the daily buckets, the edges from
+//!   the hourly ones) into the tables of [`report::Report`].
+//! - Aggregates hold no personal data: counts, answer values of the finder's own options, product ids, and the
+//!   not-understood texts (shortened, and dropped when they look like an address or a phone number).
+//!
+//! To count each conversation once (reached, moved on, completed) and to time questions, the last
+//! [`MAX_LIVE`] conversations are remembered in memory (not stored); to credit a click or a purchase to the
+//! picks it followed, each shopper's latest picks are remembered for [`ATTRIBUTION_SECS`] (rebuilt from the
+//! store's picks at start). Keeping current is a few map updates per turn under one lock.
+
+pub mod bucket;
+mod live;
+pub mod report;
+pub mod sketch;
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde::{Deserialize, Serialize};
+
+use crate::conversation::{Answer, Answered, Event};
+use crate::shop_events::{Kind as ShopKind, ShopEvent};
+pub use bucket::Bucket;
+use bucket::{MAX_ANSWERS, MAX_PATHS, MAX_PRODUCTS, MAX_TEXTS, capped};
+use live::{Attribution, Conversation};
+pub use report::{Range, Report};
+
+/// Conversations remembered to count them once and time their questions.
+pub const MAX_LIVE: usize = 100_000;
+/// A click, cart add or purchase counts for picks shown at most this long before (7 days).
+pub const ATTRIBUTION_SECS: u64 = 7 * 24 * 3600;
+/// Not-understood texts are kept to this many characters.
+pub const MAX_TEXT_CHARS: usize = 60;
+
+const HOUR: u64 = 3600;
+const DAY: u64 = 24 * HOUR;
+
+/// Which buckets: an hour or a day (UTC).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Grain {
+    Hour,
+    Day,
+}
+
+impl Grain {
+    pub fn seconds(self) -> u64 {
+        match self {
+            Grain::Hour => HOUR,
+            Grain::Day => DAY,
+        }
+    }
+
+    pub fn start(self, at: u64) -> u64 {
+        at - at % self.seconds()
+    }
+}
+
+/// Where a bucket belongs: finder, finder version, grain and start (seconds since the epoch).
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub struct Key {
+    pub finder: String,
+    pub version: String,
+    pub grain: Grain,
+    pub start: u64,
+}
+
+/// What one engine step of one conversation recorded.
+#[derive(Clone, Copy, Debug)]
+pub struct Turn<'a> {
+    pub session: &'a str,
+    pub finder: &'a str,
+    pub version: &'a str,
+    /// Milliseconds since the epoch.
+    pub at_ms: u64,
+    /// The events the engine recorded, in order.
+    pub events: &'a [Event],
+    /// The session's answers after the step.
+    pub answers: &'a [Answered],
+    /// The question asked now, if any.
+    pub asking: Option<&'a str>,
+    /// What the shopper typed this turn, if they typed.
+    pub typed: Option<&'a str>,
+}
+
+/// A result shown to a shopper.
+#[derive(Clone, Copy, Debug)]
+pub struct Shown<'a> {
+    pub session: &'a str,
+    /// Whose picks these are (the visitor, else the session): shop events name it.
+    pub owner: &'a str,
+    pub finder: &'a str,
+    pub version: &'a str,
+    pub at_ms: u64,
+    pub answers: &'a [Answered],
+    /// The picks, in order.
+    pub products: &'a [String],
+    /// Questions whose answers were loosened.
+    pub relaxed: &'a [String],
+}
+
+/// The aggregates, and what keeping them current needs.
+#[derive(Debug, Default)]
+pub struct Insights {
+    buckets: BTreeMap<Key, Bucket>,
+    /// Buckets changed since [`Insights::take_changed`] was last called.
+    changed: BTreeSet<Key>,
+    live: live::Recent<Conversation>,
+    picks: live::Recent<Attribution>,
+}
+
+/// How an answer reads in the tables: the option's value, values joined with `+`, a range `min–max`.
+pub fn answer_key(answer: &Answer) -> String {
+    match answer {
+        Answer::Choice { value } => value.clone(),
+        Answer::Choices { values } => {
+            let mut values = values.clone();
+            values.sort();
+            values.join("+")
+        }
+        Answer::Range { min, max } => {
+            let bound = |v: &Option<f64>| {
+                v.map(crate::catalog::format_number)
+                    .unwrap_or_default()
+            };
+            format!("{}–{}", bound(min), bound(max))
+        }
+        Answer::Text { .. } => "(typed text)".to_string(),
+        Answer::Skipped => "(skipped)".to_string(),
+    }
+}
+
+/// A not-understood text as kept: normalised, shortened, and `None` when it may be personal: an email address,
+/// or ten or more digits in a row (separators `-`, `.`, `(`, `)`, `+` and spaces between them), such as a phone
+/// number.
+pub fn keepable_text(text: &str) -> Option<String> {
+    let text = crate::text::normalize(text.trim());
+    let mut digits = 0;
+    for c in text.chars() {
+        if c.is_ascii_digit() {
+            digits += 1;
+            if digits >= 10 {
+                return None;
+            }
+        } else if !matches!(c, '-' | '.' | '(' | ')' | '+' | ' ') {
+            digits = 0;
+        }
+    }
+    if text.is_empty() || text.contains('@') {
+        return None;
+    }
+    Some(text.chars().take(MAX_TEXT_CHARS).collect())
+}
+
+impl Insights {
+    /// The bucket of `grain` holding `at` (seconds) for a finder version, marked changed.
+    fn bucket(&mut self, finder: &str, version: &str, grain: Grain, at: u64) -> &mut Bucket {
+        let key = Key {
+            finder: finder.to_string(),
+            version: version.to_string(),
+            grain,
+            start: grain.start(at),
+        };
+        if !self.changed.contains(&key) {
+            self.changed.insert(key.clone());
+        }
+        self.buckets.entry(key).or_default()
+    }
+
+    /// Applies `change` to the hourly and the daily bucket of `at`.
+    fn add(&mut self, finder: &str, version: &str, at: u64, change: impl Fn(&mut Bucket)) {
+        for grain in [Grain::Hour, Grain::Day] {
+            change(self.bucket(finder, version, grain, at));
+        }
+    }
+
+    /// Takes in one engine step.
+    pub fn turn(&mut self, turn: &Turn) {
+        let at = turn.at_ms / 1000;
+        let (finder, version) = (turn.finder, turn.version);
+        let mut conv = self.live.take(turn.session).unwrap_or_default();
+        for event in turn.events {
+            match event {
+                Event::Started => {
+                    conv = Conversation::new();
+                    self.add(finder, version, at, |b| b.starts += 1);
+                }
+                Event::Restarted => self.add(finder, version, at, |b| b.restarts += 1),
+                Event::Answered { question } => {
+                    let answer = turn
+                        .answers
+                        .iter()
+                        .rev()
+                        .find(|a| &a.question == question)
+                        .map(|a| answer_key(&a.answer));
+                    let first = conv.moved_on(question);
+                    let took = conv
+                        .asked_since(question)
+                        .map(|since| turn.at_ms.saturating_sub(since));
+                    self.add(finder, version, at, |b| {
+                        let q = b.question(question);
+                        q.answered += u64::from(first);
+                        if let Some(ms) = took {
+                            q.time.add(ms);
+                        }
+                        if let Some(answer) = &answer {
+                            capped(&mut q.answers, answer, MAX_ANSWERS).given += 1;
+                        }
+                    });
+                }
+                Event::Skipped { question } => {
+                    let first = conv.moved_on(question);
+                    self.add(finder, version, at, |b| {
+                        let q = b.question(question);
+                        q.answered += u64::from(first);
+                        q.skipped += 1;
+                    });
+                }
+                Event::NotUnderstood { question } => {
+                    let text = turn.typed.and_then(keepable_text);
+                    self.add(finder, version, at, |b| {
+                        let q = b.question(question);
+                        q.not_understood += 1;
+                        if let Some(text) = &text {
+                            *capped(&mut q.texts, text, MAX_TEXTS) += 1;
+                        }
+                    });
+                }
+                Event::WentBack { question } => {
+                    self.add(finder, version, at, |b| b.question(question).went_back += 1);
+                }
+                Event::Finished { .. } => {
+                    if conv.complete() {
+                        self.add(finder, version, at, |b| b.completed += 1);
+                    }
+                }
+                Event::Viewed { .. } | Event::Clicked { .. } | Event::Consent { .. } => {}
+            }
+        }
+        match turn.asking {
+            Some(question) => {
+                if conv.ask(question, turn.at_ms) {
+                    self.add(finder, version, at, |b| b.question(question).reached += 1);
+                }
+            }
+            None => conv.asking = None,
+        }
+        self.live.put(turn.session, conv, at, MAX_LIVE, 2 * HOUR);
+    }
+
+    /// Takes in a result shown.
+    pub fn shown(&mut self, shown: &Shown) {
+        let at = shown.at_ms / 1000;
+        let zero = shown.products.is_empty();
+        let relaxed = !shown.relaxed.is_empty();
+        let given: Vec<(&str, String)> = shown
+            .answers
+            .iter()
+            .filter(|a| a.answer != Answer::Skipped)
+            .map(|a| (a.question.as_str(), answer_key(&a.answer)))
+            .collect();
+        let path = given
+            .iter()
+            .map(|(q, a)| format!("{q}={a}"))
+            .collect::<Vec<_>>()
+            .join(" › ");
+        self.add(shown.finder, shown.version, at, |b| {
+            b.shown += 1;
+            b.zero += u64::from(zero);
+            b.relaxed += u64::from(relaxed);
+            capped(&mut b.paths, &path, MAX_PATHS).add(zero, relaxed);
+            for (question, answer) in &given {
+                capped(&mut b.question(question).answers, answer, MAX_ANSWERS)
+                    .outcomes
+                    .add(zero, relaxed);
+            }
+            for product in shown.products {
+                capped(&mut b.products, product, MAX_PRODUCTS).shown += 1;
+                for (question, answer) in &given {
+                    b.pair(&format!("{question}={answer}"), product);
+                }
+            }
+        });
+        let attribution = Attribution {
+            finder: shown.finder.to_string(),
+            version: shown.version.to_string(),
+            products: shown.products.to_vec(),
+            at,
+            clicked: false,
+            carted: false,
+            purchased: false,
+        };
+        self.picks
+            .put(shown.owner, attribution, at, MAX_LIVE, ATTRIBUTION_SECS);
+    }
+
+    /// Remembers picks shown before a restart (from the store), so later shop events are still credited.
+    pub fn remember_picks(
+        &mut self,
+        owner: &str,
+        finder: &str,
+        version: &str,
+        products: &[String],
+        at: u64,
+    ) {
+        let attribution = Attribution {
+            finder: finder.to_string(),
+            version: version.to_string(),
+            products: products.to_vec(),
+            at,
+            clicked: false,
+            carted: false,
+            purchased: false,
+        };
+        self.picks
+            .put(owner, attribution, at, MAX_LIVE, ATTRIBUTION_SECS);
+    }
+
+    /// Takes in a stored shop event: a click, cart add or purchase of one of the shopper's latest picks counts
+    /// for the finder version that showed it.
+    pub fn shop(&mut self, event: &ShopEvent) {
+        if !matches!(
+            event.kind,
+            ShopKind::Clicked | ShopKind::AddedToCart | ShopKind::Purchased
+        ) {
+            return;
+        }
+        let Some(mut picked) = self.picks.take(&event.visitor) else {
+            return;
+        };
+        let fresh = event.at >= picked.at && event.at - picked.at <= ATTRIBUTION_SECS;
+        let units: Vec<(String, u64)> = match &event.order {
+            Some(order) => order
+                .lines
+                .iter()
+                .filter(|l| picked.products.contains(&l.product))
+                .map(|l| (l.product.clone(), u64::from(l.quantity)))
+                .collect(),
+            None => event
+                .product
+                .iter()
+                .filter(|p| picked.products.contains(p))
+                .map(|p| (p.clone(), 1))
+                .collect(),
+        };
+        if fresh && !units.is_empty() {
+            let first = match event.kind {
+                ShopKind::Clicked => !std::mem::replace(&mut picked.clicked, true),
+                ShopKind::AddedToCart => !std::mem::replace(&mut picked.carted, true),
+                _ => !std::mem::replace(&mut picked.purchased, true),
+            };
+            let kind = event.kind;
+            let (finder, version) = (picked.finder.clone(), picked.version.clone());
+            self.add(&finder, &version, event.at, |b| {
+                for (product, n) in &units {
+                    let stats = capped(&mut b.products, product, MAX_PRODUCTS);
+                    match kind {
+                        ShopKind::Clicked => stats.clicked += n,
+                        ShopKind::AddedToCart => stats.carted += n,
+                        _ => stats.purchased += n,
+                    }
+                }
+                let n: u64 = units.iter().map(|(_, n)| n).sum();
+                match kind {
+                    ShopKind::Clicked => {
+                        b.clicks += n;
+                        b.sessions_clicked += u64::from(first);
+                    }
+                    ShopKind::AddedToCart => {
+                        b.carts += n;
+                        b.sessions_carted += u64::from(first);
+                    }
+                    _ => {
+                        b.purchases += n;
+                        b.sessions_purchased += u64::from(first);
+                    }
+                }
+            });
+        }
+        let at = picked.at;
+        self.picks
+            .put(&event.visitor, picked, at, MAX_LIVE, ATTRIBUTION_SECS);
+    }
+
+    /// Forgets a shopper's latest picks (the shopper was erased).
+    pub fn forget(&mut self, owner: &str) {
+        self.picks.take(owner);
+    }
+
+    /// The buckets changed since the last call, to be stored.
+    pub fn take_changed(&mut self) -> Vec<(Key, Bucket)> {
+        std::mem::take(&mut self.changed)
+            .into_iter()
+            .filter_map(|key| self.buckets.get(&key).cloned().map(|b| (key, b)))
+            .collect()
+    }
+
+    /// Puts back a stored bucket (at start).
+    pub fn restore(&mut self, key: Key, bucket: Bucket) {
+        self.buckets.insert(key, bucket);
+    }
+
+    /// The finders with any figures, and their versions.
+    pub fn finders(&self) -> BTreeMap<String, BTreeSet<String>> {
+        let mut out: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+        for key in self.buckets.keys() {
+            out.entry(key.finder.clone())
+                .or_default()
+                .insert(key.version.clone());
+        }
+        out
+    }
+
+    /// The tables of `finder` over `range`; `questions` orders the question rows (the finder's order).
+    pub fn report(
+        &self,
+        finder: &str,
+        range: &Range,
+        version: Option<&str>,
+        questions: &[String],
+    ) -> Report {
+        report::build(&self.buckets, finder, range, version, questions)
+    }
+}
+
+#[cfg(test)]
+mod tests;

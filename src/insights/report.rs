@@ -1,0 +1,572 @@
+//! The tables of one finder over a date range: summed from the daily buckets for whole days and the hourly
+//! ones for the edges. A [`Report`] is what the admin API answers (JSON, each table also as CSV), what the
+//! dashboard draws and what `shopkeep insights` prints. docs/insights.md explains every column.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use super::bucket::Bucket;
+use super::{DAY, Grain, HOUR, Key};
+
+/// The report's format version.
+pub const VERSION: u32 = 1;
+/// Longest tables: the rows with the most results shown (or given, or clicked) come first.
+pub const MAX_ROWS: usize = 100;
+
+/// A date range `[from, to)`, in seconds since the epoch; read to whole hours (UTC).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Range {
+    pub from: u64,
+    pub to: u64,
+}
+
+impl Range {
+    /// The `days` up to `now` (to the end of its hour).
+    pub fn last(seconds: u64, now: u64) -> Range {
+        let to = Grain::Hour.start(now) + HOUR;
+        Range {
+            from: to.saturating_sub(seconds),
+            to,
+        }
+    }
+
+    /// The range a request names: `since` (`36h`, `7d`, `2w`; 7 days when nothing is given) up to now, or
+    /// `from` and `to` (dates `2026-12-01`, UTC, `to` included; or seconds since the epoch).
+    pub fn parse(
+        since: Option<&str>,
+        from: Option<&str>,
+        to: Option<&str>,
+        now: u64,
+    ) -> Result<Range, String> {
+        if since.is_some() && (from.is_some() || to.is_some()) {
+            return Err("give `since` or `from`/`to`, not both".into());
+        }
+        if from.is_none() && to.is_none() {
+            return Ok(Range::last(parse_span(since.unwrap_or("7d"))?, now));
+        }
+        let from = match from {
+            Some(from) => parse_instant(from, false)?,
+            None => return Err("`to` needs a `from` (a date such as 2026-12-01)".into()),
+        };
+        let to = match to {
+            Some(to) => parse_instant(to, true)?,
+            None => Grain::Hour.start(now) + HOUR,
+        };
+        if to <= from {
+            return Err(format!("`to` must come after `from` ({from} ≥ {to})"));
+        }
+        Ok(Range { from, to })
+    }
+
+    /// The buckets that make up the range: whole days from the daily buckets, the rest from the hourly ones.
+    fn pieces(&self) -> Vec<(Grain, u64, u64)> {
+        let from = Grain::Hour.start(self.from);
+        let to = Grain::Hour.start(self.to + HOUR - 1);
+        let first_day = from.div_ceil(DAY) * DAY;
+        let last_day = to / DAY * DAY;
+        if first_day >= last_day {
+            return vec![(Grain::Hour, from, to)];
+        }
+        vec![
+            (Grain::Hour, from, first_day),
+            (Grain::Day, first_day, last_day),
+            (Grain::Hour, last_day, to),
+        ]
+    }
+
+    /// The series' step: hours for up to two days, days beyond.
+    pub fn step(&self) -> Grain {
+        if self.to.saturating_sub(self.from) <= 2 * DAY {
+            Grain::Hour
+        } else {
+            Grain::Day
+        }
+    }
+}
+
+/// `36h`, `7d`, `2w` in seconds.
+pub fn parse_span(span: &str) -> Result<u64, String> {
+    let span = span.trim();
+    let fail =
+        || format!("`{span}` is not a span; write a number and h, d or w, such as 24h, 7d or 4w");
+    let (number, unit) = span.split_at(span.len().saturating_sub(1));
+    let n: u64 = number.parse().map_err(|_| fail())?;
+    let unit = match unit {
+        "h" => HOUR,
+        "d" => DAY,
+        "w" => 7 * DAY,
+        _ => return Err(fail()),
+    };
+    if n == 0 || n > 3660 {
+        return Err(format!("`{span}` is out of range; ask for 1h to 10 years"));
+    }
+    Ok(n * unit)
+}
+
+/// A date `YYYY-MM-DD` (UTC; `end`: the end of that day) or seconds since the epoch.
+fn parse_instant(text: &str, end: bool) -> Result<u64, String> {
+    let text = text.trim();
+    if let Ok(seconds) = text.parse::<u64>() {
+        return Ok(seconds);
+    }
+    let fail =
+        || format!("`{text}` is not a date; write it as 2026-12-01 (UTC) or seconds since 1970");
+    let parts: Vec<&str> = text.split('-').collect();
+    let [y, m, d] = parts.as_slice() else {
+        return Err(fail());
+    };
+    let (y, m, d): (i64, u32, u32) = (
+        y.parse().map_err(|_| fail())?,
+        m.parse().map_err(|_| fail())?,
+        d.parse().map_err(|_| fail())?,
+    );
+    if !(1970..=9999).contains(&y) || !(1..=12).contains(&m) || !(1..=31).contains(&d) {
+        return Err(fail());
+    }
+    let days = days_from_civil(y, m, d);
+    Ok(days as u64 * DAY + if end { DAY } else { 0 })
+}
+
+/// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's algorithm).
+fn days_from_civil(y: i64, m: u32, d: u32) -> i64 {
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let m = i64::from(m);
+    let doy = (153 * (if m > 2 { m - 3 } else { m + 9 }) + 2) / 5 + i64::from(d) - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
+/// `2026-12-01` or `2026-12-01 13:00` (UTC) for a bucket start.
+pub fn date_label(at: u64, grain: Grain) -> String {
+    let days = (at / DAY) as i64;
+    // The inverse of days_from_civil.
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    match grain {
+        Grain::Day => format!("{y:04}-{m:02}-{d:02}"),
+        Grain::Hour => format!("{y:04}-{m:02}-{d:02} {:02}:00", at % DAY / HOUR),
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Report {
+    pub v: u32,
+    pub finder: String,
+    pub range: Range,
+    /// The finder version the tables below the funnel are for; `None`: every version together.
+    pub version: Option<String>,
+    /// One row per finder version, then `*` for all of them.
+    pub funnel: Vec<FunnelRow>,
+    pub step: Grain,
+    pub series: Vec<SeriesRow>,
+    pub questions: Vec<QuestionRow>,
+    pub answers: Vec<AnswerRow>,
+    pub paths: Vec<PathRow>,
+    pub not_understood: Vec<TextRow>,
+    pub products: Vec<ProductRow>,
+    pub answer_products: Vec<PairRow>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct FunnelRow {
+    pub version: String,
+    pub starts: u64,
+    pub restarts: u64,
+    pub completed: u64,
+    pub completion_rate: Option<f64>,
+    pub results_shown: u64,
+    pub zero_results: u64,
+    pub zero_rate: Option<f64>,
+    pub relaxed_results: u64,
+    pub relaxed_rate: Option<f64>,
+    pub clicked: u64,
+    pub click_through: Option<f64>,
+    pub carted: u64,
+    pub cart_rate: Option<f64>,
+    pub purchased: u64,
+    pub purchase_rate: Option<f64>,
+    pub clicks: u64,
+    pub cart_adds: u64,
+    pub units_bought: u64,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct SeriesRow {
+    pub start: u64,
+    pub starts: u64,
+    pub completed: u64,
+    pub results_shown: u64,
+    pub clicks: u64,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct QuestionRow {
+    pub question: String,
+    pub reached: u64,
+    pub answered: u64,
+    pub dropped: u64,
+    pub drop_rate: Option<f64>,
+    pub skipped: u64,
+    pub went_back: u64,
+    pub not_understood: u64,
+    pub median_seconds: Option<f64>,
+    pub timed: u64,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct AnswerRow {
+    pub question: String,
+    pub answer: String,
+    pub given: u64,
+    pub share: Option<f64>,
+    pub results_shown: u64,
+    pub zero_results: u64,
+    pub zero_rate: Option<f64>,
+    pub relaxed_results: u64,
+    pub relaxed_rate: Option<f64>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct PathRow {
+    pub path: String,
+    pub results_shown: u64,
+    pub zero_results: u64,
+    pub zero_rate: Option<f64>,
+    pub relaxed_results: u64,
+    pub relaxed_rate: Option<f64>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct TextRow {
+    pub question: String,
+    pub text: String,
+    pub count: u64,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct ProductRow {
+    pub product: String,
+    pub shown: u64,
+    pub clicked: u64,
+    pub click_through: Option<f64>,
+    pub carted: u64,
+    pub purchased: u64,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct PairRow {
+    pub question: String,
+    pub answer: String,
+    pub product: String,
+    pub shown: u64,
+}
+
+/// `part / whole`, to four places; `None` when nothing was counted.
+pub fn rate(part: u64, whole: u64) -> Option<f64> {
+    (whole > 0).then(|| (part as f64 / whole as f64 * 10_000.0).round() / 10_000.0)
+}
+
+/// The buckets of one finder version summed over the range.
+fn sum(buckets: &BTreeMap<Key, Bucket>, finder: &str, version: &str, range: &Range) -> Bucket {
+    let mut total = Bucket::default();
+    for (grain, from, to) in range.pieces() {
+        let key = |start| Key {
+            finder: finder.to_string(),
+            version: version.to_string(),
+            grain,
+            start,
+        };
+        for bucket in buckets.range(key(from)..key(to)).map(|(_, b)| b) {
+            total.merge(bucket);
+        }
+    }
+    total
+}
+
+fn funnel_row(version: &str, b: &Bucket) -> FunnelRow {
+    FunnelRow {
+        version: version.to_string(),
+        starts: b.starts,
+        restarts: b.restarts,
+        completed: b.completed,
+        completion_rate: rate(b.completed, b.starts),
+        results_shown: b.shown,
+        zero_results: b.zero,
+        zero_rate: rate(b.zero, b.shown),
+        relaxed_results: b.relaxed,
+        relaxed_rate: rate(b.relaxed, b.shown),
+        clicked: b.sessions_clicked,
+        click_through: rate(b.sessions_clicked, b.completed),
+        carted: b.sessions_carted,
+        cart_rate: rate(b.sessions_carted, b.completed),
+        purchased: b.sessions_purchased,
+        purchase_rate: rate(b.sessions_purchased, b.completed),
+        clicks: b.clicks,
+        cart_adds: b.carts,
+        units_bought: b.purchases,
+    }
+}
+
+pub(super) fn build(
+    buckets: &BTreeMap<Key, Bucket>,
+    finder: &str,
+    range: &Range,
+    version: Option<&str>,
+    order: &[String],
+) -> Report {
+    let versions: Vec<String> = {
+        let mut seen: Vec<String> = buckets
+            .keys()
+            .filter(|k| k.finder == finder)
+            .map(|k| k.version.clone())
+            .collect();
+        seen.dedup();
+        seen
+    };
+    let mut funnel = Vec::new();
+    let mut all = Bucket::default();
+    let mut chosen = Bucket::default();
+    let mut chosen_versions = Vec::new();
+    for v in &versions {
+        let total = sum(buckets, finder, v, range);
+        if total == Bucket::default() {
+            continue;
+        }
+        funnel.push(funnel_row(v, &total));
+        all.merge(&total);
+        if version.is_none_or(|want| want == v) {
+            chosen.merge(&total);
+            chosen_versions.push(v.clone());
+        }
+    }
+    funnel.push(funnel_row("*", &all));
+    let step = range.step();
+    let mut series: BTreeMap<u64, SeriesRow> = BTreeMap::new();
+    let from = step.start(range.from);
+    for v in &chosen_versions {
+        let key = |start| Key {
+            finder: finder.to_string(),
+            version: v.clone(),
+            grain: step,
+            start,
+        };
+        for (key, b) in buckets.range(key(from)..key(range.to)) {
+            let row = series.entry(key.start).or_insert(SeriesRow {
+                start: key.start,
+                starts: 0,
+                completed: 0,
+                results_shown: 0,
+                clicks: 0,
+            });
+            row.starts += b.starts;
+            row.completed += b.completed;
+            row.results_shown += b.shown;
+            row.clicks += b.clicks;
+        }
+    }
+    tables(
+        finder,
+        range,
+        version,
+        funnel,
+        step,
+        series.into_values().collect(),
+        &chosen,
+        order,
+    )
+}
+
+#[allow(clippy::too_many_arguments)]
+fn tables(
+    finder: &str,
+    range: &Range,
+    version: Option<&str>,
+    funnel: Vec<FunnelRow>,
+    step: Grain,
+    series: Vec<SeriesRow>,
+    b: &Bucket,
+    order: &[String],
+) -> Report {
+    // The finder's order first, then questions it no longer has.
+    let mut ids: Vec<&String> = order
+        .iter()
+        .filter(|q| b.questions.contains_key(*q))
+        .collect();
+    ids.extend(b.questions.keys().filter(|q| !order.contains(q)));
+    let mut questions = Vec::new();
+    let mut answers = Vec::new();
+    let mut not_understood = Vec::new();
+    for id in ids {
+        let q = &b.questions[id];
+        let dropped = q.reached.saturating_sub(q.answered);
+        questions.push(QuestionRow {
+            question: id.clone(),
+            reached: q.reached,
+            answered: q.answered,
+            dropped,
+            drop_rate: rate(dropped, q.reached),
+            skipped: q.skipped,
+            went_back: q.went_back,
+            not_understood: q.not_understood,
+            median_seconds: q.time.median().map(|s| (s * 10.0).round() / 10.0),
+            timed: q.time.len(),
+        });
+        let given_total: u64 = q.answers.values().map(|a| a.given).sum();
+        let mut rows: Vec<AnswerRow> = q
+            .answers
+            .iter()
+            .map(|(answer, a)| AnswerRow {
+                question: id.clone(),
+                answer: answer.clone(),
+                given: a.given,
+                share: rate(a.given, given_total),
+                results_shown: a.outcomes.shown,
+                zero_results: a.outcomes.zero,
+                zero_rate: rate(a.outcomes.zero, a.outcomes.shown),
+                relaxed_results: a.outcomes.relaxed,
+                relaxed_rate: rate(a.outcomes.relaxed, a.outcomes.shown),
+            })
+            .collect();
+        rows.sort_by(|x, y| y.given.cmp(&x.given).then_with(|| x.answer.cmp(&y.answer)));
+        answers.extend(rows);
+        let mut texts: Vec<TextRow> = q
+            .texts
+            .iter()
+            .map(|(text, n)| TextRow {
+                question: id.clone(),
+                text: text.clone(),
+                count: *n,
+            })
+            .collect();
+        texts.sort_by(|x, y| y.count.cmp(&x.count).then_with(|| x.text.cmp(&y.text)));
+        not_understood.extend(texts);
+    }
+    not_understood.truncate(MAX_ROWS);
+    let mut paths: Vec<PathRow> = b
+        .paths
+        .iter()
+        .map(|(path, o)| PathRow {
+            path: path.clone(),
+            results_shown: o.shown,
+            zero_results: o.zero,
+            zero_rate: rate(o.zero, o.shown),
+            relaxed_results: o.relaxed,
+            relaxed_rate: rate(o.relaxed, o.shown),
+        })
+        .collect();
+    paths.sort_by(|x, y| {
+        (y.zero_results, y.results_shown)
+            .cmp(&(x.zero_results, x.results_shown))
+            .then_with(|| x.path.cmp(&y.path))
+    });
+    paths.truncate(MAX_ROWS);
+    let mut products: Vec<ProductRow> = b
+        .products
+        .iter()
+        .map(|(product, p)| ProductRow {
+            product: product.clone(),
+            shown: p.shown,
+            clicked: p.clicked,
+            click_through: rate(p.clicked, p.shown),
+            carted: p.carted,
+            purchased: p.purchased,
+        })
+        .collect();
+    products.sort_by(|x, y| {
+        (y.shown, y.clicked)
+            .cmp(&(x.shown, x.clicked))
+            .then_with(|| x.product.cmp(&y.product))
+    });
+    products.truncate(MAX_ROWS);
+    let mut answer_products: Vec<PairRow> = Vec::new();
+    for (answer, by_product) in &b.pairs {
+        let (question, answer) = answer.split_once('=').unwrap_or((answer.as_str(), ""));
+        for (product, n) in by_product {
+            answer_products.push(PairRow {
+                question: question.to_string(),
+                answer: answer.to_string(),
+                product: product.clone(),
+                shown: *n,
+            });
+        }
+    }
+    answer_products.sort_by(|x, y| {
+        y.shown.cmp(&x.shown).then_with(|| {
+            (&x.question, &x.answer, &x.product).cmp(&(&y.question, &y.answer, &y.product))
+        })
+    });
+    answer_products.truncate(2 * MAX_ROWS);
+    Report {
+        v: VERSION,
+        finder: finder.to_string(),
+        range: *range,
+        version: version.map(str::to_string),
+        funnel,
+        step,
+        series,
+        questions,
+        answers,
+        paths,
+        not_understood,
+        products,
+        answer_products,
+    }
+}
+
+/// The report's tables by name, for CSV export and the terminal.
+pub const TABLES: [&str; 8] = [
+    "funnel",
+    "series",
+    "questions",
+    "answers",
+    "paths",
+    "not_understood",
+    "products",
+    "answer_products",
+];
+
+impl Report {
+    /// One table as CSV (a header row, then the rows); `None` for an unknown table name.
+    pub fn csv(&self, table: &str) -> Option<String> {
+        fn write<T: Serialize + Default>(rows: &[T]) -> String {
+            let mut out = csv::Writer::from_writer(Vec::new());
+            // Rows are flat structs of strings and numbers: serialising them cannot fail.
+            if rows.is_empty() {
+                // The header alone, so an empty table still says what it would hold.
+                let _ = out.serialize(T::default());
+                let text =
+                    String::from_utf8(out.into_inner().unwrap_or_default()).unwrap_or_default();
+                return text
+                    .lines()
+                    .next()
+                    .map(|h| format!("{h}\n"))
+                    .unwrap_or_default();
+            }
+            for row in rows {
+                let _ = out.serialize(row);
+            }
+            String::from_utf8(out.into_inner().unwrap_or_default()).unwrap_or_default()
+        }
+        Some(match table {
+            "funnel" => write(&self.funnel),
+            "series" => write(&self.series),
+            "questions" => write(&self.questions),
+            "answers" => write(&self.answers),
+            "paths" => write(&self.paths),
+            "not_understood" => write(&self.not_understood),
+            "products" => write(&self.products),
+            "answer_products" => write(&self.answer_products),
+            _ => return None,
+        })
+    }
+}

@@ -1,0 +1,305 @@
+//! Insights through the real server: seeded conversations (real WebSocket) and shop events (the API and the
+//! widget's click) give exactly the expected figures in the admin API, as JSON and CSV, and again after a restart.
+
+use serde_json::{Value, json};
+use shopkeep::secret::TokenHash;
+use shopkeep::server::Settings;
+
+use crate::profiles::{KEY, private_settings};
+use crate::support::{TestApp, api, http_raw, spawn_with};
+
+const ADMIN: &str = "insights-admin";
+
+fn settings() -> Settings {
+    Settings {
+        admin_token: Some(TokenHash::new(ADMIN)),
+        ..private_settings()
+    }
+}
+
+async fn report(app: &TestApp, query: &str) -> Value {
+    let (status, body) = api(
+        app.addr,
+        "GET",
+        &format!("/admin/insights/running-shoes{query}"),
+        ADMIN,
+        None,
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    body
+}
+
+fn row<'a>(rows: &'a Value, key: &str, value: &str) -> &'a Value {
+    rows.as_array()
+        .and_then(|rows| rows.iter().find(|r| r[key] == value))
+        .unwrap_or_else(|| panic!("no row with {key} = {value} in {rows:#}"))
+}
+
+/// Three shoppers: `va` finishes and clicks (in the chat) and buys a pick; `vb` is not understood once and
+/// leaves at the priorities; `vc` finishes without clicking. Returns va's first pick and how many of the two
+/// results shown were loosened.
+async fn seed(app: &TestApp) -> (String, u64) {
+    let mut relaxed = 0;
+    let mut va = app.client().await;
+    va.send(json!({"type": "start", "flow": "running-shoes", "locale": "en", "visitor": "va"}))
+        .await;
+    va.until("question").await;
+    for answer in [
+        json!({"value": "trail"}),
+        json!({"value": "yes"}),
+        json!({"values": ["cushioning"]}),
+        json!({"range": {"max": 150}}),
+    ] {
+        va.answer(answer).await;
+    }
+    va.send(json!({"type": "skip"})).await;
+    let products = va.next_step().await;
+    assert_eq!(products["type"], "products", "{products}");
+    relaxed += u64::from(!products["relaxed"].as_array().expect("relaxed").is_empty());
+    let pick = products["products"][0]["id"]
+        .as_str()
+        .expect("a pick")
+        .to_string();
+    va.send(json!({"type": "event", "kind": "clicked", "product": pick}))
+        .await;
+    // The click has no reply; a refused message after it answers once the click was taken in.
+    va.send(json!({"type": "answer"})).await;
+    assert_eq!(va.recv().await["type"], "error");
+    let order = json!({"id": "buy-1", "visitor": "va", "kind": "purchased",
+        "order": {"id": "o-1", "lines": [{"product": pick, "quantity": 1}, {"product": "not-a-pick", "quantity": 3}]}});
+    let (status, body) = api(app.addr, "POST", "/v1/events", KEY, Some(order)).await;
+    assert_eq!(status, 200, "{body}");
+
+    let mut vb = app.client().await;
+    vb.send(json!({"type": "start", "flow": "running-shoes", "locale": "en", "visitor": "vb"}))
+        .await;
+    vb.until("question").await;
+    let again = vb.answer(json!({"text": "on the moon"})).await;
+    assert_eq!(again["id"], "terrain", "not understood: asked again");
+    let next = vb.answer(json!({"text": "road"})).await;
+    assert_eq!(next["id"], "priorities");
+    drop(vb);
+
+    let mut vc = app.client().await;
+    vc.send(json!({"type": "start", "flow": "running-shoes", "locale": "en", "visitor": "vc"}))
+        .await;
+    vc.until("question").await;
+    for answer in [
+        json!({"value": "road"}),
+        json!({"values": ["light"]}),
+        json!({"value": "no"}),
+        json!({"range": {"max": 40}}),
+    ] {
+        vc.answer(answer).await;
+    }
+    vc.send(json!({"type": "skip"})).await;
+    let products = vc.next_step().await;
+    assert_eq!(products["type"], "products", "{products}");
+    relaxed += u64::from(!products["relaxed"].as_array().expect("relaxed").is_empty());
+    (pick, relaxed)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn seeded_conversations_and_events_give_exact_figures_that_survive_a_restart() {
+    let app = spawn_with(tempfile::tempdir().expect("temp dir"), settings()).await;
+    let (pick, relaxed) = seed(&app).await;
+    let body = report(&app, "?since=1d").await;
+    let funnel = &body["funnel"];
+    assert_eq!(
+        funnel.as_array().map(Vec::len),
+        Some(2),
+        "one version and the total: {funnel:#}"
+    );
+    let all = &funnel[1];
+    assert_eq!(all["version"], "*");
+    let figures = |f: &Value| {
+        [
+            "starts",
+            "completed",
+            "results_shown",
+            "relaxed_results",
+            "zero_results",
+            "clicked",
+            "clicks",
+            "purchased",
+            "units_bought",
+            "carted",
+        ]
+        .map(|k| f[k].as_u64().unwrap_or_else(|| panic!("{k} in {f}")))
+    };
+    assert_eq!(figures(all), [3, 2, 2, relaxed, 0, 1, 1, 1, 1, 0]);
+    assert_eq!(all["completion_rate"], 0.6667);
+    assert_eq!(all["click_through"], 0.5);
+
+    let questions = &body["questions"];
+    let order: Vec<&str> = questions
+        .as_array()
+        .expect("rows")
+        .iter()
+        .map(|q| q["question"].as_str().unwrap_or(""))
+        .collect();
+    assert_eq!(
+        order,
+        [
+            "terrain",
+            "waterproof",
+            "priorities",
+            "race",
+            "budget",
+            "colour"
+        ],
+        "the finder's order"
+    );
+    let counts = |id: &str| {
+        let q = row(questions, "question", id);
+        [
+            "reached",
+            "answered",
+            "dropped",
+            "skipped",
+            "not_understood",
+        ]
+        .map(|k| q[k].as_u64().expect("a count"))
+    };
+    assert_eq!(counts("terrain"), [3, 3, 0, 0, 1]);
+    assert_eq!(counts("priorities"), [3, 2, 1, 0, 0]);
+    assert_eq!(counts("colour"), [2, 2, 0, 2, 0]);
+    assert_eq!(row(questions, "question", "terrain")["timed"], 3);
+    let text = &body["not_understood"][0];
+    assert_eq!(
+        (
+            text["question"].as_str(),
+            text["text"].as_str(),
+            text["count"].as_u64()
+        ),
+        (Some("terrain"), Some("on the moon"), Some(1))
+    );
+
+    let answers = &body["answers"];
+    let terrain: Vec<(String, u64)> = answers
+        .as_array()
+        .expect("rows")
+        .iter()
+        .filter(|a| a["question"] == "terrain")
+        .map(|a| {
+            (
+                a["answer"].as_str().unwrap_or("").to_string(),
+                a["given"].as_u64().unwrap_or(0),
+            )
+        })
+        .collect();
+    assert_eq!(terrain, [("road".to_string(), 2), ("trail".to_string(), 1)]);
+    assert_eq!(row(answers, "answer", "trail")["results_shown"], 1);
+    let product = row(&body["products"], "product", &pick);
+    assert_eq!(
+        (
+            product["shown"].as_u64(),
+            product["clicked"].as_u64(),
+            product["purchased"].as_u64()
+        ),
+        (Some(1), Some(1), Some(1))
+    );
+    assert!(
+        body["answer_products"]
+            .as_array()
+            .expect("rows")
+            .iter()
+            .any(|p| p["answer"] == "trail" && p["product"] == pick.as_str())
+    );
+    assert_eq!(body["paths"].as_array().map(Vec::len), Some(2));
+
+    // Each table as CSV.
+    let auth = format!("Bearer {ADMIN}");
+    let csv = http_raw(
+        app.addr,
+        "GET",
+        "/admin/insights/running-shoes/questions.csv?since=1d",
+        &[("Authorization", &auth)],
+    )
+    .await;
+    assert_eq!(csv.status, 200);
+    assert_eq!(csv.header("content-type"), Some("text/csv; charset=utf-8"));
+    let text = String::from_utf8_lossy(&csv.body).to_string();
+    let mut lines = text.lines();
+    assert!(
+        lines
+            .next()
+            .is_some_and(|h| h.starts_with("question,reached,answered,dropped,drop_rate")),
+        "{text}"
+    );
+    assert!(
+        lines
+            .next()
+            .is_some_and(|l| l.starts_with("terrain,3,3,0,0")),
+        "{text}"
+    );
+
+    // Refusals: no token, unknown finder, table or span.
+    let (status, _) = api(
+        app.addr,
+        "GET",
+        "/admin/insights/running-shoes",
+        "wrong",
+        None,
+    )
+    .await;
+    assert_eq!(status, 401);
+    let (status, body) = api(app.addr, "GET", "/admin/insights/hats", ADMIN, None).await;
+    assert_eq!(status, 404, "{body}");
+    let (status, body) = api(
+        app.addr,
+        "GET",
+        "/admin/insights/running-shoes/nope.csv",
+        ADMIN,
+        None,
+    )
+    .await;
+    assert_eq!(status, 404);
+    assert!(
+        body["message"]
+            .as_str()
+            .unwrap_or("")
+            .contains("funnel.csv"),
+        "{body}"
+    );
+    let (status, body) = api(
+        app.addr,
+        "GET",
+        "/admin/insights/running-shoes?since=7x",
+        ADMIN,
+        None,
+    )
+    .await;
+    assert_eq!(status, 400);
+    assert!(
+        body["message"].as_str().unwrap_or("").contains("7d"),
+        "{body}"
+    );
+    let (status, body) = api(app.addr, "GET", "/admin/insights", ADMIN, None).await;
+    assert_eq!(status, 200);
+    assert!(
+        body["finders"]
+            .as_array()
+            .expect("list")
+            .iter()
+            .any(|f| f["id"] == "running-shoes")
+    );
+
+    // A restart keeps the figures, and a cart add of a pick shown before it still counts.
+    let data = app.stop().await;
+    let app = spawn_with(data, settings()).await;
+    let cart = json!({"id": "cart-1", "visitor": "va", "kind": "added_to_cart", "product": pick});
+    let (status, _) = api(app.addr, "POST", "/v1/events", KEY, Some(cart)).await;
+    assert_eq!(status, 200);
+    let body = report(&app, "?since=1d").await;
+    assert_eq!(
+        figures(&body["funnel"][1]),
+        [3, 2, 2, relaxed, 0, 1, 1, 1, 1, 1]
+    );
+    assert_eq!(
+        row(&body["questions"], "question", "priorities")["dropped"],
+        1
+    );
+    app.stop().await;
+}
