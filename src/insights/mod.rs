@@ -125,10 +125,7 @@ pub fn answer_key(answer: &Answer) -> String {
             values.join("+")
         }
         Answer::Range { min, max } => {
-            let bound = |v: &Option<f64>| {
-                v.map(crate::catalog::format_number)
-                    .unwrap_or_default()
-            };
+            let bound = |v: &Option<f64>| v.map(crate::catalog::format_number).unwrap_or_default();
             format!("{}–{}", bound(min), bound(max))
         }
         Answer::Text { .. } => "(typed text)".to_string(),
