@@ -25,6 +25,16 @@ pub enum SetupError {
         dir: PathBuf,
         problems: Vec<Problem>,
     },
+    #[error("{}the recommendation rules in `{}` have errors (listed above); fix them and try again", list(.problems), .file.display())]
+    Rules {
+        file: PathBuf,
+        problems: Vec<Problem>,
+    },
+    #[error("cannot read the recommendation rules `{}`: {source}; create the file or pass another with --rules", .file.display())]
+    RulesFile {
+        file: PathBuf,
+        source: std::io::Error,
+    },
     #[error("the reload stopped unexpectedly ({0}); try again")]
     Interrupted(String),
 }
@@ -33,7 +43,9 @@ impl SetupError {
     /// Each problem on its own line (file:line:column: what and the fix), for an admin reply.
     pub fn lines(&self) -> Vec<String> {
         match self {
-            SetupError::Flows { problems, .. } | SetupError::Fields { problems, .. } => {
+            SetupError::Flows { problems, .. }
+            | SetupError::Fields { problems, .. }
+            | SetupError::Rules { problems, .. } => {
                 problems.iter().map(ToString::to_string).collect()
             }
             other => vec![other.to_string()],
@@ -57,6 +69,35 @@ pub fn load_flows(dir: &Path) -> Result<(Flows, Vec<Problem>), SetupError> {
         },
         other => SetupError::FlowFolder(other),
     })
+}
+
+/// Where a server looks for the merchant's recommendation rules when no `--rules` is given: `recommend.yaml` in
+/// the folder that holds the flows folder.
+pub fn default_rules_file(flows_dir: &Path) -> PathBuf {
+    let parent = flows_dir
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    parent.join("recommend.yaml")
+}
+
+/// The merchant's recommendation rules in `file`, checked against the finders and catalog they go with.
+pub fn load_rules(
+    file: &Path,
+    flows: &Flows,
+    catalog: &Catalog,
+) -> Result<crate::recommend::Rules, SetupError> {
+    let source = std::fs::read_to_string(file).map_err(|source| SetupError::RulesFile {
+        file: file.to_path_buf(),
+        source,
+    })?;
+    match crate::recommend::rules::compile(&file.display().to_string(), &source, flows, catalog) {
+        (Some(rules), _) => Ok(rules),
+        (None, problems) => Err(SetupError::Rules {
+            file: file.to_path_buf(),
+            problems,
+        }),
+    }
 }
 
 /// The catalog of `dir`, and what each feed file yielded (skipped rows with their lines). With a `shelf` (a

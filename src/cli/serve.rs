@@ -16,6 +16,10 @@ pub struct ServeArgs {
     /// Folder of flow files.
     #[arg(long, env = "SHOPKEEP_FLOWS", default_value = "flows")]
     pub flows: PathBuf,
+    /// The merchant's recommendation rules (docs/recommendations.md); default: `recommend.yaml` beside the flows
+    /// folder, when there is one.
+    #[arg(long, env = "SHOPKEEP_RULES", value_name = "FILE")]
+    pub rules: Option<PathBuf>,
     /// Folder of catalog feeds (and images/).
     #[arg(long, env = "SHOPKEEP_CATALOG", default_value = "catalog")]
     pub catalog: PathBuf,
@@ -118,6 +122,18 @@ pub(super) fn serve(args: ServeArgs) -> anyhow::Result<()> {
                 (flows, catalog)
             }
         };
+        let rules_file = args.rules.clone().or_else(|| {
+            let beside = crate::setup::default_rules_file(&args.flows);
+            beside.is_file().then_some(beside)
+        });
+        let rules = match &rules_file {
+            Some(file) => {
+                let rules = crate::setup::load_rules(file, &flows, &catalog)?;
+                eprintln!("recommendations: {} pins, {} exclusions, {} accessory rules from `{}`", rules.pins.len(), rules.exclude.len(), rules.with.len(), file.display());
+                rules
+            }
+            None => crate::recommend::Rules::default(),
+        };
         match catalog.origin() {
             crate::catalog::Origin::Reused(folder) => eprintln!("catalog: feeds unchanged, reusing the index in `{}`", folder.display()),
             crate::catalog::Origin::Built(folder) => eprintln!("catalog: index built into `{}`", folder.display()),
@@ -136,6 +152,7 @@ pub(super) fn serve(args: ServeArgs) -> anyhow::Result<()> {
             session_ttl: Duration::from_secs(args.session_days.max(1) * 24 * 3600),
             flows_dir: args.flows.clone(),
             catalog_dir: args.catalog.clone(),
+            rules_file,
             catalog_index: Some(shelf),
             prebuilt_index: args.index.clone(),
             watch: !args.no_watch,
@@ -169,6 +186,7 @@ pub(super) fn serve(args: ServeArgs) -> anyhow::Result<()> {
         };
         let (n_flows, n_products) = (flows.len(), catalog.len());
         let (state, shutdown) = App::new(flows, catalog, store, settings);
+        state.0.live.set_rules(rules);
         tokio::spawn(async move {
             stop_signal().await;
             eprintln!("shutting down…");

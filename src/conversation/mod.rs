@@ -69,6 +69,17 @@ pub enum Answer {
     Skipped,
 }
 
+impl Answer {
+    /// The option values chosen (none for a range, a typed text or a skip).
+    pub fn values(&self) -> Vec<String> {
+        match self {
+            Answer::Choice { value } => vec![value.clone()],
+            Answer::Choices { values } => values.clone(),
+            Answer::Range { .. } | Answer::Text { .. } | Answer::Skipped => Vec::new(),
+        }
+    }
+}
+
 /// What a shopper can do.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Input {

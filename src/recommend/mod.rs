@@ -11,12 +11,14 @@
 
 pub mod eval;
 pub mod model;
+pub mod rules;
 
 use std::collections::HashSet;
 
 use serde::Serialize;
 
 pub use model::{Model, Together};
+pub use rules::Rules;
 
 use crate::shop_events::{Kind as EventKind, ShopEvent};
 
@@ -26,12 +28,18 @@ pub struct Catalogued {
     pub title: String,
     pub category: String,
     pub in_stock: bool,
+    /// Within the finder's `scope` (every product when no finder is in play).
+    pub in_scope: bool,
 }
 
 /// Why a product is recommended.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Kind {
+    /// Pinned by the merchant's rules.
+    Pinned,
+    /// Recommended with a product the shopper has in view, looked at or bought (the merchant's rules).
+    GoesWith,
     FromAnswers,
     BoughtTogether,
     ViewedTogether,
@@ -58,6 +66,10 @@ pub struct Request<'a> {
     /// What the finder's matcher picked from the shopper's stored answers, each with the answers it matched.
     pub from_answers: &'a [(String, Vec<String>)],
     pub in_stock_only: bool,
+    /// The shopper's stored answers: finder, question and the option values given.
+    pub answered: &'a [(String, String, Vec<String>)],
+    /// The merchant's rules, applied on top of every kind.
+    pub rules: &'a Rules,
 }
 
 /// How many of the shopper's last products anchor "bought / viewed together" when no product is in view.
@@ -175,35 +187,50 @@ pub fn recommend(
         .collect();
     lists.push(popular);
 
+    let rules = rules_lists(request, &recent, &bought, category.as_deref(), &title);
+
     let mut taken: HashSet<String> = bought.iter().map(|p| p.to_string()).collect();
     taken.extend(request.context.map(str::to_string));
+    taken.extend(request.rules.exclude.iter().cloned());
     let mut out = Vec::new();
+    let mut take = |(product, kind, reason): &(String, Kind, String),
+                    out: &mut Vec<Recommendation>| {
+        if taken.contains(product) {
+            return false;
+        }
+        let Some(found) = lookup(product) else {
+            return false;
+        };
+        if !found.in_scope || (request.in_stock_only && !found.in_stock) {
+            return false;
+        }
+        taken.insert(product.clone());
+        out.push(Recommendation {
+            product: product.clone(),
+            title: found.title,
+            kind: *kind,
+            reason: reason.clone(),
+        });
+        true
+    };
+    // The merchant's pins and accessories first, in the order written.
+    for entry in &rules {
+        if out.len() >= request.limit {
+            break;
+        }
+        take(entry, &mut out);
+    }
     let mut cursors = vec![0usize; lists.len()];
-    // Round robin over the kinds, in priority order, so no one kind fills every place.
+    // Then round robin over the kinds, in priority order, so no one kind fills every place.
     while out.len() < request.limit {
         let mut progressed = false;
         for (list, cursor) in lists.iter().zip(cursors.iter_mut()) {
             while *cursor < list.len() {
-                let (product, kind, reason) = &list[*cursor];
                 *cursor += 1;
-                if taken.contains(product) {
-                    continue;
+                if take(&list[*cursor - 1], &mut out) {
+                    progressed = true;
+                    break;
                 }
-                let Some(found) = lookup(product) else {
-                    continue;
-                };
-                if request.in_stock_only && !found.in_stock {
-                    continue;
-                }
-                taken.insert(product.clone());
-                out.push(Recommendation {
-                    product: product.clone(),
-                    title: found.title,
-                    kind: *kind,
-                    reason: reason.clone(),
-                });
-                progressed = true;
-                break;
             }
             if out.len() >= request.limit {
                 break;
@@ -211,6 +238,76 @@ pub fn recommend(
         }
         if !progressed {
             break;
+        }
+    }
+    out
+}
+
+/// The merchant's pins that hold for this request (the category in view or last seen; the shopper's answers),
+/// then the accessories of the products in view, looked at (newest first) or bought, each with its reason.
+fn rules_lists(
+    request: &Request<'_>,
+    recent: &[&str],
+    bought: &HashSet<&str>,
+    category: Option<&str>,
+    title: &dyn Fn(&str) -> String,
+) -> Vec<(String, Kind, String)> {
+    let ja = request.locale.starts_with("ja");
+    let own = |text: &Option<crate::flow::Text>| {
+        text.as_ref()
+            .map(|t| t.get(request.locale, "en").to_string())
+    };
+    let mut out = Vec::new();
+    for pin in &request.rules.pins {
+        let reason = match &pin.when {
+            rules::When::Category(c) if Some(c.as_str()) == category => match ja {
+                false => format!("Our pick in {c}"),
+                true => format!("{c}のおすすめ"),
+            },
+            rules::When::Answer {
+                flow,
+                question,
+                value,
+                label,
+            } => {
+                let given = request
+                    .answered
+                    .iter()
+                    .any(|(f, q, values)| f == flow && q == question && values.contains(value));
+                if !given {
+                    continue;
+                }
+                let label = label.get(request.locale, "en");
+                match ja {
+                    false => format!("Our pick for {label}"),
+                    true => format!("「{label}」のおすすめ"),
+                }
+            }
+            rules::When::Category(_) => continue,
+        };
+        out.push((
+            pin.product.clone(),
+            Kind::Pinned,
+            own(&pin.reason).unwrap_or(reason),
+        ));
+    }
+    let mut bought: Vec<&str> = bought.iter().copied().collect();
+    bought.sort_unstable();
+    let anchors = request
+        .context
+        .into_iter()
+        .chain(recent.iter().copied())
+        .chain(bought);
+    for anchor in anchors {
+        for rule in request.rules.with.iter().filter(|w| w.product == anchor) {
+            let with = title(anchor);
+            let reason = own(&rule.reason).unwrap_or_else(|| match ja {
+                false => format!("Goes with {with}"),
+                true => format!("「{with}」と一緒に"),
+            });
+            for product in &rule.recommend {
+                out.push((product.clone(), Kind::GoesWith, reason.clone()));
+            }
         }
     }
     out

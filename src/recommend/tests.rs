@@ -39,6 +39,7 @@ fn lookup(product: &str) -> Option<Catalogued> {
         title: product.to_uppercase(),
         category: category.into(),
         in_stock: product != "sold-out",
+        in_scope: true,
     })
 }
 
@@ -67,6 +68,8 @@ fn a_product_page_gets_its_companions_and_a_returning_visitor_their_own_history(
         history: &[],
         from_answers: &[],
         in_stock_only: true,
+        answered: &[],
+        rules: &Rules::default(),
     };
     let recs = recommend(&model, &request, &lookup);
     assert_eq!(
@@ -98,6 +101,8 @@ fn a_product_page_gets_its_companions_and_a_returning_visitor_their_own_history(
         history: &history,
         from_answers: &told,
         in_stock_only: true,
+        answered: &[],
+        rules: &Rules::default(),
     };
     let recs = recommend(&model, &request, &lookup);
     assert_eq!(recs[0].product, "shoe-c");
@@ -129,6 +134,8 @@ fn a_first_time_visitor_gets_the_popular_products_of_the_category_in_view() {
         history: &[],
         from_answers: &[],
         in_stock_only: true,
+        answered: &[],
+        rules: &Rules::default(),
     };
     let recs = recommend(&model, &request, &lookup);
     assert_eq!(

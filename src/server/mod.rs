@@ -57,6 +57,8 @@ pub struct Settings {
     /// Where the served finders come from; reloads read it again.
     pub flows_dir: PathBuf,
     pub catalog_dir: PathBuf,
+    /// The merchant's recommendation rules (`recommend.yaml`); reloads read it again. `None`: no rules.
+    pub rules_file: Option<PathBuf>,
     /// Where reloads keep the catalog's index on disk (`DATA/index`); `None`: in memory.
     pub catalog_index: Option<crate::catalog::Shelf>,
     /// An index built elsewhere (`shopkeep index --out DIR`, `serve --index DIR`): served as it is, never rebuilt
@@ -84,6 +86,7 @@ impl Default for Settings {
             session_ttl: Duration::from_secs(30 * 24 * 3600),
             flows_dir: PathBuf::from("flows"),
             catalog_dir: PathBuf::from("catalog"),
+            rules_file: None,
             catalog_index: None,
             prebuilt_index: None,
             watch: false,

@@ -25,6 +25,7 @@ use axum::response::{IntoResponse, Response};
 use super::AppState;
 use crate::catalog::Catalog;
 use crate::flow::{Flow, Flows};
+use crate::recommend::Rules;
 use crate::setup::{self, SetupError};
 
 /// Older finder versions kept for the conversations that started on them.
@@ -34,6 +35,8 @@ pub const KEPT_VERSIONS: usize = 64;
 pub struct Live {
     flows: RwLock<Arc<Flows>>,
     catalog: RwLock<Catalog>,
+    /// The merchant's recommendation rules (`recommend.yaml`), checked against the flows and catalog above.
+    rules: RwLock<Arc<Rules>>,
     versions: Mutex<Versions>,
     /// One reload at a time: two saves in a row must not race each other's swap.
     reloading: Mutex<()>,
@@ -80,6 +83,7 @@ impl Live {
         Live {
             flows: RwLock::new(Arc::new(flows)),
             catalog: RwLock::new(catalog),
+            rules: RwLock::default(),
             versions: Mutex::new(versions),
             reloading: Mutex::new(()),
         }
@@ -91,6 +95,15 @@ impl Live {
 
     pub fn catalog(&self) -> Catalog {
         read(&self.catalog)
+    }
+
+    pub fn rules(&self) -> Arc<Rules> {
+        read(&self.rules)
+    }
+
+    /// Serves `rules` from now on (checked by [`setup::load_rules`] against the flows and catalog served).
+    pub fn set_rules(&self, rules: Rules) {
+        write(&self.rules, Arc::new(rules));
     }
 
     /// The finder `id` at `version` if it is still kept, else its current version.
@@ -166,6 +179,14 @@ pub fn reload(state: &AppState, part: Part) -> Result<Reloaded, SetupError> {
         .map_or_else(|| live.flows(), |f| Arc::new(f.clone()));
     let checked_catalog = catalog.clone().unwrap_or_else(|| live.catalog());
     setup::check(&checked_flows, &checked_catalog, &settings.catalog_dir)?;
+    // The rules name products, categories and answers: checked again against what is about to be served.
+    let rules = match &settings.rules_file {
+        Some(file) => Some(setup::load_rules(file, &checked_flows, &checked_catalog)?),
+        None => None,
+    };
+    if let Some(rules) = rules {
+        live.set_rules(rules);
+    }
     if let Some(catalog) = catalog {
         write(&live.catalog, catalog);
     }
@@ -272,6 +293,9 @@ pub fn watch(state: &AppState) -> notify::Result<Watching> {
     let flows_dir = absolute(&settings.flows_dir);
     let catalog_dir = absolute(&settings.catalog_dir);
     let (flows_seen, catalog_seen) = (flows_dir.clone(), catalog_dir.clone());
+    // The rules file is reloaded with the flows it names.
+    let rules_file = settings.rules_file.as_deref().map(absolute);
+    let rules_seen = rules_file.clone();
     // A prebuilt index is not rebuilt from the feeds when they change.
     let prebuilt = settings.prebuilt_index.is_some();
     let mut watcher = notify::recommended_watcher(move |event: notify::Result<notify::Event>| {
@@ -283,7 +307,10 @@ pub fn watch(state: &AppState) -> notify::Result<Watching> {
         ) {
             return;
         }
-        let flows = event.paths.iter().any(|p| p.starts_with(&flows_seen));
+        let flows = event
+            .paths
+            .iter()
+            .any(|p| p.starts_with(&flows_seen) || rules_seen.as_ref() == Some(p));
         // Pictures under catalog/images/ are served from disk as they are; only feeds need a rebuild.
         let catalog = !prebuilt
             && event.paths.iter().any(|p| {
@@ -304,6 +331,10 @@ pub fn watch(state: &AppState) -> notify::Result<Watching> {
         watcher.watch(&shared_dir, RecursiveMode::NonRecursive)?;
     }
     watcher.watch(&catalog_dir, RecursiveMode::NonRecursive)?;
+    if let Some(file) = rules_file.as_deref().and_then(Path::parent) {
+        // Editors save by writing a new file and renaming it: watch the folder, keep only the file's events.
+        watcher.watch(file, RecursiveMode::NonRecursive)?;
+    }
     let state = state.clone();
     let task = tokio::spawn(async move {
         while let Some(first) = changed.recv().await {

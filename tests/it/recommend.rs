@@ -3,8 +3,8 @@
 
 use serde_json::{Value, json};
 
-use crate::profiles::{KEY, spawn_private};
-use crate::support::{TestApp, api};
+use crate::profiles::{KEY, private_settings, spawn_private};
+use crate::support::{TestApp, api, repo, spawn_with};
 
 async fn post(app: &TestApp, events: Value) {
     let (status, body) = api(app.addr, "POST", "/v1/events", KEY, Some(events)).await;
@@ -143,6 +143,124 @@ async fn a_shopper_who_answered_a_finder_gets_picks_because_of_what_they_told() 
         );
     }
     app.stop().await;
+}
+
+#[tokio::test]
+async fn the_merchants_rules_pin_exclude_and_recommend_accessories() {
+    let settings = shopkeep::server::Settings {
+        rules_file: Some(repo("recommend.yaml")),
+        ..private_settings()
+    };
+    let app = spawn_with(tempfile::tempdir().expect("temp dir"), settings).await;
+    // rs-044 (excluded by the shipped rules) is viewed with rs-001 more often than anything else.
+    let mut events = Vec::new();
+    for n in 0..4 {
+        for product in ["rs-001", "rs-044"] {
+            events.push(json!({"id": format!("x{n}-{product}"), "visitor": format!("x{n}"), "session": format!("xs{n}"), "kind": "viewed", "product": product}));
+        }
+    }
+    events.push(json!({"id": "y-1", "visitor": "y", "session": "ys", "kind": "viewed", "product": "rs-001"}));
+    events.push(json!({"id": "y-2", "visitor": "y", "session": "ys", "kind": "viewed", "product": "rs-002"}));
+    post(&app, json!({"events": events})).await;
+
+    let recs = recommend(&app, "v-new/recommendations?context=rs-001&limit=10").await;
+    assert!(!recs.iter().any(|r| r.0 == "rs-044"), "excluded: {recs:#?}");
+    assert!(has(&recs, "rs-002", "viewed_together"), "{recs:#?}");
+
+    // A category pin on a backpack page, before every other kind.
+    let recs = recommend(&app, "v-new/recommendations?context=bp-002&limit=3").await;
+    assert_eq!(
+        recs[0],
+        (
+            "bp-004".into(),
+            "pinned".into(),
+            "Staff pick: our best-selling day pack".into()
+        ),
+        "{recs:#?}"
+    );
+
+    // An accessory on the page of the shoe it goes with; the running-shoe finder's scope keeps it out of the
+    // widget's strip.
+    let recs = recommend(&app, "v-new/recommendations?context=rs-005&limit=3").await;
+    assert_eq!(recs[0].0, "bp-008", "{recs:#?}");
+    assert_eq!(recs[0].1, "goes_with");
+    let recs = recommend(
+        &app,
+        "v-new/recommendations?context=rs-005&limit=5&flow=running-shoes",
+    )
+    .await;
+    assert!(
+        recs.iter().all(|r| r.0.starts_with("rs-")),
+        "the finder's scope: {recs:#?}"
+    );
+
+    // An answer pin: a shopper who told the finder they run trails.
+    let mut client = app.client().await;
+    client
+        .send(
+            json!({"type": "start", "flow": "running-shoes", "locale": "ja", "visitor": "v-trail"}),
+        )
+        .await;
+    client.until("question").await;
+    client.answer(json!({"value": "trail"})).await;
+    let recs = recommend(&app, "v-trail/recommendations?limit=4&locale=ja").await;
+    assert_eq!(
+        recs[0],
+        (
+            "rs-034".into(),
+            "pinned".into(),
+            "「トレイル」のおすすめ".into()
+        ),
+        "{recs:#?}"
+    );
+    let recs = recommend(&app, "v-trail/recommendations?limit=4").await;
+    assert_eq!(recs[0].2, "Our pick for Trail", "{recs:#?}");
+
+    let (status, body) = api(
+        app.addr,
+        "GET",
+        "/v1/visitors/v-trail/recommendations?flow=bikes",
+        KEY,
+        None,
+    )
+    .await;
+    assert_eq!((status, body["field"].as_str()), (400, Some("flow")));
+    app.stop().await;
+}
+
+#[test]
+fn a_rules_file_with_mistakes_stops_the_server_naming_each_line() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let rules = dir.path().join("recommend.yaml");
+    std::fs::write(
+        &rules,
+        "pin:\n  - product: bp-004\n    category: hats\n  - product: rs-001\n    answer: {flow: running-shoes, question: terrain, value: moon}\nexclude: [rs-999]\nwith:\n  - product: rs-005\n    recommend: [bp-008, rs-005]\n",
+    )
+    .expect("write");
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_shopkeep"))
+        .args(["serve", "--addr", "127.0.0.1:0", "--no-watch", "--rules"])
+        .arg(&rules)
+        .arg("--flows")
+        .arg(repo("flows"))
+        .arg("--catalog")
+        .arg(repo("catalog"))
+        .arg("--data")
+        .arg(dir.path().join("data"))
+        .output()
+        .expect("shopkeep runs");
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let file = rules.display();
+    for expected in [
+        format!("{file}:3:15: error: no product is in category `hats`"),
+        format!(
+            "{file}:5:13: error: question `terrain` of finder `running-shoes` has no option `moon`; use one of road, trail, track"
+        ),
+        format!("{file}:6:11: error: product `rs-999` is not in the catalog"),
+        format!("{file}:9:25: error: `rs-005` is recommended with itself"),
+    ] {
+        assert!(stderr.contains(&expected), "{expected}\n{stderr}");
+    }
 }
 
 #[test]

@@ -118,7 +118,14 @@ pub async fn spawn_catalog(
         .await
         .expect("bind port 0");
     let addr = listener.local_addr().expect("local addr");
+    let rules = settings
+        .rules_file
+        .as_deref()
+        .map(|file| shopkeep::setup::load_rules(file, &flows, &catalog).expect("the rules load"));
     let (state, shutdown) = App::new(flows, catalog, store, settings);
+    if let Some(rules) = rules {
+        state.0.live.set_rules(rules);
+    }
     let server = tokio::spawn(server::run(listener, state));
     TestApp {
         addr,

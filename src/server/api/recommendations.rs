@@ -3,6 +3,7 @@
 //! (the matcher run on a session rebuilt from them), the catalog — and [`crate::recommend`] decides.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use axum::Json;
 use axum::extract::{Path, Query, State};
@@ -12,6 +13,7 @@ use serde_json::{Value, json};
 
 use super::{ApiError, authorize, blocking, valid_id};
 use crate::conversation::{self, Answered, Position, Session};
+use crate::flow::Flow;
 use crate::recommend::{self, Catalogued};
 use crate::server::AppState;
 use crate::store::StoredAnswer;
@@ -21,6 +23,8 @@ pub(super) struct Params {
     limit: Option<usize>,
     context: Option<String>,
     locale: Option<String>,
+    /// The finder in play (the widget's): its scope and `in_stock_only` hold. Default: the one answered last.
+    flow: Option<String>,
 }
 
 /// Most recommendations one request returns.
@@ -48,6 +52,14 @@ pub(super) async fn recommendations(
     {
         return Err(ApiError::bad("context", "a product id of 1–128 characters"));
     }
+    if let Some(flow) = &params.flow
+        && state.0.flows().get(flow).is_none()
+    {
+        return Err(ApiError::bad(
+            "flow",
+            format!("no finder `{flow}` is served; name one of its flows or leave `flow` out"),
+        ));
+    }
     let app = state.clone();
     let out = blocking(move || {
         let app = &app.0;
@@ -65,22 +77,43 @@ pub(super) async fn recommendations(
             None => (Vec::new(), Vec::new()),
         };
         let locale = params.locale.clone().unwrap_or_else(|| "en".into());
-        let (from_answers, in_stock_only) =
-            from_answers(&app.flows(), &catalog, &answers, &locale, limit);
+        let flows = app.flows();
+        let (flow, from_answers) = from_answers(
+            &flows,
+            &catalog,
+            &answers,
+            params.flow.as_deref(),
+            &locale,
+            limit,
+        );
+        // The scope of a finder named by the request (the widget names its own); a finder answered on another day
+        // still gives its picks, but does not narrow a product page of another category.
+        let scope = match (&flow, &params.flow) {
+            (Some(flow), Some(_)) => flow.scope.as_slice(),
+            _ => &[],
+        };
         let lookup = |product: &str| {
             catalog.get(product).ok().flatten().map(|p| Catalogued {
                 in_stock: p.stock > 0,
+                in_scope: scope.iter().all(|c| c.test(&p)),
                 title: p.title,
                 category: p.category,
             })
         };
+        let answered: Vec<(String, String, Vec<String>)> = answers
+            .iter()
+            .map(|a| (a.flow.clone(), a.question.clone(), a.answer.values()))
+            .collect();
+        let rules = app.live.rules();
         let request = recommend::Request {
             limit,
             context: params.context.as_deref(),
             locale: &locale,
             history: &history,
             from_answers: &from_answers,
-            in_stock_only,
+            in_stock_only: flow.as_ref().is_none_or(|f| f.in_stock_only),
+            answered: &answered,
+            rules: &rules,
         };
         let model = app.recommend.read().unwrap_or_else(|p| p.into_inner());
         Ok(recommend::recommend(&model, &request, &lookup))
@@ -89,15 +122,16 @@ pub(super) async fn recommendations(
     Ok(Json(json!({ "recommendations": out })))
 }
 
-/// The finder's picks for the shopper's stored answers of the finder they answered last, each with the answers it
-/// matched; and whether that finder shows only products in stock (the default when they answered none).
+/// The finder in play — `wanted`, else the one the shopper answered last — and its picks for the shopper's stored
+/// answers to it, each with the answers it matched.
 fn from_answers(
     flows: &crate::flow::Flows,
     catalog: &crate::catalog::Catalog,
     answers: &[StoredAnswer],
+    wanted: Option<&str>,
     locale: &str,
     limit: usize,
-) -> (Vec<(String, Vec<String>)>, bool) {
+) -> (Option<Arc<Flow>>, Picks) {
     let mut by_flow: HashMap<&str, Vec<&StoredAnswer>> = HashMap::new();
     for answer in answers {
         by_flow
@@ -105,16 +139,33 @@ fn from_answers(
             .or_default()
             .push(answer);
     }
-    let Some((flow_id, mut given)) = by_flow
-        .into_iter()
-        .max_by_key(|(flow, answers)| (answers.iter().map(|a| a.at).max().unwrap_or(0), *flow))
-    else {
-        return (Vec::new(), true);
+    let last = by_flow
+        .iter()
+        .max_by_key(|(flow, answers)| (answers.iter().map(|a| a.at).max().unwrap_or(0), **flow))
+        .map(|(flow, _)| *flow);
+    let Some(flow) = wanted.or(last).and_then(|id| flows.get(id)).cloned() else {
+        return (None, Vec::new());
     };
-    let Some(flow) = flows.get(flow_id) else {
-        return (Vec::new(), true);
-    };
+    let mut given = by_flow.remove(flow.id.as_str()).unwrap_or_default();
+    if given.is_empty() {
+        return (Some(flow), Vec::new());
+    }
     given.sort_by_key(|a| a.at);
+    let picks = picks_for(&flow, catalog, &given, locale, limit);
+    (Some(flow), picks)
+}
+
+/// Products with the answers each matched.
+type Picks = Vec<(String, Vec<String>)>;
+
+/// What the finder's matcher picks for `given` answers (a session rebuilt from them, showing its first result).
+fn picks_for(
+    flow: &Flow,
+    catalog: &crate::catalog::Catalog,
+    given: &[&StoredAnswer],
+    locale: &str,
+    limit: usize,
+) -> Picks {
     let mut session = Session::new("recommend".into(), flow, Some(locale), None);
     session.answers = given
         .iter()
@@ -128,19 +179,18 @@ fn from_answers(
         crate::flow::Node::Results(r) => Some(r.id.clone()),
         crate::flow::Node::Question(_) => None,
     }) else {
-        return (Vec::new(), flow.in_stock_only);
+        return Vec::new();
     };
     session.at = Position::Showing(result.clone());
     let request = conversation::request(flow, &session, limit, 1);
     let Ok(outcome) = catalog.find(&request) else {
-        return (Vec::new(), flow.in_stock_only);
+        return Vec::new();
     };
     let showcase = conversation::present(flow, &session, &result, outcome);
-    let picks = showcase
+    showcase
         .picks
         .into_iter()
         .filter(|p| !p.matched.is_empty())
         .map(|p| (p.product.id.clone(), p.matched))
-        .collect();
-    (picks, flow.in_stock_only)
+        .collect()
 }
