@@ -28,6 +28,7 @@ pub mod audit;
 pub mod catalog;
 pub mod cli;
 pub mod conversation;
+pub mod email;
 pub mod flow;
 pub mod insights;
 pub mod loadgen;

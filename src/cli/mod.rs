@@ -1,5 +1,5 @@
 //! The `shopkeep` command line: `serve`, `check`, `graph`, `test`, `query`, `index`, `gen-catalog`, `bench`,
-//! `sign-customer`, `eval-recs`.
+//! `sign-customer`, `eval-recs`, `email preview`.
 //!
 //! Arguments are parsed in two stages (as ripgrep does): clap reads what the user typed, then each command builds
 //! the validated values the library takes. Errors here are `anyhow` with one line naming the thing and the fix.
@@ -14,6 +14,7 @@ use crate::flow::Flows;
 mod bench;
 mod catalog;
 mod check;
+mod email;
 mod graph;
 mod privacy;
 mod recs;
@@ -23,6 +24,7 @@ mod test;
 pub use bench::BenchArgs;
 pub use catalog::{GenCatalogArgs, IndexArgs, QueryArgs};
 pub use check::CheckArgs;
+pub use email::EmailArgs;
 pub use graph::GraphArgs;
 pub use privacy::SignCustomerArgs;
 pub use recs::EvalRecsArgs;
@@ -58,6 +60,8 @@ pub enum Command {
     GenCatalog(GenCatalogArgs),
     /// Load-test conversations over real WebSockets against a bare echo baseline; prints markdown tables.
     Bench(BenchArgs),
+    /// Email templates: `shopkeep email preview picks --locale ja` writes the HTML and text parts.
+    Email(EmailArgs),
     /// Print the signature of a customer id (`data-customer-signature`) under the shop's secret.
     SignCustomer(SignCustomerArgs),
     /// Score next-item recommendations on an event log (HR@20, MRR@20 against popularity); --generate writes one.
@@ -76,6 +80,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Bench(args) => bench::bench(args),
         Command::SignCustomer(args) => privacy::sign_customer(args),
         Command::EvalRecs(args) => recs::eval_recs(args),
+        Command::Email(args) => email::run(args),
     }
 }
 

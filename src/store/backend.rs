@@ -34,14 +34,18 @@ pub enum Kind {
     EventIds,
     /// Hashed email → suppression entry of an erased shopper.
     Suppressed,
-    /// Emails waiting to be sent (the email issue fills it).
+    /// Owner, email id → an email waiting to be sent.
     Outbox,
     /// Finder, version, grain, start → an insights bucket (aggregates, no personal data).
     Insights,
+    /// Owner, email id → an email sent, cancelled, failed or suppressed, with its attempts.
+    MailLog,
+    /// Hashed token → what an email's link (unsubscribe, resume) may do.
+    Links,
 }
 
 impl Kind {
-    pub const ALL: [Kind; 12] = [
+    pub const ALL: [Kind; 14] = [
         Kind::Sessions,
         Kind::Answers,
         Kind::Events,
@@ -54,6 +58,8 @@ impl Kind {
         Kind::Suppressed,
         Kind::Outbox,
         Kind::Insights,
+        Kind::MailLog,
+        Kind::Links,
     ];
 
     /// The tree's name; stable, it is on disk.
@@ -71,6 +77,8 @@ impl Kind {
             Kind::Suppressed => "suppressed",
             Kind::Outbox => "outbox",
             Kind::Insights => "insights",
+            Kind::MailLog => "mail_log",
+            Kind::Links => "links",
         }
     }
 }

@@ -17,6 +17,8 @@
 //! - `privacy.rs`: export, erasure (records removed, then the storage rewritten) and the retention sweep.
 //! - `shop_events.rs`: what shoppers did on the shop's pages, per owner and time, de-duplicated by event id.
 //! - `insights.rs`: the insights buckets (aggregates per finder version and hour or day; no personal data).
+//! - `outbox.rs`: emails waiting to be sent, and the log of those finished with (sent, cancelled, failed,
+//!   suppressed) with every attempt; `links.rs`: the hashed tokens of emails' unsubscribe and resume links.
 //!
 //! Writes: a turn only queues its records; the group commit (`commit.rs`) writes everything queued, then flushes,
 //! on the flusher's thread (so no storage work runs on the async runtime). Readers see queued records at once.
@@ -41,6 +43,8 @@ mod commit;
 mod consents;
 mod events;
 mod insights;
+mod links;
+mod outbox;
 mod privacy;
 mod profiles;
 mod sessions;
@@ -50,6 +54,8 @@ pub use answers::{ShownPicks, StoredAnswer, owner};
 pub use backend::{Backend, Kind, Op};
 pub use consents::{Action, Channel, ConsentEntry, ConsentState, Purpose};
 pub use events::RecordedEvent;
+pub use links::{Link, LinkPurpose, Refused};
+pub use outbox::{Attempt, EmailLinks, LoggedEmail, Outcome, QueuedEmail, Trigger};
 pub use privacy::{Erased, Export, Swept};
 pub use profiles::{Email, Profile, email_key};
 pub use shop_events::Recorded;

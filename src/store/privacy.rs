@@ -14,8 +14,8 @@ use serde::Serialize;
 
 use super::answers::prefix;
 use super::{
-    ConsentEntry, ConsentState, Kind, Profile, ShownPicks, Store, StoreError, StoredAnswer,
-    email_key, encode,
+    ConsentEntry, ConsentState, Kind, LoggedEmail, Profile, QueuedEmail, ShownPicks, Store,
+    StoreError, StoredAnswer, email_key, encode,
 };
 use crate::conversation::Session;
 use crate::shop_events::ShopEvent;
@@ -38,8 +38,10 @@ pub struct Export {
     pub events: Vec<ShopEvent>,
     /// The conversations that can still be resumed.
     pub sessions: Vec<Session>,
-    /// Emails sent to the shopper (the outbox; filled once shopkeep sends email).
-    pub emails_sent: Vec<serde_json::Value>,
+    /// Emails finished with (sent, cancelled, failed, suppressed), with their attempts, oldest first.
+    pub emails_sent: Vec<LoggedEmail>,
+    /// Emails waiting in the outbox.
+    pub emails_queued: Vec<QueuedEmail>,
 }
 
 /// What an erasure removed.
@@ -52,6 +54,9 @@ pub struct Erased {
     pub events: usize,
     pub sessions: usize,
     pub analytics_lines: usize,
+    /// Emails removed from the outbox (never to be sent) and from the log.
+    pub emails_queued: usize,
+    pub emails_logged: usize,
     /// Whether an email was turned into a hashed suppression entry.
     pub suppressed: bool,
 }
@@ -82,7 +87,8 @@ impl Store {
                 .into_iter()
                 .map(|(_, session)| session)
                 .collect(),
-            emails_sent: Vec::new(),
+            emails_sent: self.logged_emails_of(&profile.owners)?,
+            emails_queued: self.queued_emails_of(&profile.owners)?,
             profile,
         };
         for owner in &export.profile.owners {
@@ -140,6 +146,8 @@ impl Store {
             self.queue(Kind::Suppressed, key.into_bytes(), Some(entry));
             erased.suppressed = true;
         }
+        (erased.emails_queued, erased.emails_logged) = self.remove_emails_of(&owners)?;
+        self.remove_links_of(&owners)?;
         erased.analytics_lines = self.remove_analytics_of(&session_ids)?;
         self.writes.apply()?;
         {

@@ -253,3 +253,155 @@ async fn a_rewrite_keeps_every_live_record_and_leaves_one_store_folder() {
         [("terrain".to_string(), trail)]
     );
 }
+
+fn queued(owner: &str, id: &str, due: u64) -> QueuedEmail {
+    QueuedEmail {
+        id: id.into(),
+        message_id: format!("<{id}@test>"),
+        owner: owner.into(),
+        trigger: Trigger::FinderCompleted,
+        template: "picks".into(),
+        locale: "en".into(),
+        flow: None,
+        session: None,
+        session_token: Some("resume-token".into()),
+        links: None,
+        products: Vec::new(),
+        queued_at: due,
+        due,
+        attempts: Vec::new(),
+    }
+}
+
+#[tokio::test]
+async fn the_outbox_queues_once_finishes_into_the_log_and_is_erased_with_the_shopper() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let store = Store::open(dir.path()).expect("open");
+    store
+        .set_email("v1", "aiko@example.jp", false)
+        .expect("email");
+    assert!(
+        store
+            .queue_email(&queued("v1", "picks-s1", 100))
+            .expect("queue")
+    );
+    assert!(
+        !store
+            .queue_email(&queued("v1", "picks-s1", 200))
+            .expect("queue"),
+        "the same cause queues one email"
+    );
+    store
+        .queue_email(&queued("v1", "resume-s2", 300))
+        .expect("queue");
+    store.durable().await.expect("durable");
+    let due: Vec<String> = store
+        .due_emails(250, 10)
+        .expect("due")
+        .into_iter()
+        .map(|e| e.id)
+        .collect();
+    assert_eq!(due, ["picks-s1"]);
+    let first = store.due_emails(250, 10).expect("due").remove(0);
+    store
+        .finish_email(&LoggedEmail {
+            email: first,
+            outcome: Outcome::Sent,
+            finished_at: 260,
+            subject: "Your picks".into(),
+            to: "aiko@example.jp".into(),
+            reason: String::new(),
+        })
+        .expect("finish");
+    assert!(
+        !store
+            .queue_email(&queued("v1", "picks-s1", 300))
+            .expect("queue"),
+        "a sent email is not queued again"
+    );
+    let cancelled = store
+        .cancel_emails(&["v1".into()], 270, "test", |e| e.id == "resume-s2")
+        .expect("cancel");
+    assert_eq!(cancelled.len(), 1);
+    assert_eq!(store.outbox_next().expect("next"), (0, None));
+    let logged = store.logged_emails_of(&["v1".into()]).expect("log");
+    assert_eq!(logged.len(), 2);
+    assert!(
+        logged.iter().all(|e| e.email.session_token.is_none()),
+        "tokens leave with the email"
+    );
+    let export = store.export("v1").expect("export").expect("known");
+    assert_eq!(export.emails_sent.len(), 2);
+    store
+        .queue_email(&queued("v1", "resume-s3", 400))
+        .expect("queue");
+    let erased = store.erase("v1", 500).expect("erase").expect("known");
+    assert_eq!((erased.emails_queued, erased.emails_logged), (1, 2));
+    assert!(
+        store
+            .logged_emails_of(&["v1".into()])
+            .expect("log")
+            .is_empty()
+    );
+    assert_eq!(store.outbox_next().expect("next"), (0, None));
+}
+
+#[tokio::test]
+async fn a_resume_link_works_once_and_an_unsubscribe_link_keeps_working() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let store = Store::open(dir.path()).expect("open");
+    let link = |purpose| Link {
+        purpose,
+        owner: "v1".into(),
+        session_token: Some("tok".into()),
+        expires: Some(1000),
+        used_at: None,
+    };
+    let resume = store.issue_link(&link(LinkPurpose::Resume)).expect("issue");
+    let unsubscribe = store
+        .issue_link(&link(LinkPurpose::Unsubscribe))
+        .expect("issue");
+    assert_eq!(
+        store
+            .redeem_link(&resume, LinkPurpose::Unsubscribe, 10)
+            .expect("read"),
+        Err(Refused::Unknown),
+        "one purpose only"
+    );
+    assert!(
+        store
+            .redeem_link(&resume, LinkPurpose::Resume, 10)
+            .expect("read")
+            .is_ok()
+    );
+    assert_eq!(
+        store
+            .redeem_link(&resume, LinkPurpose::Resume, 11)
+            .expect("read"),
+        Err(Refused::Used)
+    );
+    assert!(
+        store
+            .redeem_link(&unsubscribe, LinkPurpose::Unsubscribe, 10)
+            .expect("read")
+            .is_ok()
+    );
+    assert!(
+        store
+            .redeem_link(&unsubscribe, LinkPurpose::Unsubscribe, 11)
+            .expect("read")
+            .is_ok()
+    );
+    assert_eq!(
+        store
+            .redeem_link(&unsubscribe, LinkPurpose::Unsubscribe, 1001)
+            .expect("read"),
+        Err(Refused::Expired)
+    );
+    assert_eq!(
+        store
+            .redeem_link("nonsense", LinkPurpose::Resume, 10)
+            .expect("read"),
+        Err(Refused::Unknown)
+    );
+}
