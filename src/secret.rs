@@ -30,6 +30,9 @@ pub fn verify_customer(secret: &str, customer: &str, signature: &str) -> bool {
     mac.verify_slice(&given).is_ok()
 }
 
+/// How a setting says it holds a token's hash rather than the token.
+pub const HASH_PREFIX: &str = "sha256:";
+
 /// A token (API key, admin token) kept only as its SHA-256 hash.
 #[derive(Clone)]
 pub struct TokenHash([u8; 32]);
@@ -37,6 +40,22 @@ pub struct TokenHash([u8; 32]);
 impl TokenHash {
     pub fn new(token: &str) -> TokenHash {
         TokenHash(Sha256::digest(token.as_bytes()).into())
+    }
+
+    /// A token as a setting gives it: `sha256:` and 64 hex digits is the hash of the token (what a config file,
+    /// environment or service unit should hold: `printf %s TOKEN | sha256sum`), anything else the token itself.
+    pub fn from_setting(value: &str) -> Result<TokenHash, String> {
+        let Some(hash) = value.strip_prefix(HASH_PREFIX) else {
+            return Ok(TokenHash::new(value));
+        };
+        match unhex(hash.trim()).and_then(|bytes| <[u8; 32]>::try_from(bytes).ok()) {
+            Some(hash) => Ok(TokenHash(hash)),
+            None => Err(format!(
+                "`{HASH_PREFIX}…` takes the 64 hex digits of the token's SHA-256 hash \
+                 (`printf %s TOKEN | sha256sum`); got {} characters",
+                hash.trim().len()
+            )),
+        }
     }
 
     /// Whether `presented` is the token, in constant time.
@@ -103,5 +122,30 @@ mod tests {
         assert!(!any_matches(&tokens, "key-3"));
         assert!(!any_matches(&[], "key-1"));
         assert_eq!(format!("{:?}", tokens[0]), "TokenHash(…)");
+    }
+
+    #[test]
+    fn a_setting_gives_a_token_or_its_hash() {
+        // sha256("admin-secret"), as `printf %s admin-secret | sha256sum` prints it
+        let hash = hex(&Sha256::digest(b"admin-secret"));
+        for setting in [
+            "admin-secret".to_string(),
+            format!("sha256:{hash}"),
+            format!("sha256:{}", hash.to_uppercase()),
+        ] {
+            let token = TokenHash::from_setting(&setting).expect("valid");
+            assert!(token.matches("admin-secret"), "{setting}");
+            assert!(!token.matches(&setting[..8]), "{setting}");
+            assert!(!token.matches(&hash), "the hash itself is no token");
+        }
+        for bad in [
+            "sha256:",
+            "sha256:abc",
+            "sha256:zz",
+            &format!("sha256:{hash}00"),
+        ] {
+            let error = TokenHash::from_setting(bad).expect_err(bad);
+            assert!(error.contains("64 hex digits"), "{error}");
+        }
     }
 }

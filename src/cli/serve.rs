@@ -62,10 +62,13 @@ pub struct ServeArgs {
     /// Do not reload when a file in the flows or catalog folder changes (POST /admin/reload still does).
     #[arg(long, env = "SHOPKEEP_NO_WATCH")]
     pub no_watch: bool,
-    /// Bearer token for admin requests such as POST /admin/reload; without it only this machine may ask.
+    /// Bearer token for admin requests (/admin/…: reload, finders, shoppers' data); without it only this machine
+    /// may ask, with it nobody without it (loopback included). `sha256:HEX` gives only the token's hash
+    /// (`printf %s TOKEN | sha256sum`), so a config file or environment need not hold the token.
     #[arg(long, env = "SHOPKEEP_ADMIN_TOKEN", hide_env_values = true)]
     pub admin_token: Option<String>,
-    /// API keys of the shop's servers for /v1/events and /v1/visitors (repeat, or comma-separate in the env).
+    /// API keys of the shop's servers for /v1/events and /v1/visitors (repeat, or comma-separate in the env);
+    /// `sha256:HEX` gives a key's hash instead of the key.
     #[arg(
         long = "api-key",
         env = "SHOPKEEP_API_KEYS",
@@ -102,6 +105,21 @@ pub(super) fn serve(args: ServeArgs) -> anyhow::Result<()> {
                 .join("\n")
         )
     })?;
+    // Secrets are hashed at once; a setting may hold the hash only (`sha256:HEX`), so no file holds the secret.
+    let secret = |flag: &str, value: &str| {
+        crate::secret::TokenHash::from_setting(value).map_err(|e| anyhow::anyhow!("{flag}: {e}"))
+    };
+    let admin_token = match args.admin_token.as_deref().map(str::trim) {
+        Some(token) if !token.is_empty() => Some(secret("--admin-token", token)?),
+        _ => None,
+    };
+    let api_keys = args
+        .api_keys
+        .iter()
+        .map(|k| k.trim())
+        .filter(|k| !k.is_empty())
+        .map(|k| secret("--api-key", k))
+        .collect::<anyhow::Result<Vec<_>>>()?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
@@ -156,19 +174,8 @@ pub(super) fn serve(args: ServeArgs) -> anyhow::Result<()> {
             catalog_index: Some(shelf),
             prebuilt_index: args.index.clone(),
             watch: !args.no_watch,
-            admin_token: args
-                .admin_token
-                .as_deref()
-                .map(str::trim)
-                .filter(|t| !t.is_empty())
-                .map(crate::secret::TokenHash::new),
-            api_keys: args
-                .api_keys
-                .iter()
-                .map(|k| k.trim())
-                .filter(|k| !k.is_empty())
-                .map(crate::secret::TokenHash::new)
-                .collect(),
+            admin_token,
+            api_keys,
             customer_secret: args.customer_secret.clone().filter(|s| !s.trim().is_empty()),
             retention: Duration::from_secs(args.retention_days.max(1) * 24 * 3600),
             clock: crate::store::Clock::system(),

@@ -12,8 +12,7 @@ use axum::routing::{get, post};
 use serde_json::Value;
 
 use super::AppState;
-use super::api::{ApiError, blocking, valid_id};
-use super::reload::admin_allowed;
+use super::api::{ApiError, blocking, presented, valid_id};
 use crate::store::{StoreError, Swept};
 
 pub(super) fn routes() -> Router<AppState> {
@@ -22,19 +21,28 @@ pub(super) fn routes() -> Router<AppState> {
         .route("/admin/retention", post(retention))
 }
 
+/// Whether an admin request may go ahead: with a token configured, only with that token (from anywhere, this
+/// machine included: a local process or a proxy on it is no proof of who asks); without one, only from this
+/// machine. Every `/admin` route asks this first.
 pub(super) fn allowed(
     state: &AppState,
     peer: SocketAddr,
     headers: &HeaderMap,
 ) -> Result<(), ApiError> {
-    if admin_allowed(state, peer, headers) {
+    let (ok, fix) = match &state.0.settings.admin_token {
+        Some(token) => (
+            presented(headers).is_some_and(|given| token.matches(given)),
+            "send the admin token as `Authorization: Bearer TOKEN` (serve --admin-token)",
+        ),
+        None => (
+            peer.ip().is_loopback(),
+            "admin requests come from this machine unless the server has an admin token (serve --admin-token)",
+        ),
+    };
+    if ok {
         Ok(())
     } else {
-        Err(ApiError::new(
-            StatusCode::UNAUTHORIZED,
-            "unauthorized",
-            "send the admin token as `Authorization: Bearer TOKEN` (serve --admin-token)",
-        ))
+        Err(ApiError::new(StatusCode::UNAUTHORIZED, "unauthorized", fix))
     }
 }
 

@@ -1,7 +1,7 @@
 //! Static and demo pages: the demo shop, the widget script, product images and a demo product page.
 //!
 //! The widget and demo page are embedded in the binary, so `shopkeep serve` needs nothing beside `flows/` and
-//! `catalog/`. Every response says `X-Content-Type-Options: nosniff`.
+//! `catalog/`. Pages carry no inline script or style, so the strict policy of `headers` holds for them.
 
 use axum::extract::{Path, State};
 use axum::http::{HeaderValue, StatusCode, header};
@@ -12,6 +12,8 @@ use super::AppState;
 const DEMO_PAGE: &str = include_str!("../../widget/demo.html");
 const WIDGET_JS: &str = include_str!("../../widget/widget.js");
 const TRACK_JS: &str = include_str!("../../widget/track.js");
+const DEMO_CSS: &str = include_str!("../../widget/demo.css");
+const DEMO_JS: &str = include_str!("../../widget/demo.js");
 
 fn with_headers(
     body: impl IntoResponse,
@@ -22,15 +24,29 @@ fn with_headers(
     let headers = response.headers_mut();
     headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
     headers.insert(header::CACHE_CONTROL, HeaderValue::from_static(cache));
-    headers.insert(
-        "x-content-type-options",
-        HeaderValue::from_static("nosniff"),
-    );
     response
 }
 
 pub(super) async fn demo_page() -> Response {
     with_headers(DEMO_PAGE, "text/html; charset=utf-8", "no-cache")
+}
+
+/// `/demo.css` and `/demo.js`: the demo shop's style and script, apart from the page (no inline code).
+pub(super) async fn demo_css() -> Response {
+    with_headers(DEMO_CSS, "text/css; charset=utf-8", "no-cache")
+}
+
+pub(super) async fn demo_js() -> Response {
+    with_headers(DEMO_JS, "text/javascript; charset=utf-8", "no-cache")
+}
+
+/// `/product.css`: the demo product page's style.
+pub(super) async fn product_css() -> Response {
+    with_headers(
+        PRODUCT_CSS,
+        "text/css; charset=utf-8",
+        "public, max-age=300",
+    )
 }
 
 pub(super) async fn widget_js() -> Response {
@@ -137,10 +153,12 @@ pub(super) async fn product_page(
 /// Autoescaped (the template name ends in `.html`): catalog text is shown, never interpreted.
 const PRODUCT_PAGE: &str = r#"<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
-<title>{{ product.title }}</title>
-<style>body{font:16px/1.5 system-ui,sans-serif;max-width:44rem;margin:2rem auto;padding:0 1rem;color:#1d2430}
-img{max-width:100%;border-radius:12px;background:#f3f5f7}.price{font-size:1.4rem;font-weight:700}a{color:#0b5d43}</style>
+<title>{{ product.title }}</title><link rel="icon" href="data:,"><link rel="stylesheet" href="/product.css">
 </head><body><p><a href="/">← Back to the shop</a></p>
 {% if product.image %}<img src="{{ product.image }}" alt="" width="320" height="240">{% endif %}
 <h1>{{ product.title }}</h1><p>{{ product.brand }}{% if product.rating is not none %} · ★ {{ product.rating }}{% endif %}</p>
 <p class="price">{{ product.price }}</p><p>{{ product.description }}</p></body></html>"#;
+
+const PRODUCT_CSS: &str = "body{font:16px/1.5 system-ui,sans-serif;max-width:44rem;margin:2rem auto;padding:0 1rem;\
+color:#1d2430}img{max-width:100%;border-radius:12px;background:#f3f5f7}.price{font-size:1.4rem;font-weight:700}\
+a{color:#0b5d43}";

@@ -5,11 +5,11 @@
 
 use std::net::SocketAddr;
 
+use axum::Router;
 use axum::extract::{ConnectInfo, Path, State};
 use axum::http::{HeaderMap, HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use axum::{Router, http};
 use base64::Engine;
 
 use super::AppState;
@@ -31,10 +31,6 @@ fn page(html: String) -> Response {
         HeaderValue::from_static("text/html; charset=utf-8"),
     );
     headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    headers.insert(
-        http::HeaderName::from_static("x-content-type-options"),
-        HeaderValue::from_static("nosniff"),
-    );
     response
 }
 
@@ -118,7 +114,7 @@ figure img{max-width:100%;height:auto}aside{flex:0 1 28rem}li{margin:.4rem 0}.er
 
 const LIST: &str = concat!(
     r#"<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Finders</title>"#,
-    r#"<link rel="icon" href="data:,"></head><body><h1>Finders</h1><ul>"#,
+    r#"<link rel="icon" href="data:,"><link rel="stylesheet" href="/admin/finders.css"></head><body><h1>Finders</h1><ul>"#,
     r#"{% for f in finders %}<li><a href="/admin/finders/{{ f.id }}">{{ f.title }}</a> ({{ f.id }})</li>{% endfor %}"#,
     "</ul></body></html>"
 );

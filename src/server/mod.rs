@@ -2,9 +2,12 @@
 //!
 //! [`router`] builds the app (tests reuse it); [`run`] serves it on a listener the caller bound, so tests bind
 //! `127.0.0.1:0`. Routes: `/v1/chat` (the chat WebSocket, see `docs/protocol.md`), `/v1/events` and
-//! `/v1/visitors/…` (the API for a shop's server, `api/`), `/` (the demo shop), `/track.js` (shop events),
-//! `/v1/access` (may this page's origin chat? see [`origin`]), `/widget.js`, `/catalog/images/*`, `/p/{id}` (a demo product page), `/healthz`, `/metrics` (Prometheus,
-//! see [`metrics`]). [`echo`] is the bare WebSocket echo server the load generator measures against.
+//! `/v1/visitors/…` (the API for a shop's server, `api/`), `/` (the demo shop, with `/demo.css`, `/demo.js` and
+//! `/product.css` kept out of its pages so the strict Content-Security-Policy of [`headers`] holds), `/track.js`
+//! (shop events), `/v1/access` (may this page's origin chat? see [`origin`]), `/widget.js`, `/catalog/images/*`,
+//! `/p/{id}` (a demo product page), `/healthz`, `/metrics` (Prometheus, see [`metrics`]), `/admin/…` (the admin
+//! token or, without one, this machine only). [`echo`] is the bare WebSocket echo server the load generator
+//! measures against.
 //!
 //! Invariants: blocking work (tantivy searches, sled flushes) runs off the async runtime; no lock is held across
 //! an `.await`; a shopper's answer is acknowledged only after the store made it durable.
@@ -16,6 +19,7 @@ mod chat;
 mod consent;
 pub mod echo;
 mod finders;
+mod headers;
 mod insights;
 pub mod limits;
 mod listen;
@@ -189,6 +193,9 @@ pub fn router(state: AppState) -> Router {
     // Pages and the widget go out gzipped to browsers that accept it; the chat upgrade is left alone.
     let assets = Router::new()
         .route("/", get(assets::demo_page))
+        .route("/demo.css", get(assets::demo_css))
+        .route("/demo.js", get(assets::demo_js))
+        .route("/product.css", get(assets::product_css))
         .route("/widget.js", get(assets::widget_js))
         .route("/track.js", get(assets::track_js))
         .route("/catalog/images/{file}", get(assets::image))
@@ -206,6 +213,7 @@ pub fn router(state: AppState) -> Router {
         .merge(finders::routes())
         .merge(insights::routes())
         .route("/admin/finders.css", get(finders::stylesheet))
+        .layer(axum::middleware::map_response(headers::secure))
         .with_state(state)
 }
 

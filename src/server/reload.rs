@@ -19,7 +19,7 @@ use std::time::Duration;
 
 use axum::Json;
 use axum::extract::{ConnectInfo, State};
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 
 use super::AppState;
@@ -247,12 +247,8 @@ pub(super) async fn admin_reload(
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
 ) -> Response {
-    if !admin_allowed(&state, peer, &headers) {
-        return (
-            StatusCode::FORBIDDEN,
-            "admin requests need `Authorization: Bearer <token>` (set with --admin-token), or come from this machine",
-        )
-            .into_response();
+    if let Err(refused) = super::admin::allowed(&state, peer, &headers) {
+        return refused.into_response();
     }
     match reload_off_runtime(&state, Part::Both).await {
         Ok(reloaded) => {
@@ -271,17 +267,6 @@ pub(super) async fn admin_reload(
             });
             (StatusCode::UNPROCESSABLE_ENTITY, Json(body)).into_response()
         }
-    }
-}
-
-pub(super) fn admin_allowed(state: &AppState, peer: SocketAddr, headers: &HeaderMap) -> bool {
-    match &state.0.settings.admin_token {
-        Some(token) => headers
-            .get(header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.strip_prefix("Bearer "))
-            .is_some_and(|given| token.matches(given.trim())),
-        None => peer.ip().is_loopback(),
     }
 }
 

@@ -197,6 +197,53 @@ describe('security', () => {
     assert.ok(Buffer.byteLength(src) > 1000);
   });
 
+  test('the demo shop, a product page and the admin pages work under their strict policy with nothing blocked', async () => {
+    const { page, rec, context } = await newPage(browser);
+    try {
+      // Every report of a blocked script, style, image or socket, from the first byte of each page.
+      await page.addInitScript(() => {
+        window.__blocked = [];
+        document.addEventListener('securitypolicyviolation', (e) =>
+          window.__blocked.push(`${e.violatedDirective} ${e.blockedURI}`));
+      });
+      await page.goto(demoUrl({ open: 'true', inline: 'backpacks' }));
+      const policy = (await page.context().request.get(`${BASE}/`)).headers()['content-security-policy'];
+      assert.match(policy, /script-src 'self'/);
+      assert.match(policy, /frame-ancestors 'none'/);
+      const w = widget(page);
+      await completeWithMouse(w, { terrain: 'road' });
+      await page.locator('#inline-finder [data-current]:not([data-pending])').waitFor();
+      await waitFrames(rec, 'received', (m) => m.type === 'products', 'products over the socket');
+      // The policy is in force: a script put into the page by hand is blocked and runs nothing.
+      const ran = await page.evaluate(() => {
+        window.__ran = false;
+        const s = document.createElement('script');
+        s.textContent = 'window.__ran = true';
+        document.body.append(s);
+        return new Promise((r) => setTimeout(() => r(window.__ran), 50));
+      });
+      assert.equal(ran, false, 'an inline script does not run');
+      const blocked = await page.evaluate(() => window.__blocked);
+      assert.deepEqual(blocked.filter((b) => !/^script-src(-elem)? inline$/.test(b)), [], 'only the planted script is blocked');
+      assert.equal(blocked.length, 1, `the planted script is reported: ${blocked}`);
+      await shot(page, 'demo-under-csp');
+
+      for (const path of ['/p/rs-001', '/admin/finders', '/admin/finders/running-shoes']) {
+        const response = await page.goto(`${BASE}${path}`);
+        assert.equal(response.status(), 200, path);
+        assert.deepEqual(await page.evaluate(() => window.__blocked), [], `${path}: nothing blocked`);
+        const styled = await page.evaluate(() => getComputedStyle(document.body).fontFamily);
+        assert.match(styled, /system-ui|sans-serif/, `${path}: its stylesheet applies`);
+      }
+      const picture = page.locator('figure img');
+      await picture.waitFor();
+      assert.ok(await picture.evaluate((i) => i.complete && i.naturalWidth > 0), 'the finder picture (a data: image) shows');
+      assert.deepEqual(rec.errors, []);
+    } finally {
+      await context.close();
+    }
+  });
+
   test('the demo page loads the widget without console errors', async () => {
     const { page, rec, context } = await newPage(browser);
     const consoleErrors = [];

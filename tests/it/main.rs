@@ -21,4 +21,5 @@ mod profiles;
 mod recommend;
 mod reload;
 mod scenario;
+mod security;
 mod support;

@@ -129,7 +129,7 @@ async fn admin_requests_need_the_token_when_one_is_set() {
     };
     let app = serve(parts.path(), settings).await;
     let (status, _) = http(app.addr, "POST", "/admin/reload", &[]).await;
-    assert_eq!(status, 403);
+    assert_eq!(status, 401);
     let (status, _) = http(
         app.addr,
         "POST",
@@ -137,7 +137,7 @@ async fn admin_requests_need_the_token_when_one_is_set() {
         &[("Authorization", "Bearer wrong")],
     )
     .await;
-    assert_eq!(status, 403);
+    assert_eq!(status, 401);
     let (status, body) = http(
         app.addr,
         "POST",

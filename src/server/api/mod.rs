@@ -87,12 +87,13 @@ impl IntoResponse for ApiError {
     }
 }
 
-/// The token a request presents: `Authorization: Bearer …` or `X-Api-Key: …`.
+/// The token a request presents: `Authorization: Bearer …` (the scheme in any case) or `X-Api-Key: …`.
 pub(crate) fn presented(headers: &HeaderMap) -> Option<&str> {
     headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
+        .and_then(|v| v.split_once(' '))
+        .and_then(|(scheme, token)| scheme.eq_ignore_ascii_case("bearer").then_some(token))
         .or_else(|| headers.get("x-api-key").and_then(|v| v.to_str().ok()))
         .map(str::trim)
 }
