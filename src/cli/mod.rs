@@ -1,5 +1,5 @@
 //! The `shopkeep` command line: `serve`, `check`, `graph`, `test`, `query`, `index`, `gen-catalog`, `bench`,
-//! `sign-customer`, `eval-recs`, `email preview`.
+//! `sign-customer`, `eval-recs`, `email preview`, `insights`.
 //!
 //! Arguments are parsed in two stages (as ripgrep does): clap reads what the user typed, then each command builds
 //! the validated values the library takes. Errors here are `anyhow` with one line naming the thing and the fix.
@@ -16,6 +16,7 @@ mod catalog;
 mod check;
 mod email;
 mod graph;
+mod insights;
 mod privacy;
 mod recs;
 mod serve;
@@ -26,6 +27,7 @@ pub use catalog::{GenCatalogArgs, IndexArgs, QueryArgs};
 pub use check::CheckArgs;
 pub use email::EmailArgs;
 pub use graph::GraphArgs;
+pub use insights::InsightsArgs;
 pub use privacy::SignCustomerArgs;
 pub use recs::EvalRecsArgs;
 pub use serve::ServeArgs;
@@ -64,6 +66,9 @@ pub enum Command {
     Email(EmailArgs),
     /// Print the signature of a customer id (`data-customer-signature`) under the shop's secret.
     SignCustomer(SignCustomerArgs),
+    /// Print a finder's insights (funnel, drop-off, answers, empty results, picks) from the running server's
+    /// admin API, or from a stopped server's `--data` folder: `shopkeep insights running-shoes --since 7d`.
+    Insights(InsightsArgs),
     /// Score next-item recommendations on an event log (HR@20, MRR@20 against popularity); --generate writes one.
     EvalRecs(EvalRecsArgs),
 }
@@ -81,6 +86,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::SignCustomer(args) => privacy::sign_customer(args),
         Command::EvalRecs(args) => recs::eval_recs(args),
         Command::Email(args) => email::run(args),
+        Command::Insights(args) => insights::insights(args),
     }
 }
 

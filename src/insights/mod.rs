@@ -115,6 +115,19 @@ pub struct Insights {
     picks: live::Recent<Attribution>,
 }
 
+/// The question ids of a finder in its order (info messages left out), for the order of the question rows.
+pub fn question_order(flow: &crate::flow::Flow) -> Vec<String> {
+    flow.nodes
+        .iter()
+        .filter_map(|node| match node {
+            crate::flow::Node::Question(q) if q.kind != crate::flow::Kind::Info => {
+                Some(q.id.clone())
+            }
+            _ => None,
+        })
+        .collect()
+}
+
 /// How an answer reads in the tables: the option's value, values joined with `+`, a range `min–max`.
 pub fn answer_key(answer: &Answer) -> String {
     match answer {

@@ -21,7 +21,6 @@ use super::AppState;
 use super::admin::allowed;
 use super::api::ApiError;
 use crate::conversation::{Event, Session};
-use crate::flow::{Flow, Node};
 use crate::insights::{Insights, Range, Report, Shown, Turn, report::TABLES};
 use crate::shop_events::ShopEvent;
 use crate::store::Store;
@@ -139,20 +138,6 @@ pub(super) async fn keep(state: AppState) {
     }
 }
 
-/// The question ids of a finder in its order (info messages left out).
-pub(super) fn question_order(flow: Option<&Flow>) -> Vec<String> {
-    flow.map(|flow| {
-        flow.nodes
-            .iter()
-            .filter_map(|node| match node {
-                Node::Question(q) if q.kind != crate::flow::Kind::Info => Some(q.id.clone()),
-                _ => None,
-            })
-            .collect()
-    })
-    .unwrap_or_default()
-}
-
 #[derive(Debug, Default, serde::Deserialize)]
 pub(super) struct Ask {
     pub since: Option<String>,
@@ -178,7 +163,9 @@ pub(super) fn report(state: &AppState, finder: &str, ask: &Ask) -> Result<Report
             "no finder has that id; GET /admin/insights lists them",
         ));
     }
-    let order = question_order(flow.map(|f| f.as_ref()));
+    let order = flow
+        .map(|f| crate::insights::question_order(f))
+        .unwrap_or_default();
     Ok(insights.report(finder, &range, ask.version.as_deref(), &order))
 }
 

@@ -127,6 +127,11 @@ struct Trees {
 
 const CURRENT: &str = "store.current";
 
+/// Whether `dir` holds a store (a folder `serve --data` has used).
+pub fn exists(dir: &Path) -> bool {
+    dir.join(CURRENT).exists() || dir.join(folder(0)).exists()
+}
+
 fn folder(generation: u64) -> String {
     match generation {
         0 => "store".to_string(),

@@ -179,6 +179,11 @@ impl Store {
         })
     }
 
+    /// Whether `dir` holds a store already (to read one without creating it).
+    pub fn exists(dir: &Path) -> bool {
+        backend::exists(dir)
+    }
+
     /// A store over any backend, with its group-commit flusher thread.
     pub fn with_backend(backend: Box<dyn Backend>) -> Result<Store, StoreError> {
         let (flushes, waiting) = mpsc::channel();

@@ -17,6 +17,24 @@ fn settings() -> Settings {
     }
 }
 
+/// `shopkeep insights ARGS`: stdout, or stderr when it fails.
+async fn cli(args: &[&str]) -> Result<String, String> {
+    let output = tokio::process::Command::new(env!("CARGO_BIN_EXE_shopkeep"))
+        .arg("insights")
+        .args(args)
+        .env_remove("SHOPKEEP_ADMIN_TOKEN")
+        .output();
+    let output = tokio::time::timeout(std::time::Duration::from_secs(60), output)
+        .await
+        .expect("done in time")
+        .expect("runs");
+    if output.status.success() {
+        Ok(String::from_utf8_lossy(&output.stdout).to_string())
+    } else {
+        Err(String::from_utf8_lossy(&output.stderr).to_string())
+    }
+}
+
 async fn report(app: &TestApp, query: &str) -> Value {
     let (status, body) = api(
         app.addr,
@@ -286,8 +304,77 @@ async fn seeded_conversations_and_events_give_exact_figures_that_survive_a_resta
             .any(|f| f["id"] == "running-shoes")
     );
 
+    // The same tables in the terminal, from the server's API, and as CSV.
+    let server = app.url();
+    let printed = cli(&[
+        "running-shoes",
+        "--since",
+        "1d",
+        "--server",
+        &server,
+        "--admin-token",
+        ADMIN,
+    ])
+    .await;
+    let printed = printed.expect("shopkeep insights prints");
+    assert!(printed.starts_with("running-shoes: "), "{printed}");
+    let funnel_total = printed
+        .lines()
+        .find(|l| l.trim_start().starts_with("* "))
+        .expect("the total row");
+    assert!(
+        funnel_total.split_whitespace().take(3).eq(["*", "3", "0"]),
+        "{funnel_total}"
+    );
+    let terrain = printed
+        .lines()
+        .find(|l| l.trim_start().starts_with("terrain "))
+        .expect("a terrain row");
+    assert!(
+        terrain.split_whitespace().take(3).eq(["terrain", "3", "3"]),
+        "{terrain}"
+    );
+    let as_csv = cli(&[
+        "running-shoes",
+        "--since",
+        "1d",
+        "--server",
+        &server,
+        "--admin-token",
+        ADMIN,
+        "--csv",
+        "questions",
+    ])
+    .await;
+    assert_eq!(as_csv.expect("csv"), text);
+    let refused = cli(&[
+        "running-shoes",
+        "--server",
+        &server,
+        "--admin-token",
+        "wrong",
+    ])
+    .await;
+    assert!(refused.expect_err("refused").contains("401"));
+
     // A restart keeps the figures, and a cart add of a pick shown before it still counts.
     let data = app.stop().await;
+    // A stopped server's data folder gives the same tables.
+    let dir = data.path().display().to_string();
+    let flows = crate::support::repo("flows").display().to_string();
+    let offline = cli(&[
+        "running-shoes",
+        "--since",
+        "1d",
+        "--data",
+        &dir,
+        "--flows",
+        &flows,
+        "--csv",
+        "questions",
+    ])
+    .await;
+    assert_eq!(offline.expect("reads the data folder"), text);
     let app = spawn_with(data, settings()).await;
     let cart = json!({"id": "cart-1", "visitor": "va", "kind": "added_to_cart", "product": pick});
     let (status, _) = api(app.addr, "POST", "/v1/events", KEY, Some(cart)).await;
