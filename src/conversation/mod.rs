@@ -78,6 +78,23 @@ impl Answer {
             Answer::Range { .. } | Answer::Text { .. } | Answer::Skipped => Vec::new(),
         }
     }
+
+    /// The answer as canonical text, equal for equal answers (values sorted, text normalised, `-` for a skip):
+    /// what "shoppers who answered like you" compares.
+    pub fn key(&self) -> String {
+        let bound = |b: &Option<f64>| b.map(crate::catalog::format_number).unwrap_or_default();
+        match self {
+            Answer::Choice { value } => value.clone(),
+            Answer::Choices { values } => {
+                let mut values = values.clone();
+                values.sort();
+                values.join(",")
+            }
+            Answer::Range { min, max } => format!("{}..{}", bound(min), bound(max)),
+            Answer::Text { text } => crate::text::normalize(text),
+            Answer::Skipped => "-".into(),
+        }
+    }
 }
 
 /// What a shopper can do.

@@ -2,13 +2,17 @@
 //! async. The server gathers the inputs (the shopper's events, the picks the finder's matcher makes from their
 //! stored answers, a catalog lookup) and [`recommend`] decides.
 //!
-//! Kinds, each with its reason in the shopper's locale: **from their answers** ("because you told us: …"),
+//! Kinds, each with its reason in the shopper's locale: the merchant's **pins** and **accessories** ([`rules`],
+//! always first), **from their answers** ("because you told us: …"), **answered alike** ([`alike`]: what shoppers
+//! with the same answers chose),
 //! **bought together** and **viewed together** with the product in view or the ones they looked at last
 //! ([`model`]: incremental, popularity-corrected co-occurrence), **recently viewed**, and **popular** in the
 //! category of the product in view (the cold start of a first-time visitor). The lists are interleaved in that
 //! order of priority (with a product in view, its companions come first), products already bought or in view are
-//! left out, and so are products the catalog does not have or, with `in_stock_only`, has none of.
+//! left out, and so are excluded products, products outside the finder's scope, products the catalog does not have
+//! or, with `in_stock_only`, has none of.
 
+pub mod alike;
 pub mod eval;
 pub mod model;
 pub mod rules;
@@ -41,6 +45,8 @@ pub enum Kind {
     /// Recommended with a product the shopper has in view, looked at or bought (the merchant's rules).
     GoesWith,
     FromAnswers,
+    /// Chosen by shoppers who gave the finder the same answers.
+    AnsweredAlike,
     BoughtTogether,
     ViewedTogether,
     RecentlyViewed,
@@ -70,6 +76,8 @@ pub struct Request<'a> {
     pub answered: &'a [(String, String, Vec<String>)],
     /// The merchant's rules, applied on top of every kind.
     pub rules: &'a Rules,
+    /// The finder in play and the shopper's answers to it ([`alike::signature`]), for "answered like you".
+    pub signature: Option<(&'a str, &'a str)>,
 }
 
 /// How many of the shopper's last products anchor "bought / viewed together" when no product is in view.
@@ -148,6 +156,33 @@ pub fn recommend(
         }
         list
     };
+    // What shoppers who answered alike chose, less what this shopper chose already.
+    let chosen: HashSet<&str> = request
+        .history
+        .iter()
+        .filter(|e| {
+            matches!(
+                e.kind,
+                EventKind::Clicked | EventKind::AddedToCart | EventKind::Purchased
+            )
+        })
+        .flat_map(|e| e.products())
+        .collect();
+    let alike: Vec<(String, Kind, String)> = request
+        .signature
+        .map(|(flow, signature)| model.answered_alike(flow, signature))
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|(p, _)| !chosen.contains(p.as_str()))
+        .map(|(p, _)| {
+            let reason = if ja {
+                "同じ回答をした方が選んだ商品"
+            } else {
+                "Shoppers who answered like you chose this"
+            };
+            (p, Kind::AnsweredAlike, reason.to_string())
+        })
+        .collect();
     let bought_together = together(Together::Bought);
     let viewed_together = together(Together::Viewed);
     let recently: Vec<(String, Kind, String)> = recent
@@ -162,9 +197,9 @@ pub fn recommend(
         })
         .collect();
     if request.context.is_some() {
-        lists.extend([bought_together, viewed_together, answers, recently]);
+        lists.extend([bought_together, viewed_together, answers, alike, recently]);
     } else {
-        lists.extend([answers, bought_together, viewed_together, recently]);
+        lists.extend([answers, alike, bought_together, viewed_together, recently]);
     }
     // The cold start: what is popular in the category of the product in view (or last seen), else overall.
     let category = anchors.first().and_then(|p| lookup(p)).map(|c| c.category);

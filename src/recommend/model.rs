@@ -84,6 +84,7 @@ pub struct Model {
     viewed: Counts,
     bought: Counts,
     popularity: HashMap<String, f64>,
+    alike: super::alike::Alike,
     events: u64,
 }
 
@@ -106,7 +107,23 @@ impl Model {
                 Kind::AddedToCart | Kind::Purchased => self.bought.observe(&event.visitor, product),
                 Kind::Clicked => {}
             }
+            if matches!(
+                event.kind,
+                Kind::Clicked | Kind::AddedToCart | Kind::Purchased
+            ) {
+                self.alike.chose(&event.visitor, product);
+            }
         }
+    }
+
+    /// The shopper's answers to finder `flow` are now `signature` ([`super::alike::signature`]).
+    pub fn answered(&mut self, shopper: &str, flow: &str, signature: String) {
+        self.alike.answered(shopper, flow, signature);
+    }
+
+    /// What shoppers who gave `flow` the answers `signature` chose, most often first.
+    pub fn answered_alike(&self, flow: &str, signature: &str) -> Vec<(String, u32)> {
+        self.alike.chosen_by(flow, signature)
     }
 
     /// Products that co-occur with `product`, best first (popularity-corrected).

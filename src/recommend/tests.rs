@@ -70,6 +70,7 @@ fn a_product_page_gets_its_companions_and_a_returning_visitor_their_own_history(
         in_stock_only: true,
         answered: &[],
         rules: &Rules::default(),
+        signature: None,
     };
     let recs = recommend(&model, &request, &lookup);
     assert_eq!(
@@ -103,6 +104,7 @@ fn a_product_page_gets_its_companions_and_a_returning_visitor_their_own_history(
         in_stock_only: true,
         answered: &[],
         rules: &Rules::default(),
+        signature: None,
     };
     let recs = recommend(&model, &request, &lookup);
     assert_eq!(recs[0].product, "shoe-c");
@@ -136,6 +138,7 @@ fn a_first_time_visitor_gets_the_popular_products_of_the_category_in_view() {
         in_stock_only: true,
         answered: &[],
         rules: &Rules::default(),
+        signature: None,
     };
     let recs = recommend(&model, &request, &lookup);
     assert_eq!(

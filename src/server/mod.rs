@@ -157,6 +157,9 @@ impl App {
         if let Err(error) = store.each_shop_event(&mut |event| model.observe(&event)) {
             tracing::error!(%error, "reading the shop events for recommendations failed");
         }
+        if let Err(error) = rebuild_answers(&store, &mut model) {
+            tracing::error!(%error, "reading the answers for recommendations failed");
+        }
         let insights = insights::restore(&store);
         (
             AppState(Arc::new(App {
@@ -175,6 +178,28 @@ impl App {
             Shutdown { signal },
         )
     }
+}
+
+/// Gives the model every shopper's answers per finder, as "answered like you" compares them.
+fn rebuild_answers(
+    store: &Store,
+    model: &mut crate::recommend::Model,
+) -> Result<(), crate::store::StoreError> {
+    let mut by_shopper: std::collections::BTreeMap<(String, String), Vec<(String, String)>> =
+        Default::default();
+    store.each_answer(&mut |owner, answer| {
+        by_shopper
+            .entry((owner.to_string(), answer.flow.clone()))
+            .or_default()
+            .push((answer.question, answer.answer.key()));
+    })?;
+    for ((owner, flow), answers) in by_shopper {
+        let signature = crate::recommend::alike::signature(
+            answers.iter().map(|(q, a)| (q.as_str(), a.clone())),
+        );
+        model.answered(&owner, &flow, signature);
+    }
+    Ok(())
 }
 
 impl App {

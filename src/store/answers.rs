@@ -76,6 +76,26 @@ impl Store {
         Ok(out)
     }
 
+    /// Calls `visit` with every stored answer (the queued ones too) and its owner, grouped by owner; for rebuilding
+    /// what is derived from them.
+    pub fn each_answer(&self, visit: &mut dyn FnMut(&str, StoredAnswer)) -> Result<(), StoreError> {
+        let mut failed = None;
+        for (key, bytes) in self.scan(Kind::Answers, b"")? {
+            let key = String::from_utf8_lossy(&key);
+            let Some((owner, rest)) = key.split_once('\0') else {
+                continue;
+            };
+            match decode::<StoredAnswer>(&bytes, VERSION) {
+                Ok(mut answer) => {
+                    answer.question = rest.rsplit('\0').next().unwrap_or(rest).to_string();
+                    visit(owner, answer);
+                }
+                Err(e) => failed = Some(e),
+            }
+        }
+        failed.map_or(Ok(()), Err)
+    }
+
     /// The stored answers of a visitor (or anonymous session), by question.
     pub fn answers_of(&self, owner: &str) -> Result<Vec<(String, Answer)>, StoreError> {
         Ok(self

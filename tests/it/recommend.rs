@@ -145,6 +145,88 @@ async fn a_shopper_who_answered_a_finder_gets_picks_because_of_what_they_told() 
     app.stop().await;
 }
 
+/// A shopper `visitor` tells the running-shoe finder where they run and whether they want waterproof shoes.
+async fn tell(app: &TestApp, visitor: &str, terrain: &str, waterproof: &str) {
+    let mut client = app.client().await;
+    client
+        .send(json!({"type": "start", "flow": "running-shoes", "locale": "en", "visitor": visitor}))
+        .await;
+    client.until("question").await;
+    client.answer(json!({"value": terrain})).await;
+    if terrain == "trail" {
+        client.answer(json!({"value": waterproof})).await;
+    }
+}
+
+#[tokio::test]
+async fn shoppers_who_answered_alike_lend_their_choices_within_the_finders_scope_and_stock() {
+    let app = spawn_private().await;
+    for visitor in ["v-a", "v-b"] {
+        tell(&app, visitor, "trail", "yes").await;
+    }
+    tell(&app, "v-road", "road", "").await;
+    tell(&app, "v-dry", "trail", "no").await;
+    let buy = |visitor: &str, products: &[&str]| {
+        let lines: Vec<Value> = products.iter().map(|p| json!({"product": p})).collect();
+        json!({"id": format!("buy-{visitor}"), "visitor": visitor, "kind": "purchased",
+            "order": {"id": format!("order-{visitor}"), "lines": lines}})
+    };
+    post(
+        &app,
+        json!({"events": [
+            // Both trail-and-waterproof shoppers bought the road shoe rs-009 and a backpack; one also the
+            // sold-out rs-007 and clicked rs-001 in their picks.
+            buy("v-a", &["rs-009", "bp-004", "rs-007"]),
+            buy("v-b", &["rs-009", "bp-004"]),
+            {"id": "click-b", "visitor": "v-b", "kind": "clicked", "product": "rs-001"},
+            // Shoppers who answered otherwise.
+            buy("v-road", &["rs-010"]),
+            buy("v-dry", &["rs-012", "rs-013"]),
+        ]}),
+    )
+    .await;
+
+    tell(&app, "v-me", "trail", "yes").await;
+    let recs = recommend(&app, "v-me/recommendations?limit=20&flow=running-shoes").await;
+    let alike: Vec<&str> = recs
+        .iter()
+        .filter(|r| r.1 == "answered_alike")
+        .map(|r| r.0.as_str())
+        .collect();
+    assert_eq!(
+        alike,
+        ["rs-009", "rs-001"],
+        "most often chosen first; the backpack is outside the finder's scope, rs-007 is sold out: {recs:#?}"
+    );
+    let reason = recs
+        .iter()
+        .find(|r| r.1 == "answered_alike")
+        .map(|r| r.2.as_str());
+    assert_eq!(reason, Some("Shoppers who answered like you chose this"));
+
+    // Without the finder named, its scope does not hold: the backpack the alike shoppers bought comes too.
+    let recs = recommend(&app, "v-me/recommendations?limit=20&locale=ja").await;
+    assert!(has(&recs, "bp-004", "answered_alike"), "{recs:#?}");
+    assert!(!recs.iter().any(|r| r.0 == "rs-007"), "sold out: {recs:#?}");
+    assert!(
+        recs.iter().any(|r| r.2 == "同じ回答をした方が選んだ商品"),
+        "{recs:#?}"
+    );
+
+    // A shopper who answered otherwise gets what their own kind chose.
+    tell(&app, "v-road-2", "road", "").await;
+    let recs = recommend(&app, "v-road-2/recommendations?limit=20&flow=running-shoes").await;
+    assert!(has(&recs, "rs-010", "answered_alike"), "{recs:#?}");
+    assert!(!has(&recs, "rs-009", "answered_alike"), "{recs:#?}");
+
+    // After a restart the model is rebuilt from the stored answers and events.
+    let data = app.stop().await;
+    let app = spawn_with(data, private_settings()).await;
+    let recs = recommend(&app, "v-me/recommendations?limit=20&flow=running-shoes").await;
+    assert!(has(&recs, "rs-009", "answered_alike"), "{recs:#?}");
+    app.stop().await;
+}
+
 #[tokio::test]
 async fn the_merchants_rules_pin_exclude_and_recommend_accessories() {
     let settings = shopkeep::server::Settings {

@@ -78,7 +78,7 @@ pub(super) async fn recommendations(
         };
         let locale = params.locale.clone().unwrap_or_else(|| "en".into());
         let flows = app.flows();
-        let (flow, from_answers) = from_answers(
+        let (flow, from_answers, signature) = from_answers(
             &flows,
             &catalog,
             &answers,
@@ -114,6 +114,10 @@ pub(super) async fn recommendations(
             in_stock_only: flow.as_ref().is_none_or(|f| f.in_stock_only),
             answered: &answered,
             rules: &rules,
+            signature: flow
+                .as_ref()
+                .zip(signature.as_deref())
+                .map(|(f, s)| (f.id.as_str(), s)),
         };
         let model = app.recommend.read().unwrap_or_else(|p| p.into_inner());
         Ok(recommend::recommend(&model, &request, &lookup))
@@ -122,8 +126,8 @@ pub(super) async fn recommendations(
     Ok(Json(json!({ "recommendations": out })))
 }
 
-/// The finder in play — `wanted`, else the one the shopper answered last — and its picks for the shopper's stored
-/// answers to it, each with the answers it matched.
+/// The finder in play — `wanted`, else the one the shopper answered last — its picks for the shopper's stored
+/// answers to it (each with the answers it matched), and those answers as a signature.
 fn from_answers(
     flows: &crate::flow::Flows,
     catalog: &crate::catalog::Catalog,
@@ -131,7 +135,7 @@ fn from_answers(
     wanted: Option<&str>,
     locale: &str,
     limit: usize,
-) -> (Option<Arc<Flow>>, Picks) {
+) -> (Option<Arc<Flow>>, Picks, Option<String>) {
     let mut by_flow: HashMap<&str, Vec<&StoredAnswer>> = HashMap::new();
     for answer in answers {
         by_flow
@@ -144,15 +148,17 @@ fn from_answers(
         .max_by_key(|(flow, answers)| (answers.iter().map(|a| a.at).max().unwrap_or(0), **flow))
         .map(|(flow, _)| *flow);
     let Some(flow) = wanted.or(last).and_then(|id| flows.get(id)).cloned() else {
-        return (None, Vec::new());
+        return (None, Vec::new(), None);
     };
     let mut given = by_flow.remove(flow.id.as_str()).unwrap_or_default();
     if given.is_empty() {
-        return (Some(flow), Vec::new());
+        return (Some(flow), Vec::new(), None);
     }
     given.sort_by_key(|a| a.at);
+    let signature =
+        recommend::alike::signature(given.iter().map(|a| (a.question.as_str(), a.answer.key())));
     let picks = picks_for(&flow, catalog, &given, locale, limit);
-    (Some(flow), picks)
+    (Some(flow), picks, Some(signature))
 }
 
 /// Products with the answers each matched.

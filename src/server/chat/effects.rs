@@ -40,6 +40,8 @@ pub(super) async fn carry_out(
                 if let Err(e) = app.store.save_answer(&conv.session, &question, &answer) {
                     tracing::error!(error = %e, "storing an answer failed");
                     failed = true;
+                } else {
+                    alike(app, &conv.session);
                 }
             }
             Effect::Record(event) => {
@@ -119,4 +121,27 @@ pub(super) async fn carry_out(
         return vec![error("internal", SORRY)];
     }
     replies
+}
+
+/// Tells the recommendation model the shopper's stored answers to this finder now (the newest per question, over
+/// every conversation of theirs, as at a restart), for "answered like you".
+fn alike(app: &crate::server::App, session: &Session) {
+    let owner = crate::store::owner(session);
+    let answers = match app.store.answers_by_flow(owner) {
+        Ok(answers) => answers,
+        Err(e) => {
+            tracing::warn!(error = %e, "reading the answers for recommendations failed");
+            return;
+        }
+    };
+    let signature = crate::recommend::alike::signature(
+        answers
+            .iter()
+            .filter(|a| a.flow == session.flow)
+            .map(|a| (a.question.as_str(), a.answer.key())),
+    );
+    app.recommend
+        .write()
+        .unwrap_or_else(|p| p.into_inner())
+        .answered(owner, &session.flow, signature);
 }
