@@ -7,8 +7,8 @@ use std::time::Duration;
 #[derive(Debug, clap::Args)]
 pub struct BenchArgs {
     /// Everything, as in BENCHMARKS.md: 5 runs, the sweep 1,10,50,100,200, durability, 10 000 idle conversations,
-    /// the final turn against 100 000 synthetic products and turns while they are reindexed, the plot in
-    /// docs/latency.svg. Options given as well still apply.
+    /// the final turn against 100 000 synthetic products and turns while they are reindexed, turns beside 1 000
+    /// shop events/s over HTTP, the plot in docs/latency.svg. Options given as well still apply.
     #[arg(long)]
     pub all: bool,
     /// A running server's chat URL (loopback only); by default a server is started in-process.
@@ -55,6 +55,10 @@ pub struct BenchArgs {
     /// Also measure turns while the catalog is reindexed back to back. In-process server only.
     #[arg(long)]
     pub reindex: bool,
+    /// Also measure turns while a shop's server posts this many shop events per second to /v1/events beside the
+    /// chat load (`--all`: 1000). In-process server only.
+    #[arg(long, value_name = "EVENTS_PER_SECOND")]
+    pub events_rate: Option<u32>,
 }
 
 pub(super) fn bench(args: BenchArgs) -> anyhow::Result<()> {
@@ -73,6 +77,9 @@ pub(super) fn bench(args: BenchArgs) -> anyhow::Result<()> {
     } else {
         args.sweep
     };
+    if args.events_rate == Some(0) || args.events_rate.is_some_and(|r| r > 100_000) {
+        bail!("--events-rate must be between 1 and 100000 events per second");
+    }
     if args.connections == 0 || sweep.contains(&0) {
         bail!("--connections and --sweep need at least one conversation");
     }
@@ -93,6 +100,7 @@ pub(super) fn bench(args: BenchArgs) -> anyhow::Result<()> {
         scratch: args.scratch.unwrap_or_else(std::env::temp_dir),
         products: args.products.or(all.then_some(100_000)),
         reindex: args.reindex || all,
+        events_rate: args.events_rate.or(all.then_some(1000)),
     };
     let svg = args.svg.or(all.then(|| PathBuf::from("docs/latency.svg")));
     let runtime = tokio::runtime::Builder::new_multi_thread()

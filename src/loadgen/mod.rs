@@ -16,6 +16,7 @@
 pub mod catalog_load;
 pub mod client;
 pub mod durability;
+pub mod events_load;
 pub mod idle;
 pub mod report;
 pub mod script;
@@ -59,7 +60,7 @@ pub enum BenchError {
     FdLimit { limit: u64, needed: u64 },
     #[error("bench: {0}")]
     Io(String),
-    #[error("--products and --reindex need the in-process server; leave out --url")]
+    #[error("--products, --reindex and --events-rate need the in-process server; leave out --url")]
     InProcessOnly,
 }
 
@@ -94,6 +95,15 @@ pub struct Options {
     pub products: Option<usize>,
     /// Also measure turns while the catalog is reindexed back to back (in-process server only).
     pub reindex: bool,
+    /// Also measure turns while a shop's server posts this many events per second over HTTP (in-process only).
+    pub events_rate: Option<u32>,
+}
+
+/// Turns measured while shop events arrived over HTTP.
+#[derive(Clone)]
+pub struct EventsRun {
+    pub pair: Pair,
+    pub posted: events_load::Posted,
 }
 
 /// The final turn against a catalog of a given size.
@@ -124,6 +134,7 @@ pub struct Report {
     pub idle: Option<idle::Idle>,
     pub catalog: Option<CatalogRun>,
     pub reindex: Option<catalog_load::Reindexing>,
+    pub events: Option<EventsRun>,
 }
 
 /// Checks that `url` is a `ws://` URL on a loopback address.
@@ -159,7 +170,9 @@ pub async fn run(options: &Options, progress: &mut dyn FnMut(&str)) -> Result<Re
         .cloned()
         .ok_or_else(|| load_error("flows", "there is no running-shoes finder"))?;
 
-    if options.url.is_some() && (options.products.is_some() || options.reindex) {
+    if options.url.is_some()
+        && (options.products.is_some() || options.reindex || options.events_rate.is_some())
+    {
         return Err(BenchError::InProcessOnly);
     }
     let (url, in_process) = match &options.url {
@@ -257,6 +270,45 @@ pub async fn run(options: &Options, progress: &mut dyn FnMut(&str)) -> Result<Re
         progress(&format!("sweep: {connections} conversations"));
         sweep.push(pair(connections).await?);
     }
+    let events = match (options.events_rate, &in_process) {
+        (Some(rate), Some(server)) => {
+            progress(&format!(
+                "{} conversations while a shop posts {rate} events/s over HTTP",
+                options.connections
+            ));
+            let products = Arc::new(product_ids(&options.catalog)?);
+            let load = Load {
+                url: server.url.clone(),
+                connections: options.connections,
+                duration: options.duration,
+                max_turns: options.max_turns,
+                timeout: options.timeout,
+            };
+            let echo = client::drive(
+                &Load {
+                    url: echo_url.clone(),
+                    ..load.clone()
+                },
+                script.clone(),
+            )
+            .await?;
+            let (shopkeep, posted) = events_load::beside(
+                server.addr,
+                rate,
+                products,
+                client::drive(&load, script.clone()),
+            )
+            .await?;
+            Some(EventsRun {
+                pair: Pair {
+                    shopkeep: shopkeep?,
+                    echo,
+                },
+                posted,
+            })
+        }
+        _ => None,
+    };
     // The synthetic catalog gets a server of its own, so the figures above keep the shipped catalog.
     let synthetic = match options.products {
         Some(products) => {
@@ -373,12 +425,23 @@ pub async fn run(options: &Options, progress: &mut dyn FnMut(&str)) -> Result<Re
         idle,
         catalog,
         reindex,
+        events,
     })
+}
+
+/// The ids of the products in the catalog folder, for events about real products.
+fn product_ids(catalog: &std::path::Path) -> Result<Vec<String>, BenchError> {
+    let files = crate::catalog::feed::files(catalog).map_err(|e| load_error("catalog", e))?;
+    let mut ids = Vec::new();
+    crate::catalog::feed::read_all(&files, &mut |product| ids.push(product.id))
+        .map_err(|e| load_error("catalog", e))?;
+    Ok(ids)
 }
 
 /// A shopkeep server started in-process on `127.0.0.1:0` with a temporary data directory.
 struct InProcess {
     url: String,
+    addr: std::net::SocketAddr,
     state: server::AppState,
     shutdown: server::Shutdown,
     served: tokio::task::JoinHandle<std::io::Result<()>>,
@@ -408,6 +471,7 @@ impl InProcess {
             catalog_dir: catalog_dir.to_path_buf(),
             // The load is one address sending as fast as it can: the abuse limits would stop it.
             limits: bench_limits(),
+            api_keys: vec![crate::secret::TokenHash::new(events_load::API_KEY)],
             ..Settings::default()
         };
         let (state, shutdown) = App::new(flows.clone(), catalog, store, settings);
@@ -418,6 +482,7 @@ impl InProcess {
         let served = tokio::spawn(server::run(listener, state.clone()));
         Ok(InProcess {
             url: format!("ws://{addr}/v1/chat"),
+            addr,
             state,
             shutdown,
             served,

@@ -251,6 +251,32 @@ pub fn markdown(report: &Report) -> String {
             if ratio <= 2.0 { "met" } else { "missed" }
         );
     }
+    if let Some(run) = &report.events {
+        let _ = writeln!(
+            out,
+            "#### Turns while a shop posts {} events/s over HTTP (`/v1/events`, batches every 100 ms)\n",
+            run.posted.rate
+        );
+        out.push_str("| conversations | events stored/s | batches refused | POST p99 (µs) | shopkeep turns/s | B turns/s | ratio | shopkeep p99 (µs) | B p99 (µs) | p99 ratio | target |\n");
+        out.push_str("|---|---|---|---|---|---|---|---|---|---|---|\n");
+        let (ours, base) = (&run.pair.shopkeep, &run.pair.echo);
+        let (rate, base_rate) = (ours.rate(&ours.non_final), base.rate(&base.non_final));
+        let (p99, base_p99) = (ours.non_final.micros(0.99), base.non_final.micros(0.99));
+        let (ratio, p99_ratio) = (
+            rate / base_rate.max(1e-9),
+            p99 as f64 / (base_p99 as f64).max(1.0),
+        );
+        let _ = writeln!(
+            out,
+            "| {} | {:.0} | {} | {} | {rate:.0} | {base_rate:.0} | {ratio:.2} | {p99} | {base_p99} | {p99_ratio:.2} | ≥ 0.5 × B: {}; p99 ≤ 1.5 × B: {} |\n",
+            ours.connections,
+            run.posted.per_second(),
+            run.posted.refused,
+            run.posted.latency.value_at_quantile(0.99),
+            if ratio >= 0.5 { "met" } else { "missed" },
+            if p99_ratio <= 1.5 { "met" } else { "missed" }
+        );
+    }
     if let Some(idle) = &report.idle {
         out.push_str("#### Idle conversations (server in a child process)\n\n");
         out.push_str("| conversations | server RSS before (KiB) | after (KiB) | per conversation (KiB) | target |\n");

@@ -25,6 +25,7 @@ fn quick(scratch: &std::path::Path) -> Options {
         scratch: scratch.to_path_buf(),
         products: None,
         reindex: false,
+        events_rate: None,
     }
 }
 
@@ -110,4 +111,30 @@ async fn synthetic_catalogs_need_the_in_process_server() {
 fn refuses_addresses_beyond_loopback() {
     assert!(loadgen::loopback_only("ws://192.0.2.1:8080/v1/chat").is_err());
     assert!(loadgen::loopback_only("ws://127.0.0.1:8080/v1/chat").is_ok());
+}
+
+/// Shop events posted over HTTP beside the chat load: every batch is answered 200 (stored durably) and the turns
+/// beside them complete without errors.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn posts_shop_events_beside_the_chat_load() {
+    let scratch = tempfile::tempdir().expect("scratch dir");
+    let options = Options {
+        sweep: Vec::new(),
+        events_rate: Some(500),
+        ..quick(scratch.path())
+    };
+    let found = loadgen::run(&options, &mut |_| {})
+        .await
+        .expect("the bench runs");
+    let run = found.events.as_ref().expect("the events run");
+    assert_eq!(run.posted.refused, 0, "every batch is accepted");
+    assert!(
+        run.posted.stored >= 50,
+        "at least one batch of 50 events was stored"
+    );
+    assert_eq!(run.posted.stored % 50, 0, "whole batches");
+    assert_eq!(run.pair.shopkeep.errors(), 0);
+    assert!(run.pair.shopkeep.non_final.count() > 0);
+    let table = report::markdown(&found);
+    assert!(table.contains("events/s over HTTP"), "{table}");
 }
