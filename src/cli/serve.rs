@@ -38,6 +38,10 @@ pub struct ServeArgs {
         value_delimiter = ','
     )]
     pub allow_origins: Vec<String>,
+    /// How far an acknowledged answer is durable: `power` syncs the store to the disk in every group commit and
+    /// survives a power cut; `process` survives a crash of the server only (docs/durability.md).
+    #[arg(long, env = "SHOPKEEP_DURABILITY", default_value_t = crate::store::Durability::default())]
+    pub durability: crate::store::Durability,
     /// Days an idle conversation can still be resumed.
     #[arg(long, env = "SHOPKEEP_SESSION_DAYS", default_value_t = 30)]
     pub session_days: u64,
@@ -125,7 +129,7 @@ pub(super) fn serve(args: ServeArgs) -> anyhow::Result<()> {
         .build()?;
     runtime.block_on(async move {
         // The store first: it locks the data folder, so a second server on it stops before touching its index.
-        let store = Store::open(&args.data)?;
+        let store = Store::open_with(&args.data, args.durability)?;
         let shelf = crate::catalog::Shelf::new(args.data.join("index"), Default::default());
         let (flows, catalog) = match &args.index {
             None => load(&args.flows, &args.catalog, Some(&shelf))?,

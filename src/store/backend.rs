@@ -112,10 +112,46 @@ pub trait Backend: Send + Sync {
     fn rewrite(&self) -> Result<(), StoreError>;
 }
 
+/// How far a flushed write is durable (docs/durability.md).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Durability {
+    /// sled's flush only: the log is written and `sync_file_range`d, which survives a crash of the process but
+    /// leaves it in the disk's write cache (sled's own background thread `fsync`s it every 500 ms).
+    Process,
+    /// sled's flush, then `fdatasync` of its log (and `fsync` of any new blob file): survives a kernel crash and
+    /// a power cut. One sync per group commit, shared by every turn waiting for it.
+    #[default]
+    Power,
+}
+
+impl std::str::FromStr for Durability {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<Durability, String> {
+        match text.trim().to_ascii_lowercase().as_str() {
+            "power" => Ok(Durability::Power),
+            "process" => Ok(Durability::Process),
+            other => Err(format!(
+                "`{other}` is no durability; use `power` (survives a power cut) or `process` (a process crash)"
+            )),
+        }
+    }
+}
+
+impl std::fmt::Display for Durability {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Durability::Process => "process",
+            Durability::Power => "power",
+        })
+    }
+}
+
 /// The embedded backend: one sled tree per kind, in `DATA/store` or, after a rewrite, `DATA/store-N` (the file
 /// `DATA/store.current` names which).
 pub struct Sled {
     dir: PathBuf,
+    durability: Durability,
     inner: RwLock<Trees>,
 }
 
@@ -123,6 +159,62 @@ struct Trees {
     db: sled::Db,
     trees: Vec<sled::Tree>,
     generation: u64,
+    /// sled's files, synced after its flush in [`Durability::Power`].
+    files: Files,
+}
+
+/// sled 0.34 keeps everything in one log file, `db`, except values too big for a log segment (over 128 KiB),
+/// which go to files of their own in `blobs/` that it never syncs.
+struct Files {
+    log: std::fs::File,
+    blobs: PathBuf,
+    /// Blob files already synced (blobs are written once and never change).
+    synced: std::sync::Mutex<std::collections::HashSet<std::ffi::OsString>>,
+}
+
+impl Files {
+    fn open(folder: &Path) -> Result<Files, StoreError> {
+        let log = std::fs::File::open(folder.join("db")).map_err(|e| StoreError::Open {
+            path: folder.to_path_buf(),
+            reason: format!("cannot open sled's log `db` to sync it: {e}"),
+        })?;
+        Ok(Files {
+            log,
+            blobs: folder.join("blobs"),
+            synced: Default::default(),
+        })
+    }
+
+    /// `fdatasync` of the log and `fsync` of blob files (and their folder) not synced before. `fdatasync` on a
+    /// read-only descriptor writes the file's dirty pages and flushes the disk's cache, whoever wrote them.
+    fn sync(&self) -> Result<(), StoreError> {
+        let failed =
+            |what: &str, e: std::io::Error| StoreError::Flush(format!("syncing {what}: {e}"));
+        self.log
+            .sync_data()
+            .map_err(|e| failed("the store's log", e))?;
+        let Ok(entries) = std::fs::read_dir(&self.blobs) else {
+            return Ok(());
+        };
+        let mut synced = self.synced.lock().unwrap_or_else(|p| p.into_inner());
+        let mut new = false;
+        for entry in entries.flatten() {
+            if synced.contains(&entry.file_name()) {
+                continue;
+            }
+            std::fs::File::open(entry.path())
+                .and_then(|f| f.sync_all())
+                .map_err(|e| failed("a blob of the store", e))?;
+            synced.insert(entry.file_name());
+            new = true;
+        }
+        if new {
+            std::fs::File::open(&self.blobs)
+                .and_then(|d| d.sync_all())
+                .map_err(|e| failed("the store's blob folder", e))?;
+        }
+        Ok(())
+    }
 }
 
 const CURRENT: &str = "store.current";
@@ -163,16 +255,18 @@ fn open_trees(dir: &Path, generation: u64) -> Result<Trees, StoreError> {
         .iter()
         .map(|kind| db.open_tree(kind.name()))
         .collect::<Result<_, _>>()?;
+    let files = Files::open(&dir.join(folder(generation)))?;
     Ok(Trees {
         db,
         trees,
         generation,
+        files,
     })
 }
 
 impl Sled {
     /// Opens the current store folder of the data directory `dir`, and removes folders a rewrite left behind.
-    pub fn open(dir: &Path) -> Result<Sled, StoreError> {
+    pub fn open(dir: &Path, durability: Durability) -> Result<Sled, StoreError> {
         let generation = match std::fs::read_to_string(dir.join(CURRENT)) {
             Ok(name) => name
                 .trim()
@@ -200,6 +294,7 @@ impl Sled {
         }
         Ok(Sled {
             dir: dir.to_path_buf(),
+            durability,
             inner: RwLock::new(trees),
         })
     }
@@ -212,6 +307,14 @@ impl Sled {
 impl Trees {
     fn tree(&self, kind: Kind) -> &sled::Tree {
         &self.trees[kind as usize]
+    }
+
+    fn flush(&self, durability: Durability) -> Result<(), StoreError> {
+        self.db.flush()?;
+        match durability {
+            Durability::Power => self.files.sync(),
+            Durability::Process => Ok(()),
+        }
     }
 }
 
@@ -261,8 +364,7 @@ impl Backend for Sled {
     }
 
     fn flush(&self) -> Result<(), StoreError> {
-        self.read().db.flush()?;
-        Ok(())
+        self.read().flush(self.durability)
     }
 
     fn count(&self, kind: Kind) -> Result<usize, StoreError> {
@@ -285,7 +387,8 @@ impl Backend for Sled {
                 fresh.tree(kind).insert(key, value)?;
             }
         }
-        fresh.db.flush()?;
+        // On disk whatever the durability: `store.current` names it next, and the old folder goes.
+        fresh.flush(Durability::Power)?;
         let io = |e: std::io::Error| StoreError::Open {
             path: self.dir.clone(),
             reason: format!("rewriting the store: {e}"),
@@ -307,5 +410,60 @@ impl Backend for Sled {
         drop(old);
         std::fs::remove_dir_all(&old_dir).map_err(io)?;
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_power_mode_syncs_the_log_and_every_new_blob_and_reopens_whole() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let big = vec![b'x'; 300 * 1024];
+        for durability in [Durability::Power, Durability::Process] {
+            let data = dir.path().join(durability.to_string());
+            let sled = Sled::open(&data, durability).expect("open");
+            let ops = [
+                Op::Put(Kind::Sessions, b"small", b"a session"),
+                Op::Put(Kind::Outbox, b"big", &big),
+            ];
+            sled.write(&mut ops.into_iter()).expect("write");
+            sled.flush().expect("flush");
+            let blobs = std::fs::read_dir(data.join("store/blobs"))
+                .map(|d| d.count())
+                .unwrap_or(0);
+            assert!(blobs >= 1, "a value over 128 KiB goes to a blob file");
+            let synced = sled.read().files.synced.lock().expect("lock").len();
+            match durability {
+                Durability::Power => assert_eq!(synced, blobs, "every blob synced once"),
+                Durability::Process => assert_eq!(synced, 0),
+            }
+            drop(sled);
+            let again = Sled::open(&data, durability).expect("reopen");
+            assert_eq!(
+                again.get(Kind::Outbox, b"big").expect("read"),
+                Some(big.clone())
+            );
+            assert_eq!(
+                again
+                    .get(Kind::Sessions, b"small")
+                    .expect("read")
+                    .as_deref(),
+                Some(&b"a session"[..])
+            );
+        }
+    }
+
+    #[test]
+    fn a_durability_is_named_power_or_process() {
+        assert_eq!("power".parse(), Ok(Durability::Power));
+        assert_eq!(" Process ".parse(), Ok(Durability::Process));
+        assert_eq!(Durability::default(), Durability::Power);
+        let error = "fsync".parse::<Durability>().expect_err("unknown");
+        assert!(
+            error.contains("`power`") && error.contains("`process`"),
+            "{error}"
+        );
     }
 }

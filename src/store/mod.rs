@@ -51,7 +51,7 @@ mod sessions;
 mod shop_events;
 
 pub use answers::{ShownPicks, StoredAnswer, owner};
-pub use backend::{Backend, Kind, Op};
+pub use backend::{Backend, Durability, Kind, Op};
 pub use consents::{Action, Channel, ConsentEntry, ConsentState, Purpose};
 pub use events::RecordedEvent;
 pub use links::{Link, LinkPurpose, Refused};
@@ -158,8 +158,13 @@ fn encode<T: Serialize>(value: &T) -> Result<Vec<u8>, StoreError> {
 }
 
 impl Store {
-    /// Opens (creating) the store in `dir` and starts its group-commit flusher thread.
+    /// Opens (creating) the store in `dir`, power-safe, and starts its group-commit flusher thread.
     pub fn open(dir: &Path) -> Result<Store, StoreError> {
+        Store::open_with(dir, Durability::default())
+    }
+
+    /// Opens (creating) the store in `dir` with the given durability of acknowledged writes.
+    pub fn open_with(dir: &Path, durability: Durability) -> Result<Store, StoreError> {
         std::fs::create_dir_all(dir).map_err(|source| StoreError::Unwritable {
             path: dir.to_path_buf(),
             source,
@@ -170,7 +175,7 @@ impl Store {
             source,
         })?;
         let _ = std::fs::remove_file(&probe);
-        Store::with_backend(Box::new(backend::Sled::open(dir)?)).map_err(|e| match e {
+        Store::with_backend(Box::new(backend::Sled::open(dir, durability)?)).map_err(|e| match e {
             StoreError::Flush(reason) => StoreError::Open {
                 path: dir.to_path_buf(),
                 reason,
