@@ -7,7 +7,7 @@
   for (const a of tpl.attributes) s.setAttribute(a.name, a.value);
   const set = (param, attr) => { const v = q.get(param); if (v) s.setAttribute(attr, v); };
   set('flow', 'data-flow'); set('theme', 'data-theme'); set('position', 'data-position');
-  set('open', 'data-open'); set('visitor', 'data-visitor');
+  set('open', 'data-open'); set('visitor', 'data-visitor'); set('context', 'data-context');
   set('cta', 'data-cta'); set('auto_open', 'data-auto-open'); set('cart', 'data-add-to-cart'); set('scheme', 'data-color-scheme');
   if (q.has('locale')) s.setAttribute('data-locale', q.get('locale'));
   else if (q.has('flow') && q.get('flow') !== 'running-shoes') s.removeAttribute('data-locale');

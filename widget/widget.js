@@ -9,9 +9,10 @@
  *
  * More: data-cta="Need help choosing?", data-auto-open="10" (seconds) or "exit" (desktop exit intent), at most once a
  * day; data-add-to-cart="https://shop.example/cart/add?id={id}" or window.shopkeepAddToCart(productId);
- * data-color-scheme="auto|light|dark". Events on the host element (they bubble): shopkeep:open, shopkeep:close,
- * shopkeep:answer, shopkeep:results, shopkeep:product-click (cancelable), shopkeep:add-to-cart.
- * API: Shopkeep.open({flow}), Shopkeep.close(). Theming: --sk-accent, --sk-accent-text, --sk-accent-ink, --sk-bg,
+ * data-color-scheme="auto|light|dark"; data-context="PRODUCT-ID" on a product page (the "recommended for you"
+ * strip). Events on the host element (they bubble): shopkeep:open, shopkeep:close, shopkeep:answer,
+ * shopkeep:results, shopkeep:recommendations, shopkeep:product-click (cancelable), shopkeep:add-to-cart.
+ * API: Shopkeep.open({flow, context}), Shopkeep.close(). Theming: --sk-accent, --sk-accent-text, --sk-accent-ink, --sk-bg,
  * --sk-fg, --sk-muted, --sk-border, --sk-surface, --sk-radius, --sk-font, --sk-inline-height. See docs/embedding.md.
  * Every string from the server is rendered as text (textContent / text nodes), never as HTML.
  */
@@ -72,6 +73,7 @@
       viewNamed: (t) => `View product: ${t}`,
       rating: (r) => `Rated ${r} out of 5`,
       picks: 'Products',
+      forYou: 'Recommended for you',
       noResults: 'Sorry, nothing matched. Try going back or starting over.',
       reconnecting: 'Connection lost. Reconnecting…',
       outage: 'The assistant can’t be reached right now. Still trying — what you typed is kept.',
@@ -136,6 +138,7 @@
       viewNamed: (t) => `商品を見る：${t}`,
       rating: (r) => `5点中${r}点`,
       picks: '商品',
+      forYou: 'あなたへのおすすめ',
       noResults: '条件に合う商品が見つかりませんでした。戻るか、最初からやり直してください。',
       reconnecting: '接続が切れました。再接続しています…',
       outage: '現在アシスタントに接続できません。再接続を続けています（入力内容は残ります）。',
@@ -352,11 +355,13 @@ input[type=range]{flex:1;accent-color:var(--a);min-width:0;height:28px}
 .res h3{margin:0 0 4px;font-size:16px}
 .res .intro{margin:0 0 8px;color:var(--mu)}
 .relaxed{background:var(--wb);color:var(--wf);border-radius:10px;padding:8px 12px;margin:0 0 10px;font-size:14px}
+.recs{margin:4px 0 14px}.recs h3{margin:0 0 6px;font-size:15px}
 .cards{list-style:none;margin:0;padding:0;display:grid;gap:10px}
 .card{display:grid;grid-template-columns:92px 1fr;gap:12px;border:1px solid var(--bd);border-radius:14px;padding:10px;background:var(--bg)}
 .im{width:92px;height:92px;border-radius:10px;background:var(--sf);object-fit:contain;display:block}
 .cb{min-width:0;display:flex;flex-direction:column;gap:2px}
 @container (min-width:540px){.cards{grid-template-columns:repeat(auto-fill,minmax(220px,1fr))}.card{grid-template-columns:1fr;gap:10px}.card .im{width:100%;height:150px}}
+.strip{display:flex;overflow-x:auto;scroll-snap-type:x mandatory;padding-bottom:4px}.strip .card{flex:0 0 78%;scroll-snap-align:start}
 .brand{font-size:12px;text-transform:uppercase;letter-spacing:.04em;color:var(--mu);font-weight:700}
 .ttl{margin:0;font-size:15px;font-weight:700;overflow-wrap:anywhere}
 .meta{display:flex;align-items:baseline;gap:10px;flex-wrap:wrap}
@@ -763,6 +768,8 @@ form.comp{display:flex;gap:8px;padding:10px 12px;border-top:1px solid var(--bd);
           return this.onQuestion(m);
         case 'products':
           return this.onProducts(m);
+        case 'recommendations':
+          return this.onRecs(m);
         case 'error':
           return this.onError(m);
         default:
@@ -792,8 +799,36 @@ form.comp{display:flex;gap:8px;padding:10px 12px;border-top:1px solid var(--bd);
         if (!this.log.querySelector('.msg:not(.typing):not(.past)')) this.note(this.t.welcomeBack);
       } else {
         this.clear();
+        this.recommend();
       }
       this.resuming = false;
+    }
+
+    /** Asks for the "recommended for you" strip: shown to a returning shopper, or with a product in view. */
+    recommend() {
+      const m = { type: 'recommend', limit: 4 };
+      if (this.cfg.context) m.context = String(this.cfg.context);
+      this.raw(m);
+    }
+
+    onRecs(m) {
+      const list = Array.isArray(m.products) ? m.products.filter((p) => p && p.id != null) : [];
+      const old = this.log.querySelector('.recs');
+      if (old) old.remove();
+      if (!list.length || !(m.returning || this.cfg.context)) return;
+      const tid = this.id + '-r' + ++seq;
+      const sec = h('section', { class: 'recs', 'aria-labelledby': tid, 'data-kind': 'recommendations' });
+      sec.append(h('h3', { id: tid, text: this.t.forYou }));
+      const ul = h('ul', { class: 'cards strip' });
+      for (const p of list) ul.append(this.card(Object.assign({}, p, { explanation: { line: str(p.reason) } })));
+      sec.append(ul);
+      // before the first question, where a returning shopper looks first
+      const first = this.log.querySelector('.turn,.res');
+      if (first) this.log.insertBefore(sec, first);
+      else this.add(sec);
+      this.emit('recommendations', {
+        products: list.map((p) => ({ id: str(p.id), title: str(p.title), kind: str(p.kind), reason: str(p.reason) })),
+      });
     }
 
     onError(m) {
@@ -1420,6 +1455,7 @@ form.comp{display:flex;gap:8px;padding:10px 12px;border-top:1px solid var(--bd);
       signature: d.customerSignature || (fallback && fallback.signature) || '',
       open: d.open,
       cart: d.addToCart != null ? d.addToCart : fallback && fallback.cart,
+      context: d.context || (fallback && fallback.context) || '',
       cta: d.cta || (fallback && fallback.cta) || '',
       scheme: d.colorScheme || (fallback && fallback.scheme) || 'auto',
       autoOpen: d.autoOpen || '',
@@ -1542,14 +1578,24 @@ form.comp{display:flex;gap:8px;padding:10px 12px;border-top:1px solid var(--bd);
     loaded: true,
     version: 1,
     instances,
-    /** Opens the launcher's panel; with {flow}, on that finder (a launcher is made if the page has none). */
+    /**
+     * Opens the launcher's panel; with {flow}, on that finder (a launcher is made if the page has none); with
+     * {context: productId} (a product page), its "recommended for you" strip is about that product.
+     */
     open(opts) {
       const flow = opts && typeof opts.flow === 'string' && opts.flow.trim();
+      const context = opts && typeof opts.context === 'string' && opts.context.trim();
       let c = instances.find((i) => !i.inline);
       if (!c) {
         if (!flow) return;
-        c = launcher(Object.assign(cfgFrom(SCRIPT), { flow }));
-      } else if (flow) c.switchTo(flow);
+        c = launcher(Object.assign(cfgFrom(SCRIPT), { flow }, context ? { context } : {}));
+      } else {
+        if (context && context !== c.cfg.context) {
+          c.cfg.context = context;
+          if (c.started) c.recommend();
+        }
+        if (flow) c.switchTo(flow);
+      }
       c.open(true);
     },
     close() {

@@ -37,7 +37,7 @@ pub struct Catalogued {
 }
 
 /// Why a product is recommended.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Kind {
     /// Pinned by the merchant's rules.

@@ -19,6 +19,7 @@ pub const MESSAGE_TYPES: &[&str] = &[
     "event",
     "consent",
     "track",
+    "recommend",
 ];
 
 /// Client → server.
@@ -78,6 +79,14 @@ pub enum ClientMsg {
         /// `{id, kind, product?, quantity?, order?, category?, url?, session?, at?}` (docs/events.md).
         event: serde_json::Value,
     },
+    /// Products recommended to this shopper within the finder's scope (docs/recommendations.md); answered with
+    /// `recommendations`. Needs `start` first.
+    Recommend {
+        /// How many, 1–12 (default 4).
+        limit: Option<usize>,
+        /// The product in view, on a product page.
+        context: Option<String>,
+    },
 }
 
 impl ClientMsg {
@@ -93,6 +102,7 @@ impl ClientMsg {
             ClientMsg::Event { .. } => "event",
             ClientMsg::Consent { .. } => "consent",
             ClientMsg::Track { .. } => "track",
+            ClientMsg::Recommend { .. } => "recommend",
         }
     }
 }
@@ -133,6 +143,13 @@ pub enum ServerMsg {
     Question(QuestionOut),
     /// The picks, each with why it was picked.
     Products(ProductsOut),
+    /// The answer to `recommend`: products for this shopper, best first, each with its reason.
+    Recommendations {
+        /// Whether the shopper is known (answered a finder, or the shop sent events of theirs): a widget shows
+        /// "recommended for you" only then, or on a product page.
+        returning: bool,
+        products: Vec<RecommendationOut>,
+    },
     /// A problem with the last message; the conversation is unchanged and still open.
     Error {
         /// `bad_message`, `unknown_type`, `unknown_flow`, `no_session`, `bad_resume`, `not_allowed`,
@@ -242,6 +259,25 @@ pub struct ProductOut {
     /// misses at least one answer named in `relaxed`). Exact matches always come first.
     pub exact: bool,
     pub explanation: ExplanationOut,
+}
+
+/// One recommended product, for a card.
+#[derive(Debug, Serialize, JsonSchema)]
+#[schemars(rename = "Recommendation")]
+pub struct RecommendationOut {
+    pub id: String,
+    pub title: String,
+    pub brand: String,
+    pub price: f64,
+    pub currency: String,
+    pub rating: Option<f64>,
+    pub image: Option<String>,
+    pub link: Option<String>,
+    /// `pinned`, `goes_with`, `from_answers`, `answered_alike`, `bought_together`, `viewed_together`,
+    /// `recently_viewed` or `popular`.
+    pub kind: crate::recommend::Kind,
+    /// Why, in the shopper's locale: "Because you told us: Trail, Waterproof".
+    pub reason: String,
 }
 
 #[derive(Debug, Serialize, JsonSchema)]

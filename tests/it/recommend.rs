@@ -228,6 +228,62 @@ async fn shoppers_who_answered_alike_lend_their_choices_within_the_finders_scope
 }
 
 #[tokio::test]
+async fn the_widget_asks_over_the_chat_socket_within_its_finders_scope() {
+    let app = spawn_private().await;
+    let at = shopkeep::store::now() - 3600;
+    let events: Vec<Value> = ["rs-005", "bp-004", "rs-006"]
+        .iter()
+        .enumerate()
+        .map(|(n, product)| json!({"id": format!("s-{n}"), "visitor": "v-back", "session": "sb", "kind": "viewed", "product": product, "at": at + n as u64}))
+        .collect();
+    post(&app, json!({"events": events})).await;
+
+    let mut client = app.client().await;
+    client
+        .send(
+            json!({"type": "start", "flow": "running-shoes", "locale": "ja", "visitor": "v-back"}),
+        )
+        .await;
+    client.until("question").await;
+    client.send(json!({"type": "recommend", "limit": 3})).await;
+    let (reply, _) = client.until("recommendations").await;
+    assert_eq!(reply["returning"], true, "{reply:#}");
+    let products = reply["products"].as_array().expect("products");
+    let ids: Vec<&str> = products.iter().filter_map(|p| p["id"].as_str()).collect();
+    assert_eq!(ids[..2], ["rs-006", "rs-005"], "{reply:#}");
+    assert!(
+        !ids.contains(&"bp-004"),
+        "outside the finder's scope: {reply:#}"
+    );
+    assert_eq!(products[0]["reason"], "最近見た商品");
+    assert_eq!(products[0]["kind"], "recently_viewed");
+    assert!(products[0]["price"].is_number() && products[0]["image"].is_string());
+
+    // A first-time visitor on a product page: what was viewed with it.
+    let mut client = app.client().await;
+    client
+        .send(
+            json!({"type": "start", "flow": "running-shoes", "locale": "en", "visitor": "v-first"}),
+        )
+        .await;
+    client.until("question").await;
+    client
+        .send(json!({"type": "recommend", "context": "rs-006"}))
+        .await;
+    let (reply, _) = client.until("recommendations").await;
+    assert_eq!(reply["returning"], false);
+    assert_eq!(reply["products"][0]["id"], "rs-005", "{reply:#}");
+    assert_eq!(
+        reply["products"][0]["reason"],
+        "Shoppers who viewed Bramble 3 Dry also viewed this"
+    );
+    client.send(json!({"type": "recommend", "limit": 99})).await;
+    let (reply, _) = client.until("error").await;
+    assert_eq!(reply["code"], "bad_message", "{reply:#}");
+    app.stop().await;
+}
+
+#[tokio::test]
 async fn the_merchants_rules_pin_exclude_and_recommend_accessories() {
     let settings = shopkeep::server::Settings {
         rules_file: Some(repo("recommend.yaml")),

@@ -4,7 +4,7 @@
 //! compared in constant time ([`crate::secret`]). Every error has one JSON shape: `{error, message, field?}`.
 
 mod events;
-mod recommendations;
+pub(super) mod recommendations;
 mod visitors;
 
 pub(crate) use events::{keep, learn};

@@ -2,6 +2,7 @@
 //! its reason. The server gathers the inputs — the shopper's events, the finder's picks for their stored answers
 //! (the matcher run on a session rebuilt from them), the catalog — and [`crate::recommend`] decides.
 
+use std::cell::RefCell;
 use std::collections::HashMap;
 use std::sync::Arc;
 
@@ -12,11 +13,12 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::{ApiError, authorize, blocking, valid_id};
+use crate::catalog::Product;
 use crate::conversation::{self, Answered, Position, Session};
 use crate::flow::Flow;
-use crate::recommend::{self, Catalogued};
-use crate::server::AppState;
-use crate::store::StoredAnswer;
+use crate::recommend::{self, Catalogued, Recommendation};
+use crate::server::{App, AppState};
+use crate::store::{StoreError, StoredAnswer};
 
 #[derive(Deserialize)]
 pub(super) struct Params {
@@ -60,70 +62,135 @@ pub(super) async fn recommendations(
             format!("no finder `{flow}` is served; name one of its flows or leave `flow` out"),
         ));
     }
+    let ask = Ask {
+        limit,
+        context: params.context,
+        locale: params.locale.unwrap_or_else(|| "en".into()),
+        flow: params.flow,
+    };
     let app = state.clone();
-    let out = blocking(move || {
-        let app = &app.0;
-        let store = &app.store;
-        let catalog = app.catalog();
-        let (history, answers) = match store.known_profile(&id)? {
-            Some(profile) => {
-                let mut history = Vec::new();
-                for owner in &profile.owners {
-                    history.extend(store.shop_events_of(owner)?);
-                }
-                history.sort_by_key(|e| e.at);
-                (history, store.profile_answers(&profile)?)
-            }
-            None => (Vec::new(), Vec::new()),
-        };
-        let locale = params.locale.clone().unwrap_or_else(|| "en".into());
-        let flows = app.flows();
-        let (flow, from_answers, signature) = from_answers(
-            &flows,
-            &catalog,
-            &answers,
-            params.flow.as_deref(),
-            &locale,
-            limit,
-        );
-        // The scope of a finder named by the request (the widget names its own); a finder answered on another day
-        // still gives its picks, but does not narrow a product page of another category.
-        let scope = match (&flow, &params.flow) {
-            (Some(flow), Some(_)) => flow.scope.as_slice(),
-            _ => &[],
-        };
-        let lookup = |product: &str| {
-            catalog.get(product).ok().flatten().map(|p| Catalogued {
-                in_stock: p.stock > 0,
-                in_scope: scope.iter().all(|c| c.test(&p)),
-                title: p.title,
-                category: p.category,
+    let gathered = blocking(move || gather(&app.0, &id, &ask)).await?;
+    let out: Vec<Value> = gathered
+        .items
+        .iter()
+        .map(|r| {
+            json!({
+                "product": r.rec.product, "title": r.rec.title, "kind": r.rec.kind, "reason": r.rec.reason,
+                "price": r.product.price, "currency": r.product.currency,
+                "image": r.product.image, "link": r.product.link,
             })
-        };
-        let answered: Vec<(String, String, Vec<String>)> = answers
-            .iter()
-            .map(|a| (a.flow.clone(), a.question.clone(), a.answer.values()))
-            .collect();
-        let rules = app.live.rules();
-        let request = recommend::Request {
-            limit,
-            context: params.context.as_deref(),
-            locale: &locale,
-            history: &history,
-            from_answers: &from_answers,
-            in_stock_only: flow.as_ref().is_none_or(|f| f.in_stock_only),
-            answered: &answered,
-            rules: &rules,
-            signature: flow
-                .as_ref()
-                .zip(signature.as_deref())
-                .map(|(f, s)| (f.id.as_str(), s)),
-        };
-        let model = app.recommend.read().unwrap_or_else(|p| p.into_inner());
-        Ok(recommend::recommend(&model, &request, &lookup))
-    })
-    .await?;
+        })
+        .collect();
     Ok(Json(json!({ "recommendations": out })))
+}
+
+/// What one recommendation request asks, however it came (the API or the chat socket).
+pub(in crate::server) struct Ask {
+    pub limit: usize,
+    pub context: Option<String>,
+    pub locale: String,
+    /// The finder in play: its scope and `in_stock_only` hold. `None`: the one answered last, without its scope.
+    pub flow: Option<String>,
+}
+
+/// A recommendation with the product it names, for a card.
+pub(in crate::server) struct Recommended {
+    pub rec: Recommendation,
+    pub product: Product,
+}
+
+pub(in crate::server) struct Gathered {
+    pub items: Vec<Recommended>,
+    /// Whether the shopper is known: they answered a finder or the shop sent events of theirs.
+    pub returning: bool,
+}
+
+/// Gathers the inputs for shopper `id` and asks [`recommend::recommend`]. Blocking (store reads, catalog lookups):
+/// run it off the async runtime.
+pub(in crate::server) fn gather(app: &App, id: &str, ask: &Ask) -> Result<Gathered, StoreError> {
+    let (limit, locale) = (ask.limit, ask.locale.as_str());
+    let store = &app.store;
+    let catalog = app.catalog();
+    let (history, answers) = match store.known_profile(id)? {
+        Some(profile) => {
+            let mut history = Vec::new();
+            for owner in &profile.owners {
+                history.extend(store.shop_events_of(owner)?);
+            }
+            history.sort_by_key(|e| e.at);
+            (history, store.profile_answers(&profile)?)
+        }
+        None => (Vec::new(), Vec::new()),
+    };
+    let flows = app.flows();
+    let (flow, from_answers, signature) = from_answers(
+        &flows,
+        &catalog,
+        &answers,
+        ask.flow.as_deref(),
+        locale,
+        limit,
+    );
+    // The scope of a finder named by the request (the widget names its own); a finder answered on another day
+    // still gives its picks, but does not narrow a product page of another category.
+    let scope = match (&flow, &ask.flow) {
+        (Some(flow), Some(_)) => flow.scope.as_slice(),
+        _ => &[],
+    };
+    // Each product is read once: `recommend` looks some up several times, and the cards need them after.
+    let seen: RefCell<HashMap<String, Option<Product>>> = RefCell::default();
+    let product = |id: &str| -> Option<Product> {
+        if let Some(found) = seen.borrow().get(id) {
+            return found.clone();
+        }
+        let found = catalog.get(id).ok().flatten();
+        seen.borrow_mut().insert(id.to_string(), found.clone());
+        found
+    };
+    let lookup = |id: &str| {
+        product(id).map(|p| Catalogued {
+            in_stock: p.stock > 0,
+            in_scope: scope.iter().all(|c| c.test(&p)),
+            title: p.title,
+            category: p.category,
+        })
+    };
+    let answered: Vec<(String, String, Vec<String>)> = answers
+        .iter()
+        .map(|a| (a.flow.clone(), a.question.clone(), a.answer.values()))
+        .collect();
+    let rules = app.live.rules();
+    let request = recommend::Request {
+        limit,
+        context: ask.context.as_deref(),
+        locale,
+        history: &history,
+        from_answers: &from_answers,
+        in_stock_only: flow.as_ref().is_none_or(|f| f.in_stock_only),
+        answered: &answered,
+        rules: &rules,
+        signature: flow
+            .as_ref()
+            .zip(signature.as_deref())
+            .map(|(f, s)| (f.id.as_str(), s)),
+    };
+    let recs = {
+        let model = app.recommend.read().unwrap_or_else(|p| p.into_inner());
+        recommend::recommend(&model, &request, &lookup)
+    };
+    let items = recs
+        .into_iter()
+        .filter_map(|rec| {
+            Some(Recommended {
+                product: product(&rec.product)?,
+                rec,
+            })
+        })
+        .collect();
+    Ok(Gathered {
+        items,
+        returning: !history.is_empty() || !answers.is_empty(),
+    })
 }
 
 /// The finder in play — `wanted`, else the one the shopper answered last — its picks for the shopper's stored

@@ -25,6 +25,7 @@ use crate::shop_events;
 use crate::store;
 
 mod effects;
+mod recommend;
 mod socket;
 mod start;
 mod track;
@@ -307,6 +308,12 @@ async fn act(state: &AppState, current: &mut Option<Current>, msg: ClientMsg) ->
         }
         ClientMsg::Track { visitor, event } => {
             return track(state, current.as_ref(), visitor, event).await;
+        }
+        ClientMsg::Recommend { limit, context } => {
+            let Some(conv) = current.as_ref() else {
+                return vec![no_session()];
+            };
+            return recommend::recommend(state, conv, limit, context).await;
         }
         ClientMsg::Consent { email, consent } => {
             let Some(conv) = current.as_ref() else {
