@@ -8,7 +8,7 @@ use std::time::Duration;
 pub struct BenchArgs {
     /// Everything, as in BENCHMARKS.md: 5 runs, the sweep 1,10,50,100,200, durability, 10 000 idle conversations,
     /// the final turn against 100 000 synthetic products and turns while they are reindexed, turns beside 1 000
-    /// shop events/s over HTTP, the plot in docs/latency.svg. Options given as well still apply.
+    /// shop events/s over HTTP, a child `serve --index` over 1 000 000 products, the plot in docs/latency.svg. Options given as well still apply.
     #[arg(long)]
     pub all: bool,
     /// A running server's chat URL (loopback only); by default a server is started in-process.
@@ -59,6 +59,10 @@ pub struct BenchArgs {
     /// chat load (`--all`: 1000). In-process server only.
     #[arg(long, value_name = "EVENTS_PER_SECOND")]
     pub events_rate: Option<u32>,
+    /// Also write this many synthetic products, index them with `shopkeep index --out` and measure a child
+    /// `shopkeep serve --index` over them: start time, memory, final turns at 10 conversations (`--all`: 1 000 000).
+    #[arg(long, value_name = "PRODUCTS")]
+    pub large: Option<usize>,
 }
 
 pub(super) fn bench(args: BenchArgs) -> anyhow::Result<()> {
@@ -79,6 +83,9 @@ pub(super) fn bench(args: BenchArgs) -> anyhow::Result<()> {
     };
     if args.events_rate == Some(0) || args.events_rate.is_some_and(|r| r > 100_000) {
         bail!("--events-rate must be between 1 and 100000 events per second");
+    }
+    if args.large == Some(0) {
+        bail!("--large needs at least one product");
     }
     if args.connections == 0 || sweep.contains(&0) {
         bail!("--connections and --sweep need at least one conversation");
@@ -101,6 +108,7 @@ pub(super) fn bench(args: BenchArgs) -> anyhow::Result<()> {
         products: args.products.or(all.then_some(100_000)),
         reindex: args.reindex || all,
         events_rate: args.events_rate.or(all.then_some(1000)),
+        large: args.large.or(all.then_some(1_000_000)),
     };
     let svg = args.svg.or(all.then(|| PathBuf::from("docs/latency.svg")));
     let runtime = tokio::runtime::Builder::new_multi_thread()

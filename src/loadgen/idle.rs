@@ -39,6 +39,10 @@ pub struct ChildPaths<'a> {
     pub flows: &'a Path,
     pub catalog: &'a Path,
     pub data: &'a Path,
+    /// Serve this prebuilt index (`serve --index`) instead of importing the catalog's feeds.
+    pub index: Option<&'a Path>,
+    /// The merchant's recommendation rules (`serve --rules`); by default those beside the flows folder.
+    pub rules: Option<&'a Path>,
 }
 
 /// Raises the soft open-files limit to the hard limit; fails when even that cannot hold `needed` descriptors.
@@ -84,7 +88,8 @@ pub async fn measure(
     outcome
 }
 
-async fn spawn_server(
+/// Starts `shopkeep serve` on `127.0.0.1:0` as a child; returns it once it says where it listens, with its chat URL.
+pub(super) async fn spawn_server(
     paths: &ChildPaths<'_>,
     timeout: Duration,
 ) -> Result<(Child, String), BenchError> {
@@ -96,6 +101,9 @@ async fn spawn_server(
             "127.0.0.1:0",
             "--connections-per-ip",
             "0",
+            // One address sends as fast as it can: the abuse limits would stop it.
+            "--messages-per-second",
+            "0",
             "--no-watch",
         ])
         .arg("--flows")
@@ -104,10 +112,24 @@ async fn spawn_server(
         .arg(arg(paths.catalog))
         .arg("--data")
         .arg(arg(paths.data))
+        .args(
+            paths
+                .index
+                .map(|index| ["--index".into(), arg(index)])
+                .into_iter()
+                .flatten(),
+        )
+        .args(
+            paths
+                .rules
+                .map(|rules| ["--rules".into(), arg(rules)])
+                .into_iter()
+                .flatten(),
+        )
         .env("RUST_LOG", "warn")
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
-        .stderr(Stdio::null())
+        .stderr(Stdio::piped())
         .kill_on_drop(true)
         .spawn()
         .map_err(|e| {
@@ -117,6 +139,18 @@ async fn spawn_server(
         .stdout
         .take()
         .ok_or_else(|| BenchError::Io("the child server has no stdout".into()))?;
+    let stderr = child
+        .stderr
+        .take()
+        .ok_or_else(|| BenchError::Io("the child server has no stderr".into()))?;
+    // Its log, kept (bounded) so a server that stops at start can say why; read on so it never blocks on a pipe.
+    let (said, mut log) = tokio::sync::mpsc::channel::<String>(64);
+    tokio::spawn(async move {
+        let mut lines = BufReader::new(stderr).lines();
+        while let Ok(Some(line)) = lines.next_line().await {
+            let _ = said.try_send(line);
+        }
+    });
     let mut lines = BufReader::new(stdout).lines();
     let line = tokio::time::timeout(timeout.max(Duration::from_secs(30)), lines.next_line())
         .await
@@ -128,10 +162,18 @@ async fn spawn_server(
     let addr = line
         .split_once("http://")
         .and_then(|(_, rest)| rest.split_once('/'))
-        .map(|(addr, _)| addr.to_string())
-        .ok_or_else(|| {
-            BenchError::Io(format!("the child server said `{line}`, not its address"))
-        })?;
+        .map(|(addr, _)| addr.to_string());
+    let Some(addr) = addr else {
+        let _ = child.wait().await;
+        let mut said = Vec::new();
+        while let Ok(line) = log.try_recv() {
+            said.push(line);
+        }
+        return Err(BenchError::Io(format!(
+            "the child server said `{line}`, not its address; its log:\n{}",
+            said.join("\n")
+        )));
+    };
     // Keep reading its output so it never blocks on a full pipe.
     tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
     Ok((child, format!("ws://{addr}/v1/chat")))
@@ -158,12 +200,17 @@ async fn open_many(
 }
 
 /// Resident set of process `pid`, in KiB.
-fn rss_kib(pid: u32) -> Result<u64, BenchError> {
+pub(super) fn rss_kib(pid: u32) -> Result<u64, BenchError> {
+    status_kib(pid, "VmRSS")
+}
+
+/// A memory figure of process `pid` from `/proc/<pid>/status` (`VmRSS`, `VmHWM` …), in KiB.
+pub(super) fn status_kib(pid: u32, field: &str) -> Result<u64, BenchError> {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status"))
         .map_err(|e| BenchError::Io(format!("reading /proc/{pid}/status: {e}")))?;
     status
         .lines()
-        .find_map(|line| line.strip_prefix("VmRSS:"))
+        .find_map(|line| line.strip_prefix(field)?.strip_prefix(':'))
         .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
-        .ok_or_else(|| BenchError::Io(format!("no VmRSS in /proc/{pid}/status")))
+        .ok_or_else(|| BenchError::Io(format!("no {field} in /proc/{pid}/status")))
 }

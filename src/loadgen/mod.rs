@@ -18,6 +18,7 @@ pub mod client;
 pub mod durability;
 pub mod events_load;
 pub mod idle;
+pub mod large;
 pub mod report;
 pub mod script;
 
@@ -97,6 +98,9 @@ pub struct Options {
     pub reindex: bool,
     /// Also measure turns while a shop's server posts this many events per second over HTTP (in-process only).
     pub events_rate: Option<u32>,
+    /// Also index this many synthetic products with `shopkeep index --out` and measure `serve --index` over them in
+    /// a child process (needs `exe`).
+    pub large: Option<usize>,
 }
 
 /// Turns measured while shop events arrived over HTTP.
@@ -135,6 +139,7 @@ pub struct Report {
     pub catalog: Option<CatalogRun>,
     pub reindex: Option<catalog_load::Reindexing>,
     pub events: Option<EventsRun>,
+    pub large: Option<large::Large>,
 }
 
 /// Checks that `url` is a `ws://` URL on a loopback address.
@@ -379,6 +384,27 @@ pub async fn run(options: &Options, progress: &mut dyn FnMut(&str)) -> Result<Re
         server.stop().await;
     }
 
+    let large = match options.large {
+        Some(products) => {
+            progress(&format!(
+                "{products} products: shopkeep index --out, then serve --index with {} conversations",
+                large::CONVERSATIONS
+            ));
+            Some(
+                large::measure(
+                    &options.exe,
+                    &options.flows,
+                    &scratch.path().join("large"),
+                    products,
+                    script.clone(),
+                    options.duration,
+                    options.timeout,
+                )
+                .await?,
+            )
+        }
+        None => None,
+    };
     let durability = match options.durability {
         Some(sessions) => {
             progress(&format!(
@@ -406,6 +432,8 @@ pub async fn run(options: &Options, progress: &mut dyn FnMut(&str)) -> Result<Re
                 flows: &options.flows,
                 catalog: &options.catalog,
                 data: &scratch.path().join("idle"),
+                index: None,
+                rules: None,
             };
             Some(idle::measure(paths, &script, connections, options.timeout).await?)
         }
@@ -426,6 +454,7 @@ pub async fn run(options: &Options, progress: &mut dyn FnMut(&str)) -> Result<Re
         catalog,
         reindex,
         events,
+        large,
     })
 }
 

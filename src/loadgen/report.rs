@@ -286,6 +286,34 @@ pub fn markdown(report: &Report) -> String {
             if p99_ratio <= 1.5 { "met" } else { "missed" }
         );
     }
+    if let Some(large) = &report.large {
+        let _ = writeln!(
+            out,
+            "#### `serve --index` over {} synthetic products (child process, {} conversations)\n",
+            large.products, large.outcome.connections
+        );
+        out.push_str("| index --out (s) | start to serving (s) | RSS at start (MiB) | RSS after (MiB) | peak RSS (MiB) | final p50 (µs) | final p99 (µs) | non-final p99 (µs) | final turns/s | errors | targets |\n");
+        out.push_str("|---|---|---|---|---|---|---|---|---|---|---|\n");
+        let o = &large.outcome;
+        let final_p99 = o.final_.micros(0.99);
+        let verdict = |ok: bool| if ok { "met" } else { "missed" };
+        let _ = writeln!(
+            out,
+            "| {:.1} | {:.2} | {:.0} | {:.0} | {:.0} | {} | {final_p99} | {} | {:.0} | {} | start ≤ 5 s: {}; RSS ≤ 1 GB: {}; final p99 ≤ 12 ms: {} |\n",
+            large.index_secs,
+            large.start_secs,
+            large.rss_start_kib as f64 / 1024.0,
+            large.rss_after_kib as f64 / 1024.0,
+            large.hwm_kib as f64 / 1024.0,
+            o.final_.micros(0.5),
+            o.non_final.micros(0.99),
+            o.rate(&o.final_),
+            o.errors(),
+            verdict(large.start_secs <= 5.0),
+            verdict(large.hwm_kib <= 1024 * 1024),
+            verdict(final_p99 <= 12_000)
+        );
+    }
     if let Some(idle) = &report.idle {
         out.push_str("#### Idle conversations (server in a child process)\n\n");
         out.push_str("| conversations | server RSS before (KiB) | after (KiB) | per conversation (KiB) | target |\n");

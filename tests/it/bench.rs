@@ -26,6 +26,7 @@ fn quick(scratch: &std::path::Path) -> Options {
         products: None,
         reindex: false,
         events_rate: None,
+        large: None,
     }
 }
 
@@ -137,4 +138,40 @@ async fn posts_shop_events_beside_the_chat_load() {
     assert!(run.pair.shopkeep.non_final.count() > 0);
     let table = report::markdown(&found);
     assert!(table.contains("events/s over HTTP"), "{table}");
+}
+
+/// The large-catalog workload end to end on a small catalog: the real binary indexes it with `index --out`, a child
+/// `serve --index` serves it, and ten conversations reach the final turn against it without an error.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn indexes_once_then_serves_the_prebuilt_index_in_a_child() {
+    let scratch = tempfile::tempdir().expect("scratch dir");
+    let options = Options {
+        sweep: Vec::new(),
+        runs: 1,
+        max_turns: 60,
+        large: Some(2000),
+        exe: std::path::PathBuf::from(env!("CARGO_BIN_EXE_shopkeep")),
+        ..quick(scratch.path())
+    };
+    let found = loadgen::run(&options, &mut |_| {})
+        .await
+        .expect("the bench runs");
+    let large = found.large.as_ref().expect("the large-catalog run");
+    assert_eq!(large.products, 2000);
+    assert_eq!(large.outcome.connections, 10);
+    assert_eq!(
+        large.outcome.errors(),
+        0,
+        "no errors against the child server"
+    );
+    assert!(
+        large.outcome.final_.count() > 0,
+        "final turns ran against the prebuilt index"
+    );
+    assert!(large.rss_start_kib > 0 && large.hwm_kib >= large.rss_start_kib);
+    let table = report::markdown(&found);
+    assert!(
+        table.contains("`serve --index` over 2000 synthetic products"),
+        "{table}"
+    );
 }
