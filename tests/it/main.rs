@@ -7,6 +7,7 @@ mod bench;
 mod browser;
 mod chat;
 mod consent;
+mod crash;
 mod events;
 mod feeds;
 mod flows;
