@@ -16,7 +16,9 @@
 //! store's picks at start). Keeping current is a few map updates per turn under one lock.
 
 pub mod bucket;
+mod compare;
 mod live;
+mod range;
 pub mod report;
 pub mod sketch;
 

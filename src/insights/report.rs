@@ -7,156 +7,14 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use super::bucket::Bucket;
-use super::{DAY, Grain, HOUR, Key};
+pub use super::compare::{Comparison, Difference, difference};
+pub use super::range::{Range, date_label, parse_span};
+use super::{Grain, Key};
 
 /// The report's format version.
 pub const VERSION: u32 = 1;
 /// Longest tables: the rows with the most results shown (or given, or clicked) come first.
 pub const MAX_ROWS: usize = 100;
-
-/// A date range `[from, to)`, in seconds since the epoch; read to whole hours (UTC).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Range {
-    pub from: u64,
-    pub to: u64,
-}
-
-impl Range {
-    /// The `days` up to `now` (to the end of its hour).
-    pub fn last(seconds: u64, now: u64) -> Range {
-        let to = Grain::Hour.start(now) + HOUR;
-        Range {
-            from: to.saturating_sub(seconds),
-            to,
-        }
-    }
-
-    /// The range a request names: `since` (`36h`, `7d`, `2w`; 7 days when nothing is given) up to now, or
-    /// `from` and `to` (dates `2026-12-01`, UTC, `to` included; or seconds since the epoch).
-    pub fn parse(
-        since: Option<&str>,
-        from: Option<&str>,
-        to: Option<&str>,
-        now: u64,
-    ) -> Result<Range, String> {
-        if since.is_some() && (from.is_some() || to.is_some()) {
-            return Err("give `since` or `from`/`to`, not both".into());
-        }
-        if from.is_none() && to.is_none() {
-            return Ok(Range::last(parse_span(since.unwrap_or("7d"))?, now));
-        }
-        let from = match from {
-            Some(from) => parse_instant(from, false)?,
-            None => return Err("`to` needs a `from` (a date such as 2026-12-01)".into()),
-        };
-        let to = match to {
-            Some(to) => parse_instant(to, true)?,
-            None => Grain::Hour.start(now) + HOUR,
-        };
-        if to <= from {
-            return Err(format!("`to` must come after `from` ({from} ≥ {to})"));
-        }
-        Ok(Range { from, to })
-    }
-
-    /// The buckets that make up the range: whole days from the daily buckets, the rest from the hourly ones.
-    fn pieces(&self) -> Vec<(Grain, u64, u64)> {
-        let from = Grain::Hour.start(self.from);
-        let to = Grain::Hour.start(self.to + HOUR - 1);
-        let first_day = from.div_ceil(DAY) * DAY;
-        let last_day = to / DAY * DAY;
-        if first_day >= last_day {
-            return vec![(Grain::Hour, from, to)];
-        }
-        vec![
-            (Grain::Hour, from, first_day),
-            (Grain::Day, first_day, last_day),
-            (Grain::Hour, last_day, to),
-        ]
-    }
-
-    /// The series' step: hours for up to two days, days beyond.
-    pub fn step(&self) -> Grain {
-        if self.to.saturating_sub(self.from) <= 2 * DAY {
-            Grain::Hour
-        } else {
-            Grain::Day
-        }
-    }
-}
-
-/// `36h`, `7d`, `2w` in seconds.
-pub fn parse_span(span: &str) -> Result<u64, String> {
-    let span = span.trim();
-    let fail =
-        || format!("`{span}` is not a span; write a number and h, d or w, such as 24h, 7d or 4w");
-    let (number, unit) = span.split_at(span.len().saturating_sub(1));
-    let n: u64 = number.parse().map_err(|_| fail())?;
-    let unit = match unit {
-        "h" => HOUR,
-        "d" => DAY,
-        "w" => 7 * DAY,
-        _ => return Err(fail()),
-    };
-    if n == 0 || n > 3660 {
-        return Err(format!("`{span}` is out of range; ask for 1h to 10 years"));
-    }
-    Ok(n * unit)
-}
-
-/// A date `YYYY-MM-DD` (UTC; `end`: the end of that day) or seconds since the epoch.
-fn parse_instant(text: &str, end: bool) -> Result<u64, String> {
-    let text = text.trim();
-    if let Ok(seconds) = text.parse::<u64>() {
-        return Ok(seconds);
-    }
-    let fail =
-        || format!("`{text}` is not a date; write it as 2026-12-01 (UTC) or seconds since 1970");
-    let parts: Vec<&str> = text.split('-').collect();
-    let [y, m, d] = parts.as_slice() else {
-        return Err(fail());
-    };
-    let (y, m, d): (i64, u32, u32) = (
-        y.parse().map_err(|_| fail())?,
-        m.parse().map_err(|_| fail())?,
-        d.parse().map_err(|_| fail())?,
-    );
-    if !(1970..=9999).contains(&y) || !(1..=12).contains(&m) || !(1..=31).contains(&d) {
-        return Err(fail());
-    }
-    let days = days_from_civil(y, m, d);
-    Ok(days as u64 * DAY + if end { DAY } else { 0 })
-}
-
-/// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's algorithm).
-fn days_from_civil(y: i64, m: u32, d: u32) -> i64 {
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let m = i64::from(m);
-    let doy = (153 * (if m > 2 { m - 3 } else { m + 9 }) + 2) / 5 + i64::from(d) - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
-}
-
-/// `2026-12-01` or `2026-12-01 13:00` (UTC) for a bucket start.
-pub fn date_label(at: u64, grain: Grain) -> String {
-    let days = (at / DAY) as i64;
-    // The inverse of days_from_civil.
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    match grain {
-        Grain::Day => format!("{y:04}-{m:02}-{d:02}"),
-        Grain::Hour => format!("{y:04}-{m:02}-{d:02} {:02}:00", at % DAY / HOUR),
-    }
-}
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Report {
@@ -167,6 +25,9 @@ pub struct Report {
     pub version: Option<String>,
     /// One row per finder version, then `*` for all of them.
     pub funnel: Vec<FunnelRow>,
+    /// Each later version against the version first seen in the range: differences in completion and
+    /// click-through with 95 % confidence intervals (Newcombe's hybrid score method).
+    pub comparisons: Vec<Comparison>,
     pub step: Grain,
     pub series: Vec<SeriesRow>,
     pub questions: Vec<QuestionRow>,
@@ -334,6 +195,8 @@ pub(super) fn build(
         seen
     };
     let mut funnel = Vec::new();
+    // (first bucket start in the range, version, its totals), for the comparisons.
+    let mut seen: Vec<(u64, String, Bucket)> = Vec::new();
     let mut all = Bucket::default();
     let mut chosen = Bucket::default();
     let mut chosen_versions = Vec::new();
@@ -344,12 +207,42 @@ pub(super) fn build(
         }
         funnel.push(funnel_row(v, &total));
         all.merge(&total);
+        let first = buckets
+            .range(
+                Key {
+                    finder: finder.to_string(),
+                    version: v.clone(),
+                    grain: Grain::Hour,
+                    start: Grain::Hour.start(range.from),
+                }..,
+            )
+            .next()
+            .map_or(u64::MAX, |(k, _)| k.start);
+        seen.push((first, v.clone(), total.clone()));
         if version.is_none_or(|want| want == v) {
             chosen.merge(&total);
             chosen_versions.push(v.clone());
         }
     }
     funnel.push(funnel_row("*", &all));
+    seen.sort_by(|a, b| (a.0, &a.1).cmp(&(b.0, &b.1)));
+    let comparisons = match seen.split_first() {
+        Some(((_, baseline, base), rest)) => rest
+            .iter()
+            .map(|(_, version, b)| Comparison {
+                version: version.clone(),
+                baseline: baseline.clone(),
+                completion: difference(b.completed, b.starts, base.completed, base.starts),
+                click_through: difference(
+                    b.sessions_clicked,
+                    b.completed,
+                    base.sessions_clicked,
+                    base.completed,
+                ),
+            })
+            .collect(),
+        None => Vec::new(),
+    };
     let step = range.step();
     let mut series: BTreeMap<u64, SeriesRow> = BTreeMap::new();
     let from = step.start(range.from);
@@ -374,7 +267,16 @@ pub(super) fn build(
             row.clicks += b.clicks;
         }
     }
-    tables(
+    // Every step of the range, so a quiet hour or day shows as zero rather than missing.
+    let mut start = from;
+    while start < range.to && series.len() < 10_000 {
+        series.entry(start).or_insert(SeriesRow {
+            start,
+            ..SeriesRow::default()
+        });
+        start += step.seconds();
+    }
+    let mut report = tables(
         finder,
         range,
         version,
@@ -383,7 +285,9 @@ pub(super) fn build(
         series.into_values().collect(),
         &chosen,
         order,
-    )
+    );
+    report.comparisons = comparisons;
+    report
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -512,6 +416,7 @@ fn tables(
         range: *range,
         version: version.map(str::to_string),
         funnel,
+        comparisons: Vec::new(),
         step,
         series,
         questions,

@@ -416,6 +416,10 @@ fn a_range_sums_days_and_edge_hours_and_stored_buckets_come_back_the_same() {
         report.series.iter().map(|r| r.starts).collect::<Vec<_>>(),
         [3, 1, 1]
     );
+    let hours = ins.report("shoes", &day(), None, &[]);
+    assert_eq!(hours.step, Grain::Hour);
+    assert_eq!(hours.series.len(), 24, "quiet hours are there, at zero");
+    assert_eq!(hours.series.iter().map(|r| r.starts).sum::<u64>(), 3);
     // What a restart reads back from the store gives the same report.
     let mut restored = Insights::default();
     for (key, bucket) in ins.take_changed() {
@@ -533,4 +537,60 @@ fn ranges_read_spans_and_dates() {
         let error = Range::parse(since, from, to, now).expect_err("refused");
         assert!(error.contains('`'), "names the value: {error}");
     }
+}
+
+#[test]
+fn differences_of_proportions_have_newcombes_interval() {
+    // Newcombe (1998), example (a): 56/70 − 48/80 = 0.2000, 95 % interval 0.0524 to 0.3339.
+    let d = report::difference(56, 70, 48, 80);
+    assert_eq!(
+        (d.difference, d.low, d.high),
+        (Some(0.2), Some(0.0524), Some(0.3339))
+    );
+    // Example (d), a rate of zero: 0/10 − 0/20 = 0, interval −0.1611 to 0.2775.
+    let d = report::difference(0, 10, 0, 20);
+    assert_eq!((d.low, d.high), (Some(-0.1611), Some(0.2775)));
+    assert_eq!(report::difference(1, 0, 1, 2).difference, None);
+}
+
+#[test]
+fn a_later_version_is_compared_with_the_first() {
+    let mut ins = seeded();
+    for (i, finished) in [true, true, false].into_iter().enumerate() {
+        let session = format!("b{i}");
+        let mut turn = Turn {
+            session: &session,
+            finder: "shoes",
+            version: "v2",
+            at_ms: (T0 + 3 * HOUR) * 1000,
+            events: &[Event::Started],
+            answers: &[],
+            asking: Some("terrain"),
+            typed: None,
+        };
+        ins.turn(&turn);
+        let done = [Event::Finished {
+            result: "picks".into(),
+        }];
+        if finished {
+            turn.events = &done;
+            turn.asking = None;
+            ins.turn(&turn);
+        }
+    }
+    let report = ins.report("shoes", &day(), None, &[]);
+    assert_eq!(report.comparisons.len(), 1);
+    let c = &report.comparisons[0];
+    assert_eq!((c.version.as_str(), c.baseline.as_str()), ("v2", "v1"));
+    // 2/3 against 2/3: no difference; v2's shoppers clicked nothing, v1's one of two.
+    assert_eq!(c.completion.difference, Some(0.0));
+    assert_eq!(c.click_through.difference, Some(-0.5));
+    let (low, high) = (
+        c.click_through.low.expect("low"),
+        c.click_through.high.expect("high"),
+    );
+    assert!(
+        low < -0.5 && high > 0.0,
+        "two trials each: a wide interval ({low}, {high})"
+    );
 }

@@ -31,7 +31,9 @@ pub(super) fn allowed(
 ) -> Result<(), ApiError> {
     let (ok, fix) = match &state.0.settings.admin_token {
         Some(token) => (
-            presented(headers).is_some_and(|given| token.matches(given)),
+            presented(headers)
+                .or(basic_password(headers).as_deref())
+                .is_some_and(|given| token.matches(given)),
             "send the admin token as `Authorization: Bearer TOKEN` (serve --admin-token)",
         ),
         None => (
@@ -44,6 +46,26 @@ pub(super) fn allowed(
     } else {
         Err(ApiError::new(StatusCode::UNAUTHORIZED, "unauthorized", fix))
     }
+}
+
+/// The password of HTTP Basic authentication (any user name), so a browser can open the dashboard: it asks for
+/// the token once when a page answers 401 with `WWW-Authenticate: Basic`.
+fn basic_password(headers: &HeaderMap) -> Option<String> {
+    use base64::Engine;
+    let value = headers
+        .get(axum::http::header::AUTHORIZATION)?
+        .to_str()
+        .ok()?;
+    let (scheme, encoded) = value.split_once(' ')?;
+    if !scheme.eq_ignore_ascii_case("basic") {
+        return None;
+    }
+    let decoded = base64::engine::general_purpose::STANDARD
+        .decode(encoded.trim())
+        .ok()?;
+    let text = String::from_utf8(decoded).ok()?;
+    text.split_once(':')
+        .map(|(_, password)| password.to_string())
 }
 
 fn check_id(id: &str) -> Result<(), ApiError> {

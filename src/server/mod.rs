@@ -17,6 +17,7 @@ mod api;
 mod assets;
 mod chat;
 mod consent;
+mod dashboard;
 pub mod echo;
 mod finders;
 mod headers;
@@ -237,6 +238,7 @@ pub fn router(state: AppState) -> Router {
         .merge(admin::routes())
         .merge(finders::routes())
         .merge(insights::routes())
+        .merge(dashboard::routes())
         .route("/admin/finders.css", get(finders::stylesheet))
         .layer(axum::middleware::map_response(headers::secure))
         .with_state(state)

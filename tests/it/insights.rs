@@ -304,6 +304,39 @@ async fn seeded_conversations_and_events_give_exact_figures_that_survive_a_resta
             .any(|f| f["id"] == "running-shoes")
     );
 
+    // The dashboard: a browser without the token is asked for it (Basic), and gets the page with it.
+    let refused = http_raw(app.addr, "GET", "/admin/", &[]).await;
+    assert_eq!(refused.status, 401);
+    assert!(
+        refused
+            .header("www-authenticate")
+            .is_some_and(|h| h.starts_with("Basic "))
+    );
+    let basic = {
+        use base64::Engine;
+        format!(
+            "Basic {}",
+            base64::engine::general_purpose::STANDARD.encode(format!("admin:{ADMIN}"))
+        )
+    };
+    let page = http_raw(
+        app.addr,
+        "GET",
+        "/admin/dashboard/running-shoes?since=1d&lang=ja",
+        &[("Authorization", &basic)],
+    )
+    .await;
+    assert_eq!(page.status, 200);
+    let html = String::from_utf8_lossy(&page.body).to_string();
+    assert!(
+        html.contains(r#"<html lang="ja">"#) && html.contains("質問ごとの離脱"),
+        "{html}"
+    );
+    assert!(
+        html.contains("on the moon") && !html.contains("<script"),
+        "{html}"
+    );
+
     // The same tables in the terminal, from the server's API, and as CSV.
     let server = app.url();
     let printed = cli(&[
