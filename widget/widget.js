@@ -1517,6 +1517,29 @@ form.comp{display:flex;gap:8px;padding:10px 12px;border-top:1px solid var(--bd);
     return c;
   }
 
+  // An email's resume link (/v1/resume/…) lands here with ?shopkeep_flow=…&shopkeep_resume=TOKEN: the launcher of
+  // that finder takes the token, opens and continues the conversation; the token leaves the address bar at once.
+  function resumeFromLink(c) {
+    let url;
+    try {
+      url = new URL(W.location.href);
+    } catch {
+      return false;
+    }
+    const tok = url.searchParams.get('shopkeep_resume');
+    const flow = url.searchParams.get('shopkeep_flow');
+    if (!tok || flow !== c.cfg.flow) return false;
+    store.set(c.key, tok);
+    url.searchParams.delete('shopkeep_resume');
+    url.searchParams.delete('shopkeep_flow');
+    try {
+      W.history.replaceState(W.history.state, '', url.href);
+    } catch {
+      /* the address keeps the used token: harmless, it was moved server-side */
+    }
+    return true;
+  }
+
   function boot() {
     const sc = cfgFrom(SCRIPT);
     let n = 0;
@@ -1533,8 +1556,9 @@ form.comp{display:flex;gap:8px;padding:10px 12px;border-top:1px solid var(--bd);
     for (const el of D.querySelectorAll('[data-shopkeep-inline]')) mountInline(el, cfgFrom(el, sc), n++);
     if (sc.flow && !mountSel) {
       const c = launcher(sc);
+      const resumed = resumeFromLink(c);
       const saved = store.get(c.key + ':open');
-      if (saved === '1' || (saved == null && /^(true|1|yes)$/i.test(sc.open || ''))) c.open(false);
+      if (resumed || saved === '1' || (saved == null && /^(true|1|yes)$/i.test(sc.open || ''))) c.open(false);
       else if (sc.autoOpen) autoOpen(c, sc.autoOpen);
     }
     // A page CSP without the server in connect-src blocks the socket and the access check alike: say which line.

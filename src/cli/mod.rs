@@ -47,7 +47,7 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Serve the chat, the widget and a demo shop page.
-    Serve(ServeArgs),
+    Serve(Box<ServeArgs>),
     /// Check flow files (and their mappings against the catalog).
     Check(CheckArgs),
     /// Draw a finder: `shopkeep graph running-shoes --catalog > finder.svg`.
@@ -75,7 +75,7 @@ pub enum Command {
 
 pub fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
-        Command::Serve(args) => serve::serve(args),
+        Command::Serve(args) => serve::serve(*args),
         Command::Check(args) => check::check(args),
         Command::Graph(args) => graph::graph(args),
         Command::Test(args) => test::test(args),

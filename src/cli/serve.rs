@@ -86,6 +86,35 @@ pub struct ServeArgs {
     /// Days kept of the answers and shop events of shoppers who never consented (swept in the background).
     #[arg(long, env = "SHOPKEEP_RETENTION_DAYS", default_value_t = 30)]
     pub retention_days: u64,
+    /// The SMTP server follow-up emails go through: smtp://HOST:PORT (STARTTLS; plain on loopback) or
+    /// smtps://HOST:PORT (implicit TLS). Without it no email is queued or sent.
+    #[arg(long, env = "SHOPKEEP_SMTP")]
+    pub smtp: Option<String>,
+    /// The SMTP login (or USER:PASSWORD@ in --smtp).
+    #[arg(long, env = "SHOPKEEP_SMTP_USER")]
+    pub smtp_user: Option<String>,
+    #[arg(long, env = "SHOPKEEP_SMTP_PASSWORD", hide_env_values = true)]
+    pub smtp_password: Option<String>,
+    /// The sender of emails, as `Name <address>`.
+    #[arg(
+        long,
+        env = "SHOPKEEP_EMAIL_FROM",
+        default_value = "shopkeep demo shop <shop@localhost>"
+    )]
+    pub email_from: String,
+    /// Folder of email templates and `triggers.yaml`.
+    #[arg(long, env = "SHOPKEEP_EMAILS", default_value = "emails")]
+    pub emails: PathBuf,
+    /// Emails sent per second at most.
+    #[arg(long, env = "SHOPKEEP_EMAIL_RATE", default_value_t = 50)]
+    pub email_rate: u32,
+    /// The shop's public URL: links and images in emails, and the unsubscribe and resume links, point here
+    /// (use https in production: RFC 8058 asks for it). Default: this server's own address.
+    #[arg(long, env = "SHOPKEEP_PUBLIC_URL")]
+    pub public_url: Option<String>,
+    /// The shop's name as emails show it.
+    #[arg(long, env = "SHOPKEEP_SHOP_NAME", default_value = "shopkeep demo shop")]
+    pub shop_name: String,
     /// Shop events per second taken over POST /v1/events (all keys together); 0 for no limit.
     #[arg(long, env = "SHOPKEEP_EVENTS_PER_SECOND", default_value_t = 200_000)]
     pub events_per_second: u32,
@@ -169,6 +198,7 @@ pub(super) fn serve(args: ServeArgs) -> anyhow::Result<()> {
             }
         })?;
         let local = listener.local_addr()?;
+        let email = mailer(&args, local)?;
         let settings = Settings {
             allowed_origins,
             session_ttl: Duration::from_secs(args.session_days.max(1) * 24 * 3600),
@@ -183,6 +213,7 @@ pub(super) fn serve(args: ServeArgs) -> anyhow::Result<()> {
             customer_secret: args.customer_secret.clone().filter(|s| !s.trim().is_empty()),
             retention: Duration::from_secs(args.retention_days.max(1) * 24 * 3600),
             clock: crate::store::Clock::system(),
+            email,
             limits: Limits {
                 max_message_bytes: args.max_message_bytes.max(256),
                 messages_per_second: args.messages_per_second,
@@ -209,6 +240,62 @@ pub(super) fn serve(args: ServeArgs) -> anyhow::Result<()> {
         let _ = std::io::Write::write_all(&mut std::io::stdout(), b"stopped cleanly\n");
         Ok(())
     })
+}
+
+/// The mailer of `--smtp`, with the templates and triggers of `--emails` (a problem in them stops the start,
+/// naming file and line); `None` without `--smtp`.
+fn mailer(
+    args: &ServeArgs,
+    local: SocketAddr,
+) -> anyhow::Result<Option<std::sync::Arc<crate::email::Mailer>>> {
+    use crate::email::{self, transport};
+    let Some(smtp) = args.smtp.as_deref().filter(|s| !s.trim().is_empty()) else {
+        if args.emails.is_dir() {
+            // Checked even when not sending, so a broken template shows before it matters.
+            email::load_all(&args.emails).map_err(|e| anyhow::anyhow!("{e}"))?;
+        }
+        eprintln!("email: off (pass --smtp smtp://HOST:PORT to send follow-up email)");
+        return Ok(None);
+    };
+    let mut url = transport::SmtpUrl::parse(smtp).map_err(|e| anyhow::anyhow!("{e}"))?;
+    if let Some(user) = &args.smtp_user {
+        url.user = Some(user.clone());
+    }
+    if let Some(password) = &args.smtp_password {
+        url.password = Some(password.clone());
+    }
+    let loaded = email::load_all(&args.emails).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let from: lettre::message::Mailbox = args.email_from.parse().map_err(|e| {
+        anyhow::anyhow!(
+            "--email-from `{}` is not a sender ({e}); write it as `Shop <shop@example.com>`",
+            args.email_from
+        )
+    })?;
+    let public = args
+        .public_url
+        .clone()
+        .unwrap_or_else(|| format!("http://{local}"));
+    if !public.starts_with("http://") && !public.starts_with("https://") {
+        anyhow::bail!(
+            "--public-url `{public}` is not an http(s) URL; write it as https://shop.example.com"
+        );
+    }
+    let smtp = transport::Smtp::new(&url, email::worker::SEND_TIMEOUT)
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    eprintln!(
+        "email: sending through {}:{} ({:?}), links to {public}",
+        url.host, url.port, url.security
+    );
+    Ok(Some(std::sync::Arc::new(email::Mailer::new(
+        loaded,
+        std::sync::Arc::new(smtp),
+        from,
+        email::Shop {
+            name: args.shop_name.clone(),
+            url: public,
+        },
+        args.email_rate,
+    ))))
 }
 
 /// Ctrl-C, or SIGTERM from a service manager.

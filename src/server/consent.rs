@@ -38,6 +38,7 @@ pub(super) async fn given(
     state: &AppState,
     flow: &Flow,
     session: &Session,
+    token: &str,
     email: &str,
     consent: bool,
 ) -> Vec<ServerMsg> {
@@ -66,11 +67,19 @@ pub(super) async fn given(
     };
     let owner = store::owner(session).to_string();
     let (app_store, session, email) = (state.0.store.clone(), session.clone(), email.to_string());
+    let (state_now, token) = (state.clone(), token.to_string());
     let recorded = tokio::task::spawn_blocking(move || {
         if consent {
             app_store.set_email(&owner, &email, false)?;
         }
         app_store.append_consent(&owner, &entry)?;
+        // With the consent, in the same group commit: the picks email (or the resume email, mid-finder), or
+        // every queued email cancelled.
+        if consent {
+            super::email::after_turn(&state_now, &session, &token);
+        } else {
+            super::email::after_withdrawal(&state_now, &owner)?;
+        }
         app_store.record_event(&session, &Event::Consent { given: consent })
     })
     .await;

@@ -65,7 +65,30 @@ impl Default for Metrics {
 
 impl Metrics {
     pub fn new() -> Metrics {
+        Metrics::with_email(None)
+    }
+
+    /// The server's metrics, with the outbox's counters when it sends email: `shopkeep_emails_queued_total`,
+    /// `…_sent_total`, `…_retried_total`, `…_failed_total`, `…_suppressed_total`, `…_cancelled_total`.
+    pub fn with_email(email: Option<&crate::email::Counters>) -> Metrics {
         let mut registry = Registry::default();
+        if let Some(counters) = email {
+            for (outcome, counter) in [
+                ("queued", &counters.queued),
+                ("sent", &counters.sent),
+                ("retried", &counters.retried),
+                ("failed", &counters.failed),
+                ("suppressed", &counters.suppressed),
+                ("cancelled", &counters.cancelled),
+            ] {
+                // A clone shares the outbox's atomic: the worker counts, the registry renders.
+                registry.register(
+                    format!("shopkeep_emails_{outcome}"),
+                    format!("Emails {outcome} by the outbox"),
+                    counter.clone(),
+                );
+            }
+        }
         let turns_family = Family::<Labels, Counter>::default();
         let turns = types()
             .map(|kind| turns_family.get_or_create(&[("type", kind)]).clone())

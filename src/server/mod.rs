@@ -19,6 +19,7 @@ mod chat;
 mod consent;
 mod dashboard;
 pub mod echo;
+mod email;
 mod finders;
 mod headers;
 mod insights;
@@ -81,6 +82,8 @@ pub struct Settings {
     pub retention: Duration,
     /// The time the background sweeps go by (tests set it).
     pub clock: crate::store::Clock,
+    /// Templates, triggers and SMTP of follow-up email; `None`: no email is queued or sent.
+    pub email: Option<Arc<crate::email::Mailer>>,
 }
 
 impl Default for Settings {
@@ -100,6 +103,7 @@ impl Default for Settings {
             customer_secret: None,
             retention: Duration::from_secs(30 * 24 * 3600),
             clock: crate::store::Clock::system(),
+            email: None,
         }
     }
 }
@@ -162,6 +166,7 @@ impl App {
             tracing::error!(%error, "reading the answers for recommendations failed");
         }
         let insights = insights::restore(&store);
+        let metrics = Metrics::with_email(settings.email.as_ref().map(|m| &m.counters));
         (
             AppState(Arc::new(App {
                 live: Live::new(flows, catalog),
@@ -171,7 +176,7 @@ impl App {
                 insights: std::sync::Mutex::new(insights),
                 settings,
                 connections: Arc::default(),
-                metrics: Metrics::new(),
+                metrics,
                 shutdown,
                 drain: tokio_util::task::TaskTracker::new(),
                 owners: Arc::default(),
@@ -236,6 +241,7 @@ pub fn router(state: AppState) -> Router {
         .route("/metrics", get(render_metrics))
         .merge(api::routes(&state.0.settings.limits))
         .merge(admin::routes())
+        .merge(email::routes())
         .merge(finders::routes())
         .merge(insights::routes())
         .merge(dashboard::routes())
@@ -262,6 +268,7 @@ async fn render_metrics(
 pub async fn run(listener: TcpListener, state: AppState) -> std::io::Result<()> {
     let mut stopping = state.0.shutdown.clone();
     let sweeper = tokio::spawn(sweep(state.clone()));
+    let mailing = email::start_worker(&state);
     let keeper = tokio::spawn(insights::keep(state.clone()));
     let watching = if state.0.settings.watch {
         match reload::watch(&state) {
@@ -290,6 +297,10 @@ pub async fn run(listener: TcpListener, state: AppState) -> std::io::Result<()> 
     // caller's, so the data folder can be opened again at once (a restart in the same process, as tests do).
     sweeper.abort();
     let _ = sweeper.await;
+    // The worker ends its round (a send under way is recorded) and stops.
+    if let Some(mailing) = mailing {
+        let _ = tokio::time::timeout(Duration::from_secs(10), mailing).await;
+    }
     keeper.abort();
     let _ = keeper.await;
     insights::store_changed(&state);

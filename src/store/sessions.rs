@@ -64,6 +64,26 @@ impl Store {
         Ok(Some(record.session))
     }
 
+    /// Moves the session stored under `old` to the token `new` (an email's resume link hands out a fresh token
+    /// rather than the one the shopper's browser held); the session, if `old` was live.
+    pub fn move_session(
+        &self,
+        old: &str,
+        new: &str,
+        ttl_secs: u64,
+    ) -> Result<Option<Session>, StoreError> {
+        let Some(session) = self.session(old, ttl_secs)? else {
+            return Ok(None);
+        };
+        self.put_session(new, &session)?;
+        let mut queued = self.writes.queued();
+        queued.waiting.sessions.remove(old);
+        queued
+            .waiting
+            .put(Kind::Sessions, old.as_bytes().to_vec(), None);
+        Ok(Some(session))
+    }
+
     /// Removes sessions idle for longer than `ttl_secs`; returns how many.
     pub fn sweep(&self, ttl_secs: u64) -> Result<usize, StoreError> {
         self.sweep_at(now(), ttl_secs)

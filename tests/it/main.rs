@@ -8,6 +8,7 @@ mod browser;
 mod chat;
 mod consent;
 mod crash;
+mod email;
 mod events;
 mod feeds;
 mod flows;

@@ -90,7 +90,13 @@ pub(super) async fn ingest(
     }
     let (catalog, app_store) = (state.0.catalog(), state.0.store.clone());
     let (indexes, events): (Vec<usize>, Vec<ShopEvent>) = good.into_iter().unzip();
-    let (events, outcomes) = super::blocking(move || keep(&app_store, &catalog, events)).await?;
+    let mail_state = state.clone();
+    let (events, outcomes) = super::blocking(move || {
+        let kept = keep(&app_store, &catalog, events)?;
+        super::super::email::after_kept(&mail_state, &kept);
+        Ok(kept)
+    })
+    .await?;
     state.0.store.durable().await.map_err(ApiError::internal)?;
     learn(&state, &events, &outcomes);
     let mut stored = 0;

@@ -135,6 +135,7 @@ pub(super) async fn withdraw(
         ));
     };
     let store = state.0.store.clone();
+    let mail_state = state.clone();
     let withdrawn = blocking(move || {
         let profile = store.profile(&id)?;
         // The withdrawal names the text it withdraws: the last one given for the purpose.
@@ -161,6 +162,8 @@ pub(super) async fn withdraw(
             at: store::now(),
         };
         store.append_consent(&owner, &entry)?;
+        // Queued emails are cancelled with the withdrawal, in the same group commit.
+        super::super::email::after_withdrawal(&mail_state, &owner)?;
         Ok(profile.id)
     })
     .await?;

@@ -23,6 +23,11 @@ pub(super) async fn carry_out(
     let app = &state.0;
     let mut replies = Vec::new();
     let mut failed = false;
+    // A stored answer or shown picks may queue (or cancel) an email.
+    let mails = app.settings.email.is_some()
+        && effects
+            .iter()
+            .any(|e| matches!(e, Effect::SaveAnswer { .. } | Effect::Search { .. }));
     let mut observed = super::super::insights::Observed {
         events: Vec::new(),
         asking: None,
@@ -107,6 +112,10 @@ pub(super) async fn carry_out(
     }
     if typed.is_some() {
         super::super::insights::observe(state, &conv.session, &observed);
+    }
+    if mails {
+        // Queued with the turn's records: durable in the same group commit.
+        super::super::email::after_turn(state, &conv.session, &conv.token);
     }
     if let Err(e) = app.store.put_session(&conv.token, &conv.session) {
         tracing::error!(error = %e, "storing the session failed");

@@ -319,7 +319,15 @@ async fn act(state: &AppState, current: &mut Option<Current>, msg: ClientMsg) ->
             let Some(conv) = current.as_ref() else {
                 return vec![no_session()];
             };
-            return super::consent::given(state, &conv.flow, &conv.session, &email, consent).await;
+            return super::consent::given(
+                state,
+                &conv.flow,
+                &conv.session,
+                &conv.token,
+                &email,
+                consent,
+            )
+            .await;
         }
     };
     let Some(conv) = current.as_mut() else {

@@ -41,8 +41,11 @@ pub(super) async fn track(
         Err(invalid) => return vec![error("bad_event", invalid.to_string())],
     };
     let (app_store, catalog) = (state.0.store.clone(), state.0.catalog());
+    let mail_state = state.clone();
     let kept = tokio::task::spawn_blocking(move || {
-        super::super::api::keep(&app_store, &catalog, vec![event])
+        let kept = super::super::api::keep(&app_store, &catalog, vec![event])?;
+        super::super::email::after_kept(&mail_state, &kept);
+        Ok::<_, store::StoreError>(kept)
     })
     .await;
     match kept {
