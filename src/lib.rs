@@ -34,6 +34,7 @@ pub mod insights;
 pub mod loadgen;
 pub mod money;
 pub mod recommend;
+pub mod replay;
 pub mod scenario;
 pub mod secret;
 pub mod server;

@@ -4,8 +4,8 @@
 use serde::Serialize;
 
 use crate::catalog::{Catalog, Product};
-use crate::conversation::{self, Answer, Answered, Position, Session};
-use crate::flow::{Flow, Flows, Node};
+use crate::conversation::Answer;
+use crate::flow::{Flow, Flows};
 use crate::store::StoredAnswer;
 
 /// Picks an email shows at most.
@@ -268,28 +268,13 @@ pub fn picks_for<'f>(
     let flow = flows.get(&latest.flow)?;
     let mut given: Vec<&StoredAnswer> = answers.iter().filter(|a| a.flow == flow.id).collect();
     given.sort_by_key(|a| a.at);
-    let mut session = Session::new("email".into(), flow, Some(locale), None);
-    session.answers = given
+    let given: Vec<(&str, &Answer)> = given
         .iter()
-        .filter(|a| flow.question(&a.question).is_some())
-        .map(|a| Answered {
-            question: a.question.clone(),
-            answer: a.answer.clone(),
-        })
+        .map(|a| (a.question.as_str(), &a.answer))
         .collect();
-    let result = flow.nodes.iter().find_map(|n| match n {
-        Node::Results(r) => Some(r.id.clone()),
-        Node::Question(_) => None,
-    })?;
-    session.at = Position::Showing(result.clone());
-    let request = conversation::request(flow, &session, limit, 1);
-    let outcome = catalog.find(&request).ok()?;
-    let showcase = conversation::present(flow, &session, &result, outcome);
-    let picks = showcase
-        .picks
+    let picks = crate::replay::picks(flow, catalog, &given, locale, limit)
         .into_iter()
-        .filter(|p| !p.matched.is_empty())
-        .map(|p| ((*p.product).clone(), p.matched))
+        .map(|(product, matched)| ((*product).clone(), matched))
         .collect();
     Some((flow.as_ref(), picks))
 }

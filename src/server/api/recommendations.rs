@@ -14,7 +14,7 @@ use serde_json::{Value, json};
 
 use super::{ApiError, authorize, blocking, valid_id};
 use crate::catalog::Product;
-use crate::conversation::{self, Answered, Position, Session};
+use crate::conversation::Answer;
 use crate::flow::Flow;
 use crate::recommend::{self, Catalogued, Recommendation};
 use crate::server::{App, AppState};
@@ -231,7 +231,7 @@ fn from_answers(
 /// Products with the answers each matched.
 type Picks = Vec<(String, Vec<String>)>;
 
-/// What the finder's matcher picks for `given` answers (a session rebuilt from them, showing its first result).
+/// What the finder's matcher picks for `given` answers ([`crate::replay::picks`]).
 fn picks_for(
     flow: &Flow,
     catalog: &crate::catalog::Catalog,
@@ -239,31 +239,12 @@ fn picks_for(
     locale: &str,
     limit: usize,
 ) -> Picks {
-    let mut session = Session::new("recommend".into(), flow, Some(locale), None);
-    session.answers = given
+    let given: Vec<(&str, &Answer)> = given
         .iter()
-        .filter(|a| flow.question(&a.question).is_some())
-        .map(|a| Answered {
-            question: a.question.clone(),
-            answer: a.answer.clone(),
-        })
+        .map(|a| (a.question.as_str(), &a.answer))
         .collect();
-    let Some(result) = flow.nodes.iter().find_map(|n| match n {
-        crate::flow::Node::Results(r) => Some(r.id.clone()),
-        crate::flow::Node::Question(_) => None,
-    }) else {
-        return Vec::new();
-    };
-    session.at = Position::Showing(result.clone());
-    let request = conversation::request(flow, &session, limit, 1);
-    let Ok(outcome) = catalog.find(&request) else {
-        return Vec::new();
-    };
-    let showcase = conversation::present(flow, &session, &result, outcome);
-    showcase
-        .picks
+    crate::replay::picks(flow, catalog, &given, locale, limit)
         .into_iter()
-        .filter(|p| !p.matched.is_empty())
-        .map(|p| (p.product.id.clone(), p.matched))
+        .map(|(product, matched)| (product.id.clone(), matched))
         .collect()
 }
