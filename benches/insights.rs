@@ -53,7 +53,11 @@ fn feed(ins: &mut Insights, events: u64) -> u64 {
         let at_ms = T0 * 1000 + (conversation * span_ms / per) % span_ms;
         let session = format!("s{conversation}");
         let owner = format!("v{}", conversation % 50_000);
-        let finder = if r.is_multiple_of(3) { "boots" } else { "shoes" };
+        let finder = if r.is_multiple_of(3) {
+            "boots"
+        } else {
+            "shoes"
+        };
         let version = if r.is_multiple_of(5) { "v2" } else { "v1" };
         let mut answers = Vec::new();
         let turn = |ins: &mut Insights,

@@ -23,7 +23,8 @@ pub(super) fn routes() -> Router<AppState> {
         .route("/admin/finders/{id}", get(finder))
 }
 
-fn page(html: String) -> Response {
+/// An admin page's response: HTML, never cached.
+pub(super) fn page(html: String) -> Response {
     let mut response = html.into_response();
     let headers = response.headers_mut();
     headers.insert(

@@ -138,7 +138,7 @@ pub(super) async fn keep(state: AppState) {
     }
 }
 
-#[derive(Debug, Default, serde::Deserialize)]
+#[derive(Clone, Debug, Default, serde::Deserialize)]
 pub(super) struct Ask {
     pub since: Option<String>,
     pub from: Option<String>,
@@ -167,6 +167,19 @@ pub(super) fn report(state: &AppState, finder: &str, ask: &Ask) -> Result<Report
         .map(|f| crate::insights::question_order(f))
         .unwrap_or_default();
     Ok(insights.report(finder, &range, ask.version.as_deref(), &order))
+}
+
+/// [`report`] on the blocking pool: summing a month of buckets is CPU work of a millisecond or more, which must
+/// not hold up a runtime worker.
+pub(super) async fn report_off(
+    state: &AppState,
+    finder: &str,
+    ask: Ask,
+) -> Result<Report, ApiError> {
+    let (state, finder) = (state.clone(), finder.to_string());
+    tokio::task::spawn_blocking(move || report(&state, &finder, &ask))
+        .await
+        .map_err(ApiError::internal)?
 }
 
 /// The finders served and those with figures, with their versions.
@@ -202,7 +215,7 @@ async fn report_json(
     headers: HeaderMap,
 ) -> Result<Json<Report>, ApiError> {
     allowed(&state, peer, &headers)?;
-    report(&state, &finder, &ask).map(Json)
+    report_off(&state, &finder, ask).await.map(Json)
 }
 
 async fn table_csv(
@@ -220,7 +233,7 @@ async fn table_csv(
         ))
     };
     let name = table.strip_suffix(".csv").ok_or_else(unknown)?;
-    let report = report(&state, &finder, &ask)?;
+    let report = report_off(&state, &finder, ask).await?;
     let csv = report.csv(name).ok_or_else(unknown)?;
     let mut response = csv.into_response();
     let headers = response.headers_mut();

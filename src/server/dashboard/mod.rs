@@ -20,7 +20,8 @@ use axum::routing::get;
 
 use super::AppState;
 use super::admin::allowed;
-use super::insights::{Ask, finder_list, report};
+use super::finders::page as html;
+use super::insights::{Ask, finder_list, report_off};
 use crate::insights::Report;
 use crate::insights::report::date_label;
 use chart::{Bar, escape};
@@ -57,17 +58,6 @@ fn words(ask: &PageAsk, headers: &HeaderMap) -> &'static Words {
         .get(header::ACCEPT_LANGUAGE)
         .and_then(|v| v.to_str().ok());
     words::pick(ask.lang.as_deref(), accept)
-}
-
-fn html(body: String) -> Response {
-    let mut response = body.into_response();
-    let headers = response.headers_mut();
-    headers.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("text/html; charset=utf-8"),
-    );
-    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    response
 }
 
 fn head(w: &Words, title: &str) -> String {
@@ -134,7 +124,7 @@ async fn overview(
             since: Some(since.clone()),
             ..Ask::default()
         };
-        let Ok(report) = report(&state, &id, &ask) else {
+        let Ok(report) = report_off(&state, &id, ask).await else {
             continue;
         };
         let total = report.funnel.last().cloned().unwrap_or_default();
@@ -202,7 +192,7 @@ async fn dashboard(
         version: version.clone(),
         ..Ask::default()
     };
-    let report = match report(&state, &finder, &query) {
+    let report = match report_off(&state, &finder, query).await {
         Ok(report) => report,
         Err(error) => return error.into_response(),
     };
