@@ -29,7 +29,7 @@ pub use email::EmailArgs;
 pub use graph::GraphArgs;
 pub use insights::InsightsArgs;
 pub use privacy::SignCustomerArgs;
-pub use recs::EvalRecsArgs;
+pub use recs::{BenchRecsArgs, EvalRecsArgs};
 pub use serve::ServeArgs;
 pub use test::TestArgs;
 
@@ -71,6 +71,9 @@ pub enum Command {
     Insights(InsightsArgs),
     /// Score next-item recommendations on an event log (HR@20, MRR@20 against popularity); --generate writes one.
     EvalRecs(EvalRecsArgs),
+    /// Measure durable shop-event ingest over HTTP batches and recommendation latency at scale (1 M events,
+    /// 100 000 products by default); prints markdown tables for BENCHMARKS.md.
+    BenchRecs(BenchRecsArgs),
 }
 
 pub fn run(cli: Cli) -> anyhow::Result<()> {
@@ -85,6 +88,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Bench(args) => bench::bench(args),
         Command::SignCustomer(args) => privacy::sign_customer(args),
         Command::EvalRecs(args) => recs::eval_recs(args),
+        Command::BenchRecs(args) => recs::bench_recs(args),
         Command::Email(args) => email::run(args),
         Command::Insights(args) => insights::insights(args),
     }

@@ -132,3 +132,111 @@ fn read(path: &std::path::Path) -> anyhow::Result<Vec<Row>> {
     }
     Ok(rows)
 }
+
+/// Measure shop events and recommendations at scale: durable ingest over HTTP batches, then recommendation
+/// requests against what was stored (figures for BENCHMARKS.md).
+#[derive(Debug, clap::Args)]
+pub struct BenchRecsArgs {
+    /// Synthetic products served (seed 1).
+    #[arg(long, default_value_t = 100_000)]
+    pub products: usize,
+    /// Shop events stored before the recommendation requests.
+    #[arg(long, default_value_t = 1_000_000)]
+    pub events: usize,
+    /// Concurrent HTTP connections posting events.
+    #[arg(long, default_value_t = 4)]
+    pub connections: usize,
+    /// Events per POST (the server takes at most 1 000).
+    #[arg(long, default_value_t = 1000)]
+    pub batch: usize,
+    /// Recommendation requests, one after another.
+    #[arg(long, default_value_t = 2000)]
+    pub requests: usize,
+    /// Where the catalog and the store go (the disk being measured); default: the temp dir.
+    #[arg(long)]
+    pub scratch: Option<PathBuf>,
+    #[arg(long, default_value = "flows")]
+    pub flows: PathBuf,
+}
+
+pub(super) fn bench_recs(args: BenchRecsArgs) -> anyhow::Result<()> {
+    use crate::loadgen::{bench_limits, catalog_load, events_load, recs_load};
+    use crate::server::{self, App, Limits, Settings};
+    if !(1..=1000).contains(&args.batch) || args.connections == 0 || args.products == 0 {
+        anyhow::bail!("--batch is 1 to 1000, --connections and --products at least 1");
+    }
+    let scratch = match &args.scratch {
+        Some(dir) => tempfile::tempdir_in(dir),
+        None => tempfile::tempdir(),
+    }
+    .context("cannot make a scratch folder; pass another --scratch")?;
+    let (flows, _) = crate::setup::load_flows(&args.flows)?;
+    eprintln!("writing and indexing {} synthetic products", args.products);
+    let synthetic = catalog_load::write_synthetic(&scratch.path().join("catalog"), args.products)?;
+    let started = std::time::Instant::now();
+    let (catalog, _) = crate::catalog::Catalog::from_dir(&synthetic.dir)?;
+    eprintln!("indexed in {:.1} s", started.elapsed().as_secs_f64());
+    let mut ids = Vec::with_capacity(args.products);
+    crate::catalog::feed::read_all(&crate::catalog::feed::files(&synthetic.dir)?, &mut |p| {
+        ids.push(p.id)
+    })?;
+    let store = crate::store::Store::open(&scratch.path().join("data"))?;
+    let settings = Settings {
+        limits: Limits {
+            events_per_second: 0,
+            ..bench_limits()
+        },
+        api_keys: vec![crate::secret::TokenHash::new(events_load::API_KEY)],
+        ..Settings::default()
+    };
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    let figures = runtime.block_on(async {
+        let (state, shutdown) = App::new(flows, catalog, store, settings);
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+        let addr = listener.local_addr()?;
+        let served = tokio::spawn(server::run(listener, state));
+        let figures = recs_load::run(
+            addr,
+            std::sync::Arc::new(ids),
+            args.events,
+            args.connections,
+            args.batch,
+            args.requests,
+            &mut |line| eprintln!("{line}"),
+        )
+        .await;
+        shutdown.trigger();
+        let _ = served.await;
+        anyhow::Ok(figures?)
+    })?;
+    let ms = |h: &hdrhistogram::Histogram<u64>, q: f64| h.value_at_quantile(q) as f64 / 1000.0;
+    println!(
+        "| durable ingest | events | batch | connections | events/s | POST p50 | POST p99 | refused |\n|---|---|---|---|---|---|---|---|"
+    );
+    println!(
+        "| `POST /v1/events` | {} | {} | {} | {:.0} | {:.1} ms | {:.1} ms | {} |\n",
+        figures.events,
+        args.batch,
+        args.connections,
+        figures.per_second(),
+        ms(&figures.batch_latency, 0.5),
+        ms(&figures.batch_latency, 0.99),
+        figures.refused
+    );
+    println!(
+        "| recommendations | products | stored events | requests | p50 | p99 | max | empty |\n|---|---|---|---|---|---|---|---|"
+    );
+    println!(
+        "| `GET …/recommendations?limit=10` | {} | {} | {} | {:.2} ms | {:.2} ms | {:.2} ms | {} |",
+        args.products,
+        figures.events,
+        args.requests,
+        ms(&figures.latency, 0.5),
+        ms(&figures.latency, 0.99),
+        figures.latency.max() as f64 / 1000.0,
+        figures.empty
+    );
+    Ok(())
+}

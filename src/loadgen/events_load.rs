@@ -112,10 +112,14 @@ async fn post_until(
     Ok(posted)
 }
 
-type Sender = hyper::client::conn::http1::SendRequest<String>;
+pub(super) type Sender = hyper::client::conn::http1::SendRequest<String>;
 
 /// One POST of `body` over the kept connection (opened again when it broke); the answer's status.
-async fn post(sender: &mut Option<Sender>, addr: SocketAddr, body: String) -> Result<u16, String> {
+pub(super) async fn post(
+    sender: &mut Option<Sender>,
+    addr: SocketAddr,
+    body: String,
+) -> Result<u16, String> {
     if sender.as_ref().is_none_or(|s| s.is_closed()) {
         let stream = TcpStream::connect(addr).await.map_err(|e| e.to_string())?;
         let _ = stream.set_nodelay(true);

@@ -19,6 +19,7 @@ pub mod durability;
 pub mod events_load;
 pub mod idle;
 pub mod large;
+pub mod recs_load;
 pub mod report;
 pub mod script;
 
@@ -540,7 +541,7 @@ async fn bind() -> Result<TcpListener, BenchError> {
 
 /// The chat's limits for a load test from one address: no message rate or per-address connection cap, the rest
 /// (buffers, message size) as served.
-fn bench_limits() -> Limits {
+pub(crate) fn bench_limits() -> Limits {
     Limits {
         messages_per_second: 0,
         connections_per_ip: 0,

@@ -92,6 +92,24 @@ impl Alike {
         }
     }
 
+    /// Forgets the shopper: their signatures and choices go, and so do the counts their choices made.
+    pub(super) fn forget(&mut self, shopper: &str) {
+        let signatures = self.signatures.remove(shopper).unwrap_or_default();
+        let chosen = self.chosen.remove(shopper).unwrap_or_default();
+        for (flow, signature) in signatures {
+            if let Some(counts) = self.counts.get_mut(&key(&flow, &signature)) {
+                for product in &chosen {
+                    if let Some(n) = counts.get_mut(product) {
+                        *n = n.saturating_sub(1);
+                        if *n == 0 {
+                            counts.remove(product);
+                        }
+                    }
+                }
+            }
+        }
+    }
+
     /// What the shoppers with `signature` for `flow` chose, most often first (ties by product id).
     pub(super) fn chosen_by(&self, flow: &str, signature: &str) -> Vec<(String, u32)> {
         let mut out: Vec<(String, u32)> = self
@@ -139,5 +157,9 @@ mod tests {
         assert_eq!(alike.chosen_by("shoes", &trail)[0], ("boot".to_string(), 1));
         assert_eq!(alike.chosen_by("shoes", &road).len(), 2);
         assert!(alike.chosen_by("bags", &trail).is_empty(), "per finder");
+        // An erased shopper takes their choices along.
+        alike.forget("b");
+        assert!(alike.chosen_by("shoes", &trail).is_empty());
+        assert!(!alike.signatures.contains_key("b") && !alike.chosen.contains_key("b"));
     }
 }

@@ -56,6 +56,10 @@ impl Counts {
         }
     }
 
+    fn forget(&mut self, group: &str) {
+        self.windows.remove(group);
+    }
+
     fn with(&self, product: &str) -> Vec<(String, f64)> {
         let Some(pairs) = self.pairs.get(product) else {
             return Vec::new();
@@ -114,6 +118,14 @@ impl Model {
                 self.alike.chose(&event.visitor, product);
             }
         }
+    }
+
+    /// Forgets what the model keeps of one shopper (an erasure): their basket, their answers and choices. The
+    /// counts they added stay, as counts without a name.
+    pub fn forget(&mut self, shopper: &str) {
+        self.viewed.forget(shopper);
+        self.bought.forget(shopper);
+        self.alike.forget(shopper);
     }
 
     /// The shopper's answers to finder `flow` are now `signature` ([`super::alike::signature`]).

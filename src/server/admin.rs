@@ -107,8 +107,22 @@ async fn erase(
     check_id(&id)?;
     let (store, now) = (state.0.store.clone(), state.0.settings.clock.now());
     super::insights::forget(&state, &id);
-    let erased = blocking(move || store.erase(&id, now)).await?;
+    let (erased, owners) = blocking(move || {
+        let owners = store
+            .known_profile(&id)?
+            .map(|profile| profile.owners)
+            .unwrap_or_default();
+        Ok((store.erase(&id, now)?, owners))
+    })
+    .await?;
     let erased = erased.ok_or_else(|| ApiError::not_found("no shopper is known by that id"))?;
+    {
+        // The recommendation model keeps the shopper's last products and answers in memory: forget them too.
+        let mut model = state.0.recommend.write().unwrap_or_else(|p| p.into_inner());
+        for owner in &owners {
+            model.forget(owner);
+        }
+    }
     state.0.store.durable().await.map_err(ApiError::internal)?;
     tracing::info!(
         removed_answers = erased.answers,
