@@ -152,7 +152,23 @@ impl std::fmt::Display for Durability {
 pub struct Sled {
     dir: PathBuf,
     durability: Durability,
-    inner: RwLock<Trees>,
+    /// `None` while closed after a failed write, until it opens again.
+    inner: RwLock<Option<Trees>>,
+    /// The store folder's generation (`store-N`), also while closed.
+    generation: std::sync::atomic::AtomicU64,
+}
+
+/// The open trees, read-locked.
+struct Open<'a>(std::sync::RwLockReadGuard<'a, Option<Trees>>);
+
+impl std::ops::Deref for Open<'_> {
+    type Target = Trees;
+
+    fn deref(&self) -> &Trees {
+        self.0
+            .as_ref()
+            .expect("Sled::read hands out open trees only")
+    }
 }
 
 struct Trees {
@@ -295,12 +311,48 @@ impl Sled {
         Ok(Sled {
             dir: dir.to_path_buf(),
             durability,
-            inner: RwLock::new(trees),
+            inner: RwLock::new(Some(trees)),
+            generation: generation.into(),
         })
     }
 
-    fn read(&self) -> std::sync::RwLockReadGuard<'_, Trees> {
-        self.inner.read().unwrap_or_else(|p| p.into_inner())
+    /// The open trees, opening them again first if a failed write closed them.
+    fn read(&self) -> Result<Open<'_>, StoreError> {
+        let guard = self.inner.read().unwrap_or_else(|p| p.into_inner());
+        if guard.is_some() {
+            return Ok(Open(guard));
+        }
+        drop(guard);
+        self.reopen()?;
+        let guard = self.inner.read().unwrap_or_else(|p| p.into_inner());
+        match *guard {
+            Some(_) => Ok(Open(guard)),
+            None => Err(StoreError::Flush("the store is closed".into())),
+        }
+    }
+
+    /// After an IO error (a full or read-only disk) sled refuses every later operation: it keeps the first error
+    /// for good. So the database is closed and its folder opened again, which recovers everything that was durable.
+    /// What the failed flush held is dropped (nobody was told it was stored); the group commit retries records
+    /// whose write failed. While the disk still refuses, opening may fail too: the next write tries again.
+    fn reopen(&self) -> Result<(), StoreError> {
+        let mut inner = self.inner.write().unwrap_or_else(|p| p.into_inner());
+        // Closing first: sled holds the folder's lock until the last handle of the old database is gone.
+        *inner = None;
+        let generation = self.generation.load(std::sync::atomic::Ordering::Relaxed);
+        *inner = Some(open_trees(&self.dir, generation)?);
+        tracing::warn!("the store was opened again after a failed write");
+        Ok(())
+    }
+
+    /// Passes `result` on; after a failure, opens the store again so the next write can succeed.
+    fn recovering<T>(&self, result: Result<T, StoreError>) -> Result<T, StoreError> {
+        if result.is_err()
+            && let Err(error) = self.reopen()
+        {
+            tracing::error!(%error, "cannot open the store again yet; the next write retries");
+        }
+        result
     }
 }
 
@@ -320,7 +372,7 @@ impl Trees {
 
 impl Backend for Sled {
     fn get(&self, kind: Kind, key: &[u8]) -> Result<Option<Vec<u8>>, StoreError> {
-        Ok(self.read().tree(kind).get(key)?.map(|v| v.to_vec()))
+        Ok(self.read()?.tree(kind).get(key)?.map(|v| v.to_vec()))
     }
 
     fn scan(
@@ -329,7 +381,7 @@ impl Backend for Sled {
         prefix: &[u8],
         visit: &mut dyn FnMut(&[u8], &[u8]) -> bool,
     ) -> Result<(), StoreError> {
-        for entry in self.read().tree(kind).scan_prefix(prefix) {
+        for entry in self.read()?.tree(kind).scan_prefix(prefix) {
             let (key, value) = entry?;
             if !visit(&key, &value) {
                 break;
@@ -341,34 +393,37 @@ impl Backend for Sled {
     /// Plain inserts, not `sled::Batch`: the records are independent (the flush makes them durable together), and
     /// a sled batch takes a database-wide lock and seals its own log entry, which costs an extra log write.
     fn write(&self, ops: &mut dyn Iterator<Item = Op<'_>>) -> Result<(), StoreError> {
-        let trees = self.read();
-        for op in ops {
-            match op {
-                Op::Put(kind, key, value) => {
-                    trees.tree(kind).insert(key, value)?;
-                }
-                Op::Remove(kind, key) => {
-                    trees.tree(kind).remove(key)?;
+        let written = self.read().and_then(|trees| {
+            for op in ops {
+                match op {
+                    Op::Put(kind, key, value) => {
+                        trees.tree(kind).insert(key, value)?;
+                    }
+                    Op::Remove(kind, key) => {
+                        trees.tree(kind).remove(key)?;
+                    }
                 }
             }
-        }
-        Ok(())
+            Ok(())
+        });
+        self.recovering(written)
     }
 
     fn remove_if(&self, kind: Kind, key: &[u8], seen: &[u8]) -> Result<bool, StoreError> {
         Ok(self
-            .read()
+            .read()?
             .tree(kind)
             .compare_and_swap(key, Some(seen), None::<&[u8]>)?
             .is_ok())
     }
 
     fn flush(&self) -> Result<(), StoreError> {
-        self.read().flush(self.durability)
+        let flushed = self.read().and_then(|trees| trees.flush(self.durability));
+        self.recovering(flushed)
     }
 
     fn count(&self, kind: Kind) -> Result<usize, StoreError> {
-        Ok(self.read().tree(kind).len())
+        Ok(self.read()?.tree(kind).len())
     }
 
     /// Copies every live record into a new folder, flushes it, names it in `store.current` (written to a temporary
@@ -376,7 +431,11 @@ impl Backend for Sled {
     /// records in its log until it reuses the segment, and this is the only way to be sure they are gone.
     /// Every read and write waits meanwhile.
     fn rewrite(&self) -> Result<(), StoreError> {
-        let mut inner = self.inner.write().unwrap_or_else(|p| p.into_inner());
+        drop(self.read()?);
+        let mut guard = self.inner.write().unwrap_or_else(|p| p.into_inner());
+        let Some(inner) = guard.as_mut() else {
+            return Err(StoreError::Flush("the store is closed".into()));
+        };
         let next = inner.generation + 1;
         let fresh_dir = self.dir.join(folder(next));
         let _ = std::fs::remove_dir_all(&fresh_dir);
@@ -404,7 +463,9 @@ impl Backend for Sled {
         std::fs::File::open(&self.dir)
             .and_then(|d| d.sync_all())
             .map_err(io)?;
-        let old = std::mem::replace(&mut *inner, fresh);
+        let old = std::mem::replace(inner, fresh);
+        self.generation
+            .store(next, std::sync::atomic::Ordering::Relaxed);
         let old_dir = self.dir.join(folder(old.generation));
         // The old database closes when its last handle goes, here; then its folder can go.
         drop(old);
@@ -434,7 +495,14 @@ mod tests {
                 .map(|d| d.count())
                 .unwrap_or(0);
             assert!(blobs >= 1, "a value over 128 KiB goes to a blob file");
-            let synced = sled.read().files.synced.lock().expect("lock").len();
+            let synced = sled
+                .read()
+                .expect("open")
+                .files
+                .synced
+                .lock()
+                .expect("lock")
+                .len();
             match durability {
                 Durability::Power => assert_eq!(synced, blobs, "every blob synced once"),
                 Durability::Process => assert_eq!(synced, 0),

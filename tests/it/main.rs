@@ -10,6 +10,7 @@ mod consent;
 mod crash;
 mod email;
 mod events;
+mod faults;
 mod feeds;
 mod flows;
 mod index;

@@ -13,12 +13,15 @@ const INLINE_MATCH_PRODUCTS: usize = 10_000;
 /// Carries out the engine's effects, stores the session and waits until it is durable; returns the replies.
 ///
 /// `typed`: what the shopper typed this turn, for the insights; `None` on a resume, which insights do not count
-/// (it shows the conversation where it stands and changes nothing).
+/// (it shows the conversation where it stands and changes nothing). `before`: the session before this turn, put
+/// back when the store cannot make the turn durable (a full or read-only disk): the shopper is told it failed,
+/// so the conversation stays where the shopper still sees it and the same answer can be sent again.
 pub(super) async fn carry_out(
     state: &AppState,
     conv: &mut Current,
     effects: Vec<Effect>,
     typed: Option<Option<String>>,
+    before: Option<Session>,
 ) -> Vec<ServerMsg> {
     let app = &state.0;
     let mut replies = Vec::new();
@@ -127,6 +130,9 @@ pub(super) async fn carry_out(
     }
     if failed {
         // The answer is not safe: do not acknowledge it as if it were.
+        if let Some(before) = before {
+            conv.session = before;
+        }
         return vec![error("internal", SORRY)];
     }
     replies

@@ -338,8 +338,8 @@ async fn act(state: &AppState, current: &mut Option<Current>, msg: ClientMsg) ->
         _ => None,
     };
     let (session, effects) = conversation::step(&conv.flow, conv.session.clone(), input);
-    conv.session = session;
-    carry_out(state, conv, effects, Some(typed)).await
+    let before = std::mem::replace(&mut conv.session, session);
+    carry_out(state, conv, effects, Some(typed), Some(before)).await
 }
 
 /// The error reply for a message that is not a well-formed client message, naming what is wrong.

@@ -110,7 +110,7 @@ pub(super) async fn start(
             token,
             owner,
         };
-        replies.extend(carry_out(state, &mut conv, effects, None).await);
+        replies.extend(carry_out(state, &mut conv, effects, None, None).await);
         *current = Some(conv);
         return replies;
     }
@@ -137,7 +137,7 @@ pub(super) async fn start(
         token,
         owner,
     };
-    replies.extend(carry_out(state, &mut conv, effects, Some(None)).await);
+    replies.extend(carry_out(state, &mut conv, effects, Some(None), None).await);
     *current = Some(conv);
     replies
 }
