@@ -45,6 +45,9 @@ pub struct BenchArgs {
     pub flows: PathBuf,
     #[arg(long, default_value = "catalog")]
     pub catalog: PathBuf,
+    /// The email templates and triggers of the --events-rate measurement (its emails go to an in-memory transport).
+    #[arg(long, default_value = "emails")]
+    pub emails: PathBuf,
     /// Where the temporary data directories go (the disk whose fdatasync is measured); default: the temp dir.
     #[arg(long)]
     pub scratch: Option<PathBuf>,
@@ -55,8 +58,9 @@ pub struct BenchArgs {
     /// Also measure turns while the catalog is reindexed back to back. In-process server only.
     #[arg(long)]
     pub reindex: bool,
-    /// Also measure turns while a shop's server posts this many shop events per second to /v1/events beside the
-    /// chat load (`--all`: 1000). In-process server only.
+    /// Also measure turns with this round's features on (every walk gives an email and consent, a finished finder
+    /// queues its picks email) while a shop's server posts this many shop events per second to /v1/events beside
+    /// the chat load (`--all`: 1000). In-process server only.
     #[arg(long, value_name = "EVENTS_PER_SECOND")]
     pub events_rate: Option<u32>,
     /// Also write this many synthetic products, index them with `shopkeep index --out` and measure a child
@@ -108,6 +112,7 @@ pub(super) fn bench(args: BenchArgs) -> anyhow::Result<()> {
         products: args.products.or(all.then_some(100_000)),
         reindex: args.reindex || all,
         events_rate: args.events_rate.or(all.then_some(1000)),
+        emails: args.emails,
         large: args.large.or(all.then_some(1_000_000)),
     };
     let svg = args.svg.or(all.then(|| PathBuf::from("docs/latency.svg")));

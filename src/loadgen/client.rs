@@ -116,12 +116,13 @@ pub async fn drive(load: &Load, script: Arc<Script>) -> Result<Outcome, BenchErr
         sockets.push(connect(&load.url, load.timeout).await?);
     }
     let mut tasks = Vec::with_capacity(load.connections);
-    for socket in sockets {
+    for (n, socket) in sockets.into_iter().enumerate() {
         let (barrier, turns, script, load) =
             (barrier.clone(), turns.clone(), script.clone(), load.clone());
         tasks.push(tokio::spawn(async move {
+            let frames = script.frames_for(n);
             barrier.wait().await;
-            walk(socket, &load, &script, &turns).await
+            walk(socket, &load, &script, &frames, &turns).await
         }));
     }
     barrier.wait().await;
@@ -153,8 +154,15 @@ struct Walked {
     connection_errors: u64,
 }
 
-/// One connection's closed loop until the deadline or the turn cap; reconnects (and starts over) after a failure.
-async fn walk(socket: Socket, load: &Load, script: &Script, turns: &AtomicU64) -> Walked {
+/// One connection's closed loop until the deadline or the turn cap, sending its own `frames` of the script's steps;
+/// reconnects (and starts over) after a failure.
+async fn walk(
+    socket: Socket,
+    load: &Load,
+    script: &Script,
+    frames: &[String],
+    turns: &AtomicU64,
+) -> Walked {
     let deadline = Instant::now() + load.duration;
     let mut walked = Walked {
         non_final: Turns::new(),
@@ -182,7 +190,7 @@ async fn walk(socket: Socket, load: &Load, script: &Script, turns: &AtomicU64) -
             &mut walked.non_final
         };
         let sent = Instant::now();
-        match turn(open, &step.frame, step.replies, load.timeout).await {
+        match turn(open, &frames[at], step.replies, load.timeout).await {
             Ok(()) => {
                 let micros = u64::try_from(sent.elapsed().as_micros()).unwrap_or(u64::MAX);
                 let _ = class.latency.record(micros.max(1));

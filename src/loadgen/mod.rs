@@ -97,8 +97,12 @@ pub struct Options {
     pub products: Option<usize>,
     /// Also measure turns while the catalog is reindexed back to back (in-process server only).
     pub reindex: bool,
-    /// Also measure turns while a shop's server posts this many events per second over HTTP (in-process only).
+    /// Also measure turns with this round's features on — every walk records a consent and an email, a finished
+    /// finder queues its picks email — while a shop's server posts this many events per second over HTTP
+    /// (in-process only).
     pub events_rate: Option<u32>,
+    /// The email templates and triggers of that measurement's server (sent to an in-memory transport).
+    pub emails: PathBuf,
     /// Also index this many synthetic products with `shopkeep index --out` and measure `serve --index` over them in
     /// a child process (needs `exe`).
     pub large: Option<usize>,
@@ -108,6 +112,8 @@ pub struct Options {
 #[derive(Clone)]
 pub struct EventsRun {
     pub pair: Pair,
+    /// Emails the finished finders queued (the outbox's `queued` counter).
+    pub emails: u64,
     pub posted: events_load::Posted,
 }
 
@@ -193,6 +199,7 @@ pub async fn run(options: &Options, progress: &mut dyn FnMut(&str)) -> Result<Re
                 &options.catalog,
                 &scratch.path().join("server"),
                 progress,
+                None,
             )
             .await?;
             (server.url.clone(), Some(server))
@@ -277,9 +284,23 @@ pub async fn run(options: &Options, progress: &mut dyn FnMut(&str)) -> Result<Re
         sweep.push(pair(connections).await?);
     }
     let events = match (options.events_rate, &in_process) {
-        (Some(rate), Some(server)) => {
+        (Some(rate), Some(_)) => {
+            // A server of its own, which sends email (to the in-memory transport): the headline figures above are
+            // those of the default `serve`, without email.
+            let server = InProcess::start(
+                &flows,
+                options,
+                &options.catalog,
+                &scratch.path().join("remembered"),
+                progress,
+                Some(&options.emails),
+            )
+            .await?;
+            let mut remembered = Script::remembered();
+            remembered.calibrate(&server.url, options.timeout).await?;
+            let remembered = Arc::new(remembered);
             progress(&format!(
-                "{} conversations while a shop posts {rate} events/s over HTTP",
+                "{} conversations that give consent and queue email while a shop posts {rate} events/s over HTTP",
                 options.connections
             ));
             let products = Arc::new(product_ids(&options.catalog)?);
@@ -295,22 +316,25 @@ pub async fn run(options: &Options, progress: &mut dyn FnMut(&str)) -> Result<Re
                     url: echo_url.clone(),
                     ..load.clone()
                 },
-                script.clone(),
+                remembered.clone(),
             )
             .await?;
             let (shopkeep, posted) = events_load::beside(
                 server.addr,
                 rate,
                 products,
-                client::drive(&load, script.clone()),
+                client::drive(&load, remembered),
             )
             .await?;
+            let emails = server.emails_queued();
+            server.stop().await;
             Some(EventsRun {
                 pair: Pair {
                     shopkeep: shopkeep?,
                     echo,
                 },
                 posted,
+                emails,
             })
         }
         _ => None,
@@ -328,6 +352,7 @@ pub async fn run(options: &Options, progress: &mut dyn FnMut(&str)) -> Result<Re
                 &written.dir,
                 &scratch.path().join("synthetic"),
                 progress,
+                None,
             )
             .await?;
             Some(server)
@@ -486,6 +511,7 @@ impl InProcess {
         catalog_dir: &std::path::Path,
         data: &std::path::Path,
         progress: &mut dyn FnMut(&str),
+        emails: Option<&std::path::Path>,
     ) -> Result<InProcess, BenchError> {
         progress(&format!(
             "indexing the catalog in {}",
@@ -502,6 +528,7 @@ impl InProcess {
             // The load is one address sending as fast as it can: the abuse limits would stop it.
             limits: bench_limits(),
             api_keys: vec![crate::secret::TokenHash::new(events_load::API_KEY)],
+            email: emails.map(mailer).transpose()?,
             ..Settings::default()
         };
         let (state, shutdown) = App::new(flows.clone(), catalog, store, settings);
@@ -520,10 +547,39 @@ impl InProcess {
         })
     }
 
+    /// Emails queued since the start.
+    fn emails_queued(&self) -> u64 {
+        self.state
+            .0
+            .settings
+            .email
+            .as_ref()
+            .map_or(0, |m| m.counters.queued.get())
+    }
+
     async fn stop(self) {
         self.shutdown.trigger();
         let _ = self.served.await;
     }
+}
+
+/// A mailer with the templates and triggers in `dir`, sending to the in-memory transport (what queueing costs a
+/// turn is measured here; sending through SMTP is `cargo bench --bench email`).
+fn mailer(dir: &std::path::Path) -> Result<Arc<crate::email::Mailer>, BenchError> {
+    let loaded = crate::email::load_all(dir).map_err(|e| load_error("emails", e))?;
+    let from = "Shop <shop@example.com>"
+        .parse()
+        .map_err(|e| load_error("emails", e))?;
+    Ok(Arc::new(crate::email::Mailer::new(
+        loaded,
+        Arc::new(crate::email::transport::Memory::default()),
+        from,
+        crate::email::Shop {
+            name: "Bench shop".into(),
+            url: "http://127.0.0.1".into(),
+        },
+        1000,
+    )))
 }
 
 fn load_error(what: &'static str, reason: impl std::fmt::Display) -> BenchError {

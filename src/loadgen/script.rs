@@ -26,6 +26,9 @@ pub struct Step {
     pub sizes: Vec<usize>,
 }
 
+/// Stands for the connection's number in a frame (see [`Script::frames_for`]).
+pub const CONNECTION: &str = "{connection}";
+
 /// The steps, in order; after the last, the walk goes on at [`Script::cycle_from`].
 #[derive(Clone, Debug)]
 pub struct Script {
@@ -62,6 +65,35 @@ impl Script {
         }
     }
 
+    /// The running-shoe walk of a shopper the product remembers: after the picks, every walk gives an email (one
+    /// per connection: [`CONNECTION`] in the frame becomes the connection's number) and consent, so each walk
+    /// records a consent, sets the profile's email, and the next finished finder queues its picks email.
+    pub fn remembered() -> Script {
+        let mut script = Script::running_shoes();
+        let restart = script.steps.len() - 1;
+        script.steps.insert(
+            restart,
+            Step {
+                frame: format!(
+                    r#"{{"type":"consent","email":"bench-{CONNECTION}@example.com","consent":true}}"#
+                ),
+                is_final: false,
+                replies: 1,
+                sizes: Vec::new(),
+            },
+        );
+        script
+    }
+
+    /// The frames connection `n` sends, in step order ([`CONNECTION`] replaced by `n`, zero-padded so every
+    /// connection's frames have the same size).
+    pub fn frames_for(&self, n: usize) -> Vec<String> {
+        self.steps
+            .iter()
+            .map(|s| s.frame.replace(CONNECTION, &format!("{n:06}")))
+            .collect()
+    }
+
     /// The step after `at`.
     pub fn next(&self, at: usize) -> usize {
         if at + 1 < self.steps.len() {
@@ -75,8 +107,10 @@ impl Script {
     /// error or does not end in a question or products.
     pub async fn calibrate(&mut self, url: &str, timeout: Duration) -> Result<(), BenchError> {
         let mut socket = connect(url, timeout).await?;
-        for step in &mut self.steps {
-            let sizes = walk_step(&mut socket, &step.frame, timeout).await?;
+        // A number no load connection has.
+        let frames = self.frames_for(999_999);
+        for (step, frame) in self.steps.iter_mut().zip(frames) {
+            let sizes = walk_step(&mut socket, &frame, timeout).await?;
             step.replies = sizes.len();
             step.sizes = sizes;
         }
@@ -93,7 +127,8 @@ impl Script {
     }
 }
 
-/// Sends one frame and reads until the turn's question or products arrive; returns every reply's size.
+/// Sends one frame and reads until the turn's question or products arrive (for a `consent`, the message that
+/// thanks the shopper); returns every reply's size.
 async fn walk_step(
     socket: &mut Socket,
     frame: &str,
@@ -103,6 +138,7 @@ async fn walk_step(
         .send(Message::Text(frame.into()))
         .await
         .map_err(|e| BenchError::Calibration(format!("sending `{frame}`: {e}")))?;
+    let consent = frame.starts_with(r#"{"type":"consent""#);
     let mut sizes = Vec::new();
     for _ in 0..20 {
         let reply = tokio::time::timeout(timeout, socket.next())
@@ -122,6 +158,7 @@ async fn walk_step(
             .map_err(|e| BenchError::Calibration(format!("a reply is not JSON: {e}")))?;
         match value["type"].as_str() {
             Some("question" | "products") => return Ok(sizes),
+            Some("message") if consent => return Ok(sizes),
             Some("error") => {
                 return Err(BenchError::Calibration(format!(
                     "`{frame}` was refused: {}",
@@ -154,5 +191,24 @@ mod tests {
         for step in &script.steps {
             serde_json::from_str::<serde_json::Value>(&step.frame).expect("frames are JSON");
         }
+    }
+
+    #[test]
+    fn a_remembered_shopper_gives_a_consent_of_their_own_after_every_walk() {
+        let script = Script::remembered();
+        let consent = script.steps.len() - 2;
+        assert!(script.steps[consent].frame.contains(r#""type":"consent""#));
+        assert!(script.steps[consent - 1].is_final, "after the picks");
+        let (a, b) = (script.frames_for(7), script.frames_for(123_456));
+        assert_ne!(a[consent], b[consent], "one email per connection");
+        assert_eq!(a[consent].len(), b[consent].len(), "the same size");
+        let value: serde_json::Value = serde_json::from_str(&a[consent]).expect("JSON");
+        assert_eq!(value["email"], "bench-000007@example.com");
+        assert_eq!(a[1], b[1], "the answers are the same");
+        assert_eq!(
+            script.next(script.steps.len() - 1),
+            1,
+            "every walk gives it again"
+        );
     }
 }

@@ -26,6 +26,7 @@ fn quick(scratch: &std::path::Path) -> Options {
         products: None,
         reindex: false,
         events_rate: None,
+        emails: repo("emails"),
         large: None,
     }
 }
@@ -114,14 +115,18 @@ fn refuses_addresses_beyond_loopback() {
     assert!(loadgen::loopback_only("ws://127.0.0.1:8080/v1/chat").is_ok());
 }
 
-/// Shop events posted over HTTP beside the chat load: every batch is answered 200 (stored durably) and the turns
-/// beside them complete without errors.
+/// This round's features on: shop events posted over HTTP beside the chat load (every batch is answered 200, stored
+/// durably), every walk gives an email and consent, and a finished finder of a consenting shopper queues its picks
+/// email; the turns complete without errors.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn posts_shop_events_beside_the_chat_load() {
     let scratch = tempfile::tempdir().expect("scratch dir");
     let options = Options {
         sweep: Vec::new(),
         events_rate: Some(500),
+        // Time for 60 turns (each connection walks the finder more than once) even in a debug build on a busy
+        // machine; the turn cap ends it sooner.
+        duration: Duration::from_secs(10),
         ..quick(scratch.path())
     };
     let found = loadgen::run(&options, &mut |_| {})
@@ -136,8 +141,14 @@ async fn posts_shop_events_beside_the_chat_load() {
     assert_eq!(run.posted.stored % 50, 0, "whole batches");
     assert_eq!(run.pair.shopkeep.errors(), 0);
     assert!(run.pair.shopkeep.non_final.count() > 0);
+    assert!(
+        run.pair.shopkeep.final_.count() >= 3,
+        "a connection finished the finder after giving consent"
+    );
+    assert!(run.emails >= 1, "a finished finder queued its picks email");
     let table = report::markdown(&found);
     assert!(table.contains("events/s over HTTP"), "{table}");
+    assert!(table.contains("| emails queued |"), "{table}");
 }
 
 /// The large-catalog workload end to end on a small catalog: the real binary indexes it with `index --out`, a child
