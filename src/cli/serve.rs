@@ -86,6 +86,9 @@ pub struct ServeArgs {
     /// Days kept of the answers and shop events of shoppers who never consented (swept in the background).
     #[arg(long, env = "SHOPKEEP_RETENTION_DAYS", default_value_t = 30)]
     pub retention_days: u64,
+    /// Days kept of the conversation analytics events (the insights keep their aggregates).
+    #[arg(long, env = "SHOPKEEP_EVENTS_DAYS", default_value_t = 30)]
+    pub events_days: u64,
     /// The SMTP server follow-up emails go through: smtp://HOST:PORT (STARTTLS; plain on loopback) or
     /// smtps://HOST:PORT (implicit TLS). Without it no email is queued or sent.
     #[arg(long, env = "SHOPKEEP_SMTP")]
@@ -212,6 +215,7 @@ pub(super) fn serve(args: ServeArgs) -> anyhow::Result<()> {
             api_keys,
             customer_secret: args.customer_secret.clone().filter(|s| !s.trim().is_empty()),
             retention: Duration::from_secs(args.retention_days.max(1) * 24 * 3600),
+            events_retention: Duration::from_secs(args.events_days.max(1) * 24 * 3600),
             clock: crate::store::Clock::system(),
             email,
             limits: Limits {

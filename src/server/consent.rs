@@ -93,6 +93,8 @@ pub(super) async fn given(
         tracing::error!(error = %e, "recording consent failed");
         return vec![error("internal", SORRY)];
     }
+    // Whether, never the address.
+    tracing::debug!(given = consent, "consent recorded");
     let text = match (ja, consent) {
         (true, true) => "ありがとうございます。ご同意を記録しました。配信はいつでも停止できます。",
         (true, false) => "承知しました。メールはお送りしません。",

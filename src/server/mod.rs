@@ -80,6 +80,8 @@ pub struct Settings {
     pub customer_secret: Option<String>,
     /// Answers, picks and shop events of shoppers who never consented are deleted once older than this.
     pub retention: Duration,
+    /// Conversation analytics events are deleted once older than this (the insights keep their aggregates).
+    pub events_retention: Duration,
     /// The time the background sweeps go by (tests set it).
     pub clock: crate::store::Clock,
     /// Templates, triggers and SMTP of follow-up email; `None`: no email is queued or sent.
@@ -102,6 +104,7 @@ impl Default for Settings {
             api_keys: Vec::new(),
             customer_secret: None,
             retention: Duration::from_secs(30 * 24 * 3600),
+            events_retention: Duration::from_secs(30 * 24 * 3600),
             clock: crate::store::Clock::system(),
             email: None,
         }
@@ -318,8 +321,9 @@ pub async fn run(listener: TcpListener, state: AppState) -> std::io::Result<()> 
     Ok(())
 }
 
-/// Forgets idle sessions, and what shoppers who never consented left longer ago than the retention period, every
-/// few minutes.
+/// Every few minutes: forgets idle sessions, what shoppers who never consented left longer ago than the retention
+/// period and old conversation analytics, and compacts the store when its files far outgrow what is live
+/// (`store::Store::expire`).
 async fn sweep(state: AppState) {
     // The first sweep one period after the start, not at it: a start is busy enough.
     let period = Duration::from_secs(300);
@@ -327,16 +331,25 @@ async fn sweep(state: AppState) {
     loop {
         every.tick().await;
         let store = state.0.store.clone();
-        let ttl = state.0.settings.session_ttl.as_secs();
-        let now = state.0.settings.clock.now();
-        match tokio::task::spawn_blocking(move || store.sweep_at(now, ttl)).await {
-            Ok(Ok(n)) if n > 0 => tracing::info!(removed = n, "swept idle sessions"),
-            Ok(Err(error)) => tracing::warn!(%error, "sweeping sessions failed"),
-            _ => {}
-        }
-        match admin::retention_sweep(&state).await {
-            Ok(swept) if swept != Default::default() => tracing::info!(?swept, "retention sweep"),
-            Err(error) => tracing::warn!(%error, "the retention sweep failed"),
+        let settings = &state.0.settings;
+        let retention = crate::store::Retention {
+            sessions: settings.session_ttl.as_secs(),
+            unconsented: settings.retention.as_secs(),
+            events: settings.events_retention.as_secs(),
+        };
+        let now = settings.clock.now();
+        match tokio::task::spawn_blocking(move || store.expire(now, &retention)).await {
+            Ok(Ok(expired)) if expired.any() => tracing::info!(
+                sessions = expired.sessions,
+                answers = expired.swept.answers,
+                picks = expired.swept.picks,
+                shop_events = expired.swept.events,
+                event_batches = expired.event_batches,
+                compacted = ?expired.compacted,
+                "expired old records"
+            ),
+            Ok(Err(error)) => tracing::warn!(%error, "expiring old records failed"),
+            Err(error) => tracing::warn!(%error, "expiring old records stopped"),
             _ => {}
         }
     }

@@ -3,7 +3,7 @@
 //! Every record kind (`sessions.rs`, `answers.rs`, `profiles.rs`, …) is written in terms of [`Backend`]: ordered
 //! byte keys to byte values, per [`Kind`]. The group commit (`commit.rs`) sits above it, so every backend gets it.
 //! A second backend (a PostgreSQL-compatible database: one table `records(kind, key, value)` with the primary key
-//! `(kind, key)`; `write` is one transaction, `flush` its commit, `rewrite` a `VACUUM FULL`) implements these seven methods and is chosen in
+//! `(kind, key)`; `write` is one transaction, `flush` its commit, `rewrite` a `VACUUM FULL`) implements these eight methods and is chosen in
 //! [`super::Store::open`]; no caller changes. Only this file knows sled.
 
 use std::path::{Path, PathBuf};
@@ -108,8 +108,11 @@ pub trait Backend: Send + Sync {
     fn flush(&self) -> Result<(), StoreError>;
     /// How many records of a kind there are (for tests and metrics; may walk the records).
     fn count(&self, kind: Kind) -> Result<usize, StoreError>;
-    /// Rewrites the storage so that no byte of a removed record is left on disk (erasure); durable on return.
+    /// Rewrites the storage so that no byte of a removed record is left on disk (erasure, compaction); durable on
+    /// return.
     fn rewrite(&self) -> Result<(), StoreError>;
+    /// Bytes the storage takes on disk.
+    fn disk_bytes(&self) -> Result<u64, StoreError>;
 }
 
 /// How far a flushed write is durable (docs/durability.md).
@@ -245,6 +248,22 @@ fn folder(generation: u64) -> String {
         0 => "store".to_string(),
         n => format!("store-{n}"),
     }
+}
+
+/// The bytes on disk of the files under `dir` (allocated blocks, so a sparse file counts what it holds).
+fn folder_bytes(dir: &Path) -> u64 {
+    use std::os::unix::fs::MetadataExt;
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return 0;
+    };
+    entries
+        .flatten()
+        .map(|entry| match entry.metadata() {
+            Ok(meta) if meta.is_dir() => folder_bytes(&entry.path()),
+            Ok(meta) => meta.blocks() * 512,
+            Err(_) => 0,
+        })
+        .sum()
 }
 
 fn open_trees(dir: &Path, generation: u64) -> Result<Trees, StoreError> {
@@ -424,6 +443,12 @@ impl Backend for Sled {
 
     fn count(&self, kind: Kind) -> Result<usize, StoreError> {
         Ok(self.read()?.tree(kind).len())
+    }
+
+    /// The blocks of every file in the current store folder (sled's log, its snapshot and blobs).
+    fn disk_bytes(&self) -> Result<u64, StoreError> {
+        let generation = self.generation.load(std::sync::atomic::Ordering::Relaxed);
+        Ok(folder_bytes(&self.dir.join(folder(generation))))
     }
 
     /// Copies every live record into a new folder, flushes it, names it in `store.current` (written to a temporary

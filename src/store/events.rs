@@ -75,9 +75,7 @@ impl Store {
         let mut out = Vec::new();
         for batch in &batches {
             for line in batch.split(|b| *b == b'\n').filter(|l| !l.is_empty()) {
-                out.push(
-                    serde_json::from_slice(line).map_err(|e| StoreError::Corrupt(e.to_string()))?,
-                );
+                out.push(serde_json::from_slice(line).map_err(|e| super::unreadable(&e))?);
             }
         }
         Ok(out)

@@ -14,7 +14,8 @@
 //!   products, at}`.
 //! - `profiles.rs`: profiles and their aliases (visitor ids, confirmed emails), merged deterministically.
 //! - `consents.rs`: the append-only consent ledger; a purpose's state is its newest entry.
-//! - `privacy.rs`: export, erasure (records removed, then the storage rewritten) and the retention sweep.
+//! - `privacy.rs`: export, erasure (records removed, then the storage rewritten) and the retention sweep;
+//!   `expiry.rs`: everything forgotten on a schedule (sessions, unconsented shoppers, analytics) and compaction.
 //! - `shop_events.rs`: what shoppers did on the shop's pages, per owner and time, de-duplicated by event id.
 //! - `insights.rs`: the insights buckets (aggregates per finder version and hour or day; no personal data).
 //! - `outbox.rs`: emails waiting to be sent, and the log of those finished with (sent, cancelled, failed,
@@ -42,6 +43,7 @@ mod backend;
 mod commit;
 mod consents;
 mod events;
+mod expiry;
 mod insights;
 mod links;
 mod outbox;
@@ -54,6 +56,7 @@ pub use answers::{ShownPicks, StoredAnswer, owner};
 pub use backend::{Backend, Durability, Kind, Op};
 pub use consents::{Action, Channel, ConsentEntry, ConsentState, Purpose};
 pub use events::RecordedEvent;
+pub use expiry::{Expired, Retention};
 pub use links::{Link, LinkPurpose, Refused};
 pub use outbox::{Attempt, EmailLinks, LoggedEmail, Outcome, QueuedEmail, Trigger};
 pub use privacy::{Erased, Export, Swept};
@@ -96,6 +99,9 @@ pub struct Store {
     profiles: Arc<Mutex<()>>,
     /// Serialises the de-duplication of shop events.
     shop_events: Arc<Mutex<()>>,
+    /// The live records' bytes when compaction last looked (`expiry.rs`), so it walks them again only once the
+    /// files have outgrown that.
+    live_seen: Arc<AtomicU64>,
 }
 
 /// Seconds since the epoch.
@@ -143,14 +149,25 @@ fn decode<T: DeserializeOwned>(bytes: &[u8], version: u32) -> Result<T, StoreErr
         v: u32,
     }
     let v = serde_json::from_slice::<Versioned>(bytes)
-        .map_err(|e| StoreError::Corrupt(e.to_string()))?
+        .map_err(|e| unreadable(&e))?
         .v;
     if v > version {
         return Err(StoreError::Corrupt(format!(
             "record version {v} is newer than this server's {version}"
         )));
     }
-    serde_json::from_slice(bytes).map_err(|e| StoreError::Corrupt(e.to_string()))
+    serde_json::from_slice(bytes).map_err(|e| unreadable(&e))
+}
+
+/// A record that does not parse, described without its content: serde's messages quote the value they could not
+/// read (an address, a typed answer), and this text reaches the logs, which hold no personal data.
+fn unreadable(error: &serde_json::Error) -> StoreError {
+    StoreError::Corrupt(format!(
+        "{:?} error at line {} column {}",
+        error.classify(),
+        error.line(),
+        error.column()
+    ))
 }
 
 fn encode<T: Serialize>(value: &T) -> Result<Vec<u8>, StoreError> {
@@ -210,6 +227,7 @@ impl Store {
             flushed,
             profiles: Arc::default(),
             shop_events: Arc::default(),
+            live_seen: Arc::default(),
         })
     }
 

@@ -405,3 +405,15 @@ async fn a_resume_link_works_once_and_an_unsubscribe_link_keeps_working() {
         Err(Refused::Unknown)
     );
 }
+
+#[test]
+fn an_unreadable_record_is_described_without_its_content() {
+    // serde's own message would quote the value it could not read; the store's error reaches the logs.
+    let record = br#"{"v": 1, "session": "shopper@example.com", "updated": 1}"#;
+    let error = decode::<StoredSession>(record, 1)
+        .err()
+        .expect("a session is no string");
+    let text = error.to_string();
+    assert!(!text.contains("shopper@example.com"), "{text}");
+    assert!(text.contains("line 1 column"), "{text}");
+}

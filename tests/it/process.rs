@@ -29,12 +29,19 @@ async fn serve(data: &Path) -> (Child, String) {
 
 /// [`serve`] with more arguments.
 pub(crate) async fn serve_with(data: &Path, extra: &[&str]) -> (Child, String) {
-    let mut child = shopkeep()
+    let mut command = shopkeep();
+    command.stderr(Stdio::null());
+    serve_by(command, data, extra).await
+}
+
+/// Starts `command` (a [`shopkeep`] with its log set up) as `serve` on port 0 with `data` and `extra`; the child and
+/// its chat URL once it says it is serving.
+pub(crate) async fn serve_by(mut command: Command, data: &Path, extra: &[&str]) -> (Child, String) {
+    let mut child = command
         .args(["serve", "--addr", "127.0.0.1:0", "--no-watch", "--data"])
         .arg(data)
         .args(extra)
         .stdout(Stdio::piped())
-        .stderr(Stdio::null())
         .spawn()
         .expect("start shopkeep serve");
     let stdout = child.stdout.take().expect("stdout");

@@ -295,6 +295,14 @@ impl Client {
         Ok(Client { ws })
     }
 
+    /// This end's address (what the server sees as the shopper's address and port).
+    pub fn local_addr(&self) -> SocketAddr {
+        match self.ws.get_ref() {
+            MaybeTlsStream::Plain(stream) => stream.local_addr().expect("a connected socket"),
+            _ => unreachable!("the tests speak plain ws://"),
+        }
+    }
+
     pub async fn send(&mut self, message: Value) {
         self.ws
             .send(Message::Text(message.to_string().into()))

@@ -214,8 +214,13 @@ async fn turn(
     // fails is parsed again, as a generic value, to say what is wrong with it.
     let msg: ClientMsg = match serde_json::from_str(text) {
         Ok(msg) => msg,
-        Err(_) => return Some(refuse(state, text)),
+        Err(_) => {
+            // The length, never the text: a message may carry an address or whatever the shopper typed.
+            tracing::debug!(bytes = text.len(), "a message that does not parse");
+            return Some(refuse(state, text));
+        }
     };
+    tracing::debug!(kind = msg.kind(), bytes = text.len(), "turn");
     state.0.metrics.turn(msg.kind());
     // Everything but a `start` acts on this connection's conversation: hold it for the turn, if still ours.
     let _held = match current.as_ref() {

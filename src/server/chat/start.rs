@@ -102,6 +102,7 @@ pub(super) async fn start(
             )];
         };
         tracing::Span::current().record("session", session.id.as_str());
+        tracing::debug!(flow = %session.flow, "resumed");
         let effects = conversation::resume(&flow, &session);
         let mut replies = vec![session_msg(&flow, &session, &token, true)];
         let mut conv = Current {
@@ -127,6 +128,7 @@ pub(super) async fn start(
     };
     let session = Session::new(format!("s-{}", store::new_token(8)), &flow, locale, visitor);
     tracing::Span::current().record("session", session.id.as_str());
+    tracing::debug!(flow = %session.flow, "started");
     let token = store::new_token(16);
     let (session, effects) = conversation::step(&flow, session, Input::Start);
     let mut replies = vec![session_msg(&flow, &session, &token, false)];
