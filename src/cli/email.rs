@@ -73,7 +73,7 @@ fn preview(args: PreviewArgs) -> anyhow::Result<()> {
         );
     }
     let (flows, catalog) = load(&args.flows, &args.catalog, None)?;
-    let (answers, stored_locale) = match &args.visitor {
+    let (answers, locale) = match &args.visitor {
         Some(visitor) => {
             let store = Store::open(&args.data)?;
             let profile = store.known_profile(visitor)?.with_context(|| {
@@ -83,15 +83,17 @@ fn preview(args: PreviewArgs) -> anyhow::Result<()> {
                 )
             })?;
             let locale = store.consents(&profile)?.last().map(|c| c.locale.clone());
-            (store.profile_answers(&profile)?, locale)
+            let locale = args.locale.clone().or(locale);
+            (
+                store.profile_answers(&profile)?,
+                locale.unwrap_or_else(|| "en".into()),
+            )
         }
-        None => (email::content::sample_answers(&flows), None),
+        None => {
+            let locale = args.locale.clone().unwrap_or_else(|| "en".into());
+            (email::content::sample_answers(&flows, &locale), locale)
+        }
     };
-    let locale = args
-        .locale
-        .clone()
-        .or(stored_locale)
-        .unwrap_or_else(|| "en".into());
     let shop = Shop {
         name: args.shop_name.clone(),
         url: args.public_url.clone(),

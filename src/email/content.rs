@@ -108,12 +108,7 @@ pub fn absolute(base: &str, path: &str) -> String {
 
 /// The reason a pick is shown, from the answers it matches.
 pub fn reason(matched: &[String], locale: &str) -> String {
-    let told = matched.join(", ");
-    if locale.starts_with("ja") {
-        format!("ご回答（{told}）に合わせて")
-    } else {
-        format!("Because you told us: {told}")
-    }
+    crate::recommend::because_you_told(matched, locale)
 }
 
 impl Content {
@@ -233,10 +228,13 @@ impl Content {
     }
 }
 
-/// The first answer of each question of the first finder (by id): the answers of a sample shopper for a preview.
-pub fn sample_answers(flows: &Flows) -> Vec<StoredAnswer> {
+/// The first answer of each question of the first finder by id, among those written in `locale` if any: the
+/// answers of a sample shopper for a preview.
+pub fn sample_answers(flows: &Flows, locale: &str) -> Vec<StoredAnswer> {
     let mut all: Vec<&std::sync::Arc<Flow>> = flows.iter().collect();
-    all.sort_by(|a, b| a.id.cmp(&b.id));
+    // A finder written in the preview's language first (a Japanese preview reads Japanese answers), then by id.
+    let speaks = |f: &Flow| f.locales.iter().any(|l| l == locale);
+    all.sort_by(|a, b| speaks(b).cmp(&speaks(a)).then_with(|| a.id.cmp(&b.id)));
     let Some(flow) = all.first() else {
         return Vec::new();
     };

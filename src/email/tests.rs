@@ -51,7 +51,7 @@ fn shipped_picks_render_both_parts_in_both_locales() {
         .expect("renders");
     assert_eq!(ja.subject, "Sample shopからのおすすめ");
     assert!(
-        ja.text.contains("ご回答（トレイル, 防水）に合わせて"),
+        ja.text.contains("ご回答（トレイル、防水）に合わせて"),
         "{}",
         ja.text
     );

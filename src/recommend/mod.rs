@@ -117,13 +117,11 @@ pub fn recommend(
         .from_answers
         .iter()
         .map(|(product, told)| {
-            let told = told.join(", ");
-            let reason = if ja {
-                format!("ご回答（{told}）に合わせて")
-            } else {
-                format!("Because you told us: {told}")
-            };
-            (product.clone(), Kind::FromAnswers, reason)
+            (
+                product.clone(),
+                Kind::FromAnswers,
+                because_you_told(told, request.locale),
+            )
         })
         .collect();
     let together = |kind: Together| {
@@ -346,6 +344,16 @@ fn rules_lists(
         }
     }
     out
+}
+
+/// The reason of a pick made from the shopper's answers, in their locale ("Because you told us: Trail, Waterproof";
+/// 「ご回答（トレイル、防水）に合わせて」): the same words on the site and in email.
+pub fn because_you_told(told: &[String], locale: &str) -> String {
+    if locale.starts_with("ja") {
+        format!("ご回答（{}）に合わせて", told.join("、"))
+    } else {
+        format!("Because you told us: {}", told.join(", "))
+    }
 }
 
 #[cfg(test)]

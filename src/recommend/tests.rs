@@ -108,7 +108,7 @@ fn a_product_page_gets_its_companions_and_a_returning_visitor_their_own_history(
     };
     let recs = recommend(&model, &request, &lookup);
     assert_eq!(recs[0].product, "shoe-c");
-    assert_eq!(recs[0].reason, "ご回答（Trail, Waterproof）に合わせて");
+    assert_eq!(recs[0].reason, "ご回答（Trail、Waterproof）に合わせて");
     assert!(
         kinds(&recs).contains(&("bag-1", Kind::RecentlyViewed)),
         "{recs:#?}"
