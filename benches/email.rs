@@ -45,6 +45,7 @@ fn session(owner: &str, id: &str) -> Session {
         id: id.into(),
         flow: "running-shoes".into(),
         flow_version: "v1".into(),
+        arm: None,
         locale: "en".into(),
         visitor: Some(owner.into()),
         at: Position::Asking("terrain".into()),

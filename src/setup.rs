@@ -117,6 +117,7 @@ pub fn load_catalog(
 /// Refuses `flows` whose mappings name fields `catalog` (read from `catalog_dir`) does not have.
 pub fn check(flows: &Flows, catalog: &Catalog, catalog_dir: &Path) -> Result<(), SetupError> {
     let problems: Vec<Problem> = flows
+        .all_arms()
         .iter()
         .flat_map(|flow| check_fields(flow, catalog.fields()))
         .collect();

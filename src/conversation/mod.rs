@@ -35,6 +35,9 @@ pub struct Session {
     pub id: String,
     pub flow: String,
     pub flow_version: String,
+    /// The arm of the finder's experiment this conversation is on (`None`: the finder ran none when it started).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub arm: Option<crate::flow::Arm>,
     pub locale: String,
     pub visitor: Option<String>,
     pub at: Position,
@@ -209,6 +212,7 @@ impl Session {
             id,
             flow: flow.id.clone(),
             flow_version: flow.version.clone(),
+            arm: None,
             locale: flow.locale(locale),
             visitor,
             at: Position::New,

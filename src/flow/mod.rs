@@ -7,6 +7,7 @@
 //! Key types: [`Flow`], [`Question`], [`Choice`], [`Condition`], [`Problem`], [`Flows`] (every flow of a folder).
 
 mod compile;
+pub mod experiment;
 pub mod shared;
 pub mod spec;
 
@@ -20,6 +21,7 @@ use petgraph::graph::DiGraph;
 use crate::catalog::Constraint;
 pub use compile::{check_fields, compile, compile_with, kind_name};
 pub(crate) use compile::{constraint_op, yaml_cause};
+pub use experiment::{Arm, Experiment};
 pub use shared::Shared;
 pub use spec::{Kind, Text};
 
@@ -88,6 +90,8 @@ pub struct Flow {
     pub greeting: Option<Text>,
     /// The consent text beside the email field and its version (`None`: the built-in text).
     pub consent: Option<(String, Text)>,
+    /// An A/B test against a variant file (`experiment`).
+    pub experiment: Option<Experiment>,
     pub locales: Vec<String>,
     pub scope: Vec<Constraint>,
     pub start: usize,
@@ -346,6 +350,13 @@ impl Flows {
         self.by_id.values()
     }
 
+    /// Every flow served: each finder and the variant of each experiment.
+    pub fn all_arms(&self) -> Vec<Arc<Flow>> {
+        self.iter()
+            .flat_map(|flow| flow.arms().into_iter().map(|(_, f)| f))
+            .collect()
+    }
+
     pub fn len(&self) -> usize {
         self.by_id.len()
     }
@@ -376,6 +387,7 @@ impl Flows {
         let shared = Shared::load(&dir.join("shared"));
         let mut problems = shared.problems.clone();
         let mut first_seen: HashMap<String, PathBuf> = HashMap::new();
+        let (mut compiled, mut failed) = (Vec::new(), std::collections::HashSet::new());
         for path in files {
             let source = std::fs::read_to_string(&path).map_err(|source| LoadError::File {
                 path: path.clone(),
@@ -383,7 +395,15 @@ impl Flows {
             })?;
             let (flow, mut found) = compile_with(&path, &source, &shared);
             problems.append(&mut found);
-            if let Some(flow) = flow {
+            match flow {
+                Some(flow) => compiled.push((path, flow)),
+                None => {
+                    failed.insert(path);
+                }
+            }
+        }
+        for (path, flow) in experiment::join(compiled, &failed, &mut problems) {
+            {
                 if let Some(other) = first_seen.insert(flow.id.clone(), path.clone()) {
                     problems.push(Problem {
                         file: path.display().to_string(),

@@ -81,6 +81,21 @@ pub struct FlowSpec {
     pub results: Vec<ResultSpec>,
     /// What the shopper agrees to beside the email field; recorded word for word in the consent ledger.
     pub consent: Option<ConsentSpec>,
+    /// An A/B test: a share of visitors gets the variant file instead of this one (docs/flows.md, *Experiments*).
+    #[schemars(with = "Option<ExperimentSpec>")]
+    pub experiment: Option<Spanned<ExperimentSpec>>,
+}
+
+/// `experiment: {variant: running-shoes-b.yaml, share: 0.5}`.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ExperimentSpec {
+    /// The variant: a complete finder with the same id, in a file of the same folder (not served on its own).
+    #[schemars(with = "String")]
+    pub variant: Spanned<String>,
+    /// The share of visitors who get the variant, from 0 to 1 (0.5: half).
+    #[schemars(with = "f64")]
+    pub share: Spanned<f64>,
 }
 
 /// The consent text shown beside the email field, per locale, and its version.

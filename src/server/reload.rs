@@ -24,7 +24,7 @@ use axum::response::{IntoResponse, Response};
 
 use super::AppState;
 use crate::catalog::Catalog;
-use crate::flow::{Flow, Flows};
+use crate::flow::{Arm, Flow, Flows};
 use crate::recommend::Rules;
 use crate::setup::{self, SetupError};
 
@@ -50,9 +50,9 @@ struct Versions {
 
 impl Versions {
     fn keep(&mut self, flows: &Flows) {
-        for flow in flows.iter() {
+        for flow in flows.all_arms() {
             let key = (flow.id.clone(), flow.version.clone());
-            if self.by_key.insert(key.clone(), Arc::clone(flow)).is_none() {
+            if self.by_key.insert(key.clone(), flow).is_none() {
                 self.order.push_back(key);
             }
         }
@@ -106,8 +106,9 @@ impl Live {
         write(&self.rules, Arc::new(rules));
     }
 
-    /// The finder `id` at `version` if it is still kept, else its current version.
-    pub fn flow_at(&self, id: &str, version: &str) -> Option<Arc<Flow>> {
+    /// The finder `id` at `version` if it is still kept, else its current version on `arm` (a conversation keeps
+    /// the arm of the experiment it started on).
+    pub fn flow_at(&self, id: &str, version: &str, arm: Option<Arm>) -> Option<Arc<Flow>> {
         let kept = self
             .versions
             .lock()
@@ -115,7 +116,11 @@ impl Live {
             .by_key
             .get(&(id.to_string(), version.to_string()))
             .cloned();
-        kept.or_else(|| self.flows().get(id).cloned())
+        kept.or_else(|| {
+            self.flows()
+                .get(id)
+                .map(|flow| flow.on_arm(arm.unwrap_or(Arm::Control)))
+        })
     }
 }
 

@@ -7,6 +7,7 @@ fn session(id: &str) -> Session {
         id: id.into(),
         flow: "running-shoes".into(),
         flow_version: "v1".into(),
+        arm: None,
         locale: "en".into(),
         visitor: None,
         at: Position::Asking("terrain".into()),

@@ -10,6 +10,7 @@ mod consent;
 mod crash;
 mod email;
 mod events;
+mod experiment;
 mod faults;
 mod feeds;
 mod flows;

@@ -74,6 +74,10 @@ pub(super) fn build(
         );
     }
 
+    let experiment = spec
+        .experiment
+        .as_ref()
+        .and_then(|e| super::experiment(ctx, e, path));
     let scope = ctx.constraints(&spec.scope, false);
     let mut nodes = Vec::new();
     // Per node: (question ids its conditions test, location of the condition).
@@ -373,6 +377,7 @@ pub(super) fn build(
         title: spec.title,
         greeting: spec.greeting,
         consent: spec.consent.map(|c| (c.version, c.text)),
+        experiment,
         locales,
         scope,
         start,

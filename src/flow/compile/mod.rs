@@ -16,7 +16,8 @@ use serde_saphyr::{Location, Spanned};
 
 use super::shared::Shared;
 use super::spec::{
-    CondSpec, ConstraintSpec, FlowSpec, Kind, NextSpec, OneOrMany, QuestionSpec, ScalarSpec, Text,
+    CondSpec, ConstraintSpec, ExperimentSpec, FlowSpec, Kind, NextSpec, OneOrMany, QuestionSpec,
+    ScalarSpec, Text,
 };
 use super::{
     Choice, Condition, FieldRef, Flow, Node, Problem, Question, Range, Results, Rule, Severity,
@@ -231,6 +232,48 @@ fn fill_missing(q: &mut QuestionSpec) {
     if q.text.is_none() {
         q.text = Some(Text::One(String::new()));
     }
+}
+
+/// Checks an `experiment` entry: a share from 0 to 1 and a variant that is another YAML file of this folder.
+fn experiment(
+    ctx: &mut Ctx,
+    spec: &Spanned<ExperimentSpec>,
+    path: &Path,
+) -> Option<super::Experiment> {
+    let (file, share) = (&spec.value.variant, &spec.value.share);
+    let mut fine = true;
+    if !(share.value.is_finite() && (0.0..=1.0).contains(&share.value)) {
+        ctx.error(share.referenced, format!("`share` is {}, not a share of visitors; write a number from 0 to 1 (0.5: half get the variant)", share.value));
+        fine = false;
+    }
+    let name = file.value.as_str();
+    let own = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
+    if name.contains(['/', '\\']) || name.starts_with('.') {
+        ctx.error(file.referenced, format!("variant `{name}` must be a file name in this flow's folder (no path); put the variant beside this file"));
+        fine = false;
+    } else if !(name.ends_with(".yaml") || name.ends_with(".yml")) {
+        ctx.error(
+            file.referenced,
+            format!("variant `{name}` is no flow file; name a `.yaml` file in this folder"),
+        );
+        fine = false;
+    } else if name == own {
+        ctx.error(file.referenced, format!("variant `{name}` is this file; name another file, a copy of this finder with your changes"));
+        fine = false;
+    } else if !path.with_file_name(name).is_file() {
+        let folder = path
+            .parent()
+            .map_or(String::new(), |p| p.display().to_string());
+        ctx.error(file.referenced, format!("the variant file `{name}` is not in `{folder}`; create it (a copy of this finder with your changes and the same id) or correct the name"));
+        fine = false;
+    }
+    fine.then(|| super::Experiment {
+        file: name.to_string(),
+        share: share.value,
+        at: (file.referenced.line(), file.referenced.column()),
+        key_at: (spec.referenced.line(), spec.referenced.column()),
+        variant: None,
+    })
 }
 
 /// The kind of a resolved question.

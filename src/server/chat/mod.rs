@@ -20,7 +20,7 @@ use super::limits::{Limits, MessageRate};
 use super::owners::{Ownership, TAKEN_OVER, TAKEN_OVER_REASON};
 use super::protocol::{ClientMsg, EventKind, MESSAGE_TYPES, ProductsOut, ServerMsg, VERSION};
 use crate::conversation::{self, Effect, Event, Input, Reply, Session};
-use crate::flow::Flow;
+use crate::flow::{Arm, Flow};
 use crate::shop_events;
 use crate::store;
 
@@ -249,13 +249,28 @@ async fn act(state: &AppState, current: &mut Option<Current>, msg: ClientMsg) ->
                 )];
             }
             if resume.is_none() {
+                // A signed customer is the same shopper on every device: their id decides the arm of an
+                // experiment (checked by `identify`), else the visitor id does.
+                let key = customer
+                    .as_ref()
+                    .map(|c| format!("c:{c}"))
+                    .or_else(|| visitor.clone());
                 let visitor = match identify(state, visitor, customer, signature).await {
                     Ok(visitor) => visitor,
                     Err(refusal) => return vec![refusal],
                 };
-                return start(state, current, &flow, locale.as_deref(), visitor, None).await;
+                return start(state, current, &flow, locale.as_deref(), visitor, None, key).await;
             }
-            return start(state, current, &flow, locale.as_deref(), visitor, resume).await;
+            return start(
+                state,
+                current,
+                &flow,
+                locale.as_deref(),
+                visitor,
+                resume,
+                None,
+            )
+            .await;
         }
         ClientMsg::Answer {
             value,

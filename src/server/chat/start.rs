@@ -60,6 +60,9 @@ pub(super) fn no_session() -> ServerMsg {
     error("no_session", "send `start` first")
 }
 
+/// Starts a conversation on `flow_id` (on the arm of its experiment that `assign_key` falls in: the signed customer
+/// id, else the visitor id, else the new session's id), or resumes the one of `resume` on the version and arm it
+/// started with.
 pub(super) async fn start(
     state: &AppState,
     current: &mut Option<Current>,
@@ -67,6 +70,7 @@ pub(super) async fn start(
     locale: Option<&str>,
     visitor: Option<String>,
     resume: Option<String>,
+    assign_key: Option<String>,
 ) -> Vec<ServerMsg> {
     let app = &state.0;
     if let Some(token) = resume {
@@ -95,7 +99,10 @@ pub(super) async fn start(
                 )];
             }
         };
-        let Some(flow) = app.live.flow_at(&session.flow, &session.flow_version) else {
+        let Some(flow) = app
+            .live
+            .flow_at(&session.flow, &session.flow_version, session.arm)
+        else {
             return vec![error(
                 "bad_resume",
                 "that finder is no longer offered; send start without resume",
@@ -116,7 +123,7 @@ pub(super) async fn start(
         return replies;
     }
     let flows = app.flows();
-    let Some(flow) = flows.get(flow_id).cloned() else {
+    let Some(base) = flows.get(flow_id).cloned() else {
         let known: Vec<&str> = flows.iter().map(|f| f.id.as_str()).collect();
         return vec![error(
             "unknown_flow",
@@ -126,7 +133,14 @@ pub(super) async fn start(
             ),
         )];
     };
-    let session = Session::new(format!("s-{}", store::new_token(8)), &flow, locale, visitor);
+    let id = format!("s-{}", store::new_token(8));
+    let arm = base
+        .experiment
+        .is_some()
+        .then(|| base.arm_for(assign_key.as_deref().unwrap_or(&id)));
+    let flow = base.on_arm(arm.unwrap_or(Arm::Control));
+    let mut session = Session::new(id, &flow, locale, visitor);
+    session.arm = arm;
     tracing::Span::current().record("session", session.id.as_str());
     tracing::debug!(flow = %session.flow, "started");
     let token = store::new_token(16);
