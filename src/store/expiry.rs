@@ -149,6 +149,7 @@ mod tests {
             id: id.into(),
             flow: "running-shoes".into(),
             flow_version: "v1".into(),
+            arm: None,
             locale: "en".into(),
             visitor: None,
             at: Position::Asking("terrain".into()),
