@@ -42,3 +42,6 @@ pub mod setup;
 pub mod shop_events;
 pub mod store;
 pub mod text;
+
+#[cfg(test)]
+mod props;
