@@ -1,5 +1,5 @@
-//! Text normalisation shared by the catalog index, the matcher and the answer parser; and the one fingerprint
-//! function.
+//! Text normalisation shared by the catalog index, the matcher and the answer parser; the one fingerprint
+//! function; and the one escape of text written into HTML or SVG by hand.
 //!
 //! Shoppers type full-width digits (`５万円`), half-width katakana (`ｶﾞｲﾄﾞ`) and mixed case; catalogs carry the
 //! same words in other widths. Everything that compares text goes through [`normalize`] so that both sides agree:
@@ -105,6 +105,23 @@ pub fn terms(text: &str) -> Vec<(String, usize, usize)> {
     }
     if !cjk_run.is_empty() {
         flush_cjk(&mut cjk_run, &mut out);
+    }
+    out
+}
+
+/// Text for HTML and SVG (XML) content and attributes: `& < > " '` escaped. For the markup shopkeep writes by hand
+/// (the admin dashboard's charts and tables, the benchmark plot); templates escape through minijinja.
+pub fn escape_markup(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
     }
     out
 }

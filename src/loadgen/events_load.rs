@@ -114,12 +114,11 @@ async fn post_until(
 
 pub(super) type Sender = hyper::client::conn::http1::SendRequest<String>;
 
-/// One POST of `body` over the kept connection (opened again when it broke); the answer's status.
-pub(super) async fn post(
+/// The kept keep-alive HTTP/1.1 connection to `addr`, opened (again) when there is none or it broke.
+pub(super) async fn kept(
     sender: &mut Option<Sender>,
     addr: SocketAddr,
-    body: String,
-) -> Result<u16, String> {
+) -> Result<&mut Sender, String> {
     if sender.as_ref().is_none_or(|s| s.is_closed()) {
         let stream = TcpStream::connect(addr).await.map_err(|e| e.to_string())?;
         let _ = stream.set_nodelay(true);
@@ -129,9 +128,16 @@ pub(super) async fn post(
         tokio::spawn(connection);
         *sender = Some(opened);
     }
-    let Some(open) = sender.as_mut() else {
-        return Err("no connection".into());
-    };
+    sender.as_mut().ok_or_else(|| "no connection".to_string())
+}
+
+/// One POST of `body` over the kept connection (opened again when it broke); the answer's status.
+pub(super) async fn post(
+    sender: &mut Option<Sender>,
+    addr: SocketAddr,
+    body: String,
+) -> Result<u16, String> {
+    let open = kept(sender, addr).await?;
     let request = Request::post("/v1/events")
         .header(hyper::header::HOST, addr.to_string())
         .header(hyper::header::AUTHORIZATION, format!("Bearer {API_KEY}"))

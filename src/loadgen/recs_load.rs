@@ -17,8 +17,6 @@ use std::time::{Duration, Instant};
 use hdrhistogram::Histogram;
 use http_body_util::BodyExt;
 use hyper::Request;
-use hyper_util::rt::TokioIo;
-use tokio::net::TcpStream;
 
 use super::BenchError;
 use super::events_load::{API_KEY, Sender, post};
@@ -166,18 +164,7 @@ pub async fn run(
 
 /// One GET over the kept connection; the body.
 async fn get(sender: &mut Option<Sender>, addr: SocketAddr, path: &str) -> Result<String, String> {
-    if sender.as_ref().is_none_or(|s| s.is_closed()) {
-        let stream = TcpStream::connect(addr).await.map_err(|e| e.to_string())?;
-        let _ = stream.set_nodelay(true);
-        let (opened, connection) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
-            .await
-            .map_err(|e| e.to_string())?;
-        tokio::spawn(connection);
-        *sender = Some(opened);
-    }
-    let Some(open) = sender.as_mut() else {
-        return Err("no connection".into());
-    };
+    let open = super::events_load::kept(sender, addr).await?;
     let request = Request::get(path)
         .header(hyper::header::HOST, addr.to_string())
         .header(hyper::header::AUTHORIZATION, format!("Bearer {API_KEY}"))

@@ -332,21 +332,7 @@ pub fn markdown(report: &Report) -> String {
     out
 }
 
-/// Escapes text for SVG (XML) content and attributes.
-pub fn escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&apos;"),
-            c => out.push(c),
-        }
-    }
-    out
-}
+pub use crate::text::escape_markup as escape;
 
 /// p99 latency of non-final turns against concurrency, shopkeep and B, as an SVG document.
 pub fn svg(sweep: &[Pair], caption: &str) -> String {
@@ -477,7 +463,7 @@ mod tests {
     fn svg_text_is_escaped() {
         assert_eq!(
             escape(r#"<a & "b">'"#),
-            "&lt;a &amp; &quot;b&quot;&gt;&apos;"
+            "&lt;a &amp; &quot;b&quot;&gt;&#39;"
         );
         let svg = svg(&[], "p99 <noisy> & shared");
         assert!(svg.contains("p99 &lt;noisy&gt; &amp; shared"), "{svg}");

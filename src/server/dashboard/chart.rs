@@ -5,21 +5,7 @@
 
 use std::fmt::Write as _;
 
-/// Text for SVG and HTML: `& < > " '` escaped.
-pub fn escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
-}
+pub use crate::text::escape_markup as escape;
 
 /// Dark ink on white for text (contrast well above 4.5:1), and the bar colours.
 pub const INK: &str = "#1d2430";
