@@ -3,6 +3,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::report::{FunnelRow, Report};
+
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Comparison {
     pub version: String,
@@ -48,5 +50,87 @@ pub fn difference(x1: u64, n1: u64, x2: u64, n2: u64) -> Difference {
         difference: Some(round(d)),
         low: Some(round(d - ((p1 - l1).powi(2) + (u2 - p2).powi(2)).sqrt())),
         high: Some(round(d + ((u1 - p1).powi(2) + (p2 - l2).powi(2)).sqrt())),
+    }
+}
+
+/// One arm of a finder's experiment (the `arms` table): its funnel figures and, on the variant's row, the
+/// difference from the control with its 95 % interval (Newcombe's hybrid score method).
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct ArmRow {
+    /// `control` (the base flow file) or `variant`.
+    pub arm: String,
+    pub file: String,
+    /// The finder version the arm is served as: its figures are that version's.
+    pub version: String,
+    /// The share of visitors the experiment assigns to this arm.
+    pub share: f64,
+    pub starts: u64,
+    pub completed: u64,
+    pub completion_rate: Option<f64>,
+    pub clicked: u64,
+    pub click_through: Option<f64>,
+    pub carted: u64,
+    pub purchased: u64,
+    pub results_shown: u64,
+    pub zero_results: u64,
+    /// Variant minus control, in completion rate, with the interval's ends; empty on the control's row.
+    pub completion_difference: Option<f64>,
+    pub completion_low: Option<f64>,
+    pub completion_high: Option<f64>,
+    /// Variant minus control, in click-through, with the interval's ends; empty on the control's row.
+    pub click_through_difference: Option<f64>,
+    pub click_through_low: Option<f64>,
+    pub click_through_high: Option<f64>,
+}
+
+/// An arm as the finder declares it: its file, the version it is served as, and its share of visitors.
+#[derive(Clone, Copy, Debug)]
+pub struct ArmSpec<'a> {
+    pub file: &'a str,
+    pub version: &'a str,
+    pub share: f64,
+}
+
+impl Report {
+    /// Fills the `arms` table from the funnel rows of the two arms' versions (an arm without conversations in the
+    /// range has zeros): the control's figures, then the variant's with the difference from the control.
+    pub fn set_arms(&mut self, control: ArmSpec<'_>, variant: ArmSpec<'_>) {
+        let row_of = |spec: ArmSpec<'_>| {
+            self.funnel
+                .iter()
+                .find(|f| f.version == spec.version)
+                .cloned()
+                .unwrap_or_else(|| FunnelRow {
+                    version: spec.version.to_string(),
+                    ..FunnelRow::default()
+                })
+        };
+        let (c, v) = (row_of(control), row_of(variant));
+        let completion = difference(v.completed, v.starts, c.completed, c.starts);
+        let click = difference(v.clicked, v.completed, c.clicked, c.completed);
+        let arm = |name: &str, spec: ArmSpec<'_>, f: &FunnelRow| ArmRow {
+            arm: name.to_string(),
+            file: spec.file.to_string(),
+            version: spec.version.to_string(),
+            share: spec.share,
+            starts: f.starts,
+            completed: f.completed,
+            completion_rate: f.completion_rate,
+            clicked: f.clicked,
+            click_through: f.click_through,
+            carted: f.carted,
+            purchased: f.purchased,
+            results_shown: f.results_shown,
+            zero_results: f.zero_results,
+            ..ArmRow::default()
+        };
+        let mut variant_row = arm("variant", variant, &v);
+        variant_row.completion_difference = completion.difference;
+        variant_row.completion_low = completion.low;
+        variant_row.completion_high = completion.high;
+        variant_row.click_through_difference = click.difference;
+        variant_row.click_through_low = click.low;
+        variant_row.click_through_high = click.high;
+        self.arms = vec![arm("control", control, &c), variant_row];
     }
 }

@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use super::bucket::Bucket;
-pub use super::compare::{Comparison, Difference, difference};
+pub use super::compare::{ArmRow, ArmSpec, Comparison, Difference, difference};
 pub use super::range::{Range, date_label, parse_span};
 use super::{Grain, Key};
 
@@ -28,6 +28,9 @@ pub struct Report {
     /// Each later version against the version first seen in the range: differences in completion and
     /// click-through with 95 % confidence intervals (Newcombe's hybrid score method).
     pub comparisons: Vec<Comparison>,
+    /// The finder's experiment, when it runs one: the control's and the variant's figures and their difference.
+    #[serde(default)]
+    pub arms: Vec<ArmRow>,
     pub step: Grain,
     pub series: Vec<SeriesRow>,
     pub questions: Vec<QuestionRow>,
@@ -417,6 +420,7 @@ fn tables(
         version: version.map(str::to_string),
         funnel,
         comparisons: Vec::new(),
+        arms: Vec::new(),
         step,
         series,
         questions,
@@ -429,8 +433,9 @@ fn tables(
 }
 
 /// The report's tables by name, for CSV export and the terminal.
-pub const TABLES: [&str; 8] = [
+pub const TABLES: [&str; 9] = [
     "funnel",
+    "arms",
     "series",
     "questions",
     "answers",
@@ -464,6 +469,7 @@ impl Report {
         }
         Some(match table {
             "funnel" => write(&self.funnel),
+            "arms" => write(&self.arms),
             "series" => write(&self.series),
             "questions" => write(&self.questions),
             "answers" => write(&self.answers),

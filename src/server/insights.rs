@@ -7,6 +7,7 @@
 //! Admin access as for the other `/admin` requests (the admin token; without one, this machine only).
 
 use std::net::SocketAddr;
+use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use axum::Json;
@@ -21,7 +22,9 @@ use super::AppState;
 use super::admin::allowed;
 use super::api::ApiError;
 use crate::conversation::{Event, Session};
-use crate::insights::{Insights, Range, Report, Shown, Turn, report::TABLES};
+use crate::flow::Arm;
+use crate::insights::report::{ArmSpec, TABLES};
+use crate::insights::{Insights, Range, Report, Shown, Turn};
 use crate::shop_events::ShopEvent;
 use crate::store::Store;
 
@@ -144,6 +147,8 @@ pub(super) struct Ask {
     pub from: Option<String>,
     pub to: Option<String>,
     pub version: Option<String>,
+    /// `control` or `variant`: the tables below the funnel for one arm of the finder's experiment.
+    pub arm: Option<String>,
 }
 
 /// The report a request asks for; an unknown finder (neither served nor with figures) is a 404.
@@ -163,10 +168,53 @@ pub(super) fn report(state: &AppState, finder: &str, ask: &Ask) -> Result<Report
             "no finder has that id; GET /admin/insights lists them",
         ));
     }
-    let order = flow
-        .map(|f| crate::insights::question_order(f))
+    let experiment = flow.and_then(|f| {
+        let e = f.experiment.as_ref()?;
+        Some((f, e, e.variant.as_ref()?))
+    });
+    // One arm's tables are its version's, in its own question order.
+    let (version, ordered) = match (ask.arm.as_deref(), experiment) {
+        (None, _) => (ask.version.clone(), flow.cloned()),
+        (Some(_), None) => {
+            return Err(ApiError::bad(
+                "arm",
+                "this finder runs no experiment; leave `arm` out (or add `experiment` to its flow file)",
+            ));
+        }
+        (Some(name), Some((control, _, variant))) => match Arm::parse(name) {
+            Some(Arm::Control) => (Some(control.version.clone()), Some(Arc::clone(control))),
+            Some(Arm::Variant) => (Some(variant.version.clone()), Some(Arc::clone(variant))),
+            None => {
+                return Err(ApiError::bad(
+                    "arm",
+                    format!("no arm `{name}`; ask for `control` or `variant`"),
+                ));
+            }
+        },
+    };
+    let order = ordered
+        .map(|f| crate::insights::question_order(&f))
         .unwrap_or_default();
-    Ok(insights.report(finder, &range, ask.version.as_deref(), &order))
+    let mut report = insights.report(finder, &range, version.as_deref(), &order);
+    if let Some((control, e, variant)) = experiment {
+        let own = control
+            .path
+            .file_name()
+            .map_or(String::new(), |n| n.to_string_lossy().to_string());
+        report.set_arms(
+            ArmSpec {
+                file: &own,
+                version: &control.version,
+                share: 1.0 - e.share,
+            },
+            ArmSpec {
+                file: &e.file,
+                version: &variant.version,
+                share: e.share,
+            },
+        );
+    }
+    Ok(report)
 }
 
 /// [`report`] on the blocking pool: summing a month of buckets is CPU work of a millisecond or more, which must

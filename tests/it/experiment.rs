@@ -9,7 +9,7 @@ use shopkeep::secret::{TokenHash, sign_customer};
 use shopkeep::server::Settings;
 
 use crate::profiles::{SECRET, private_settings};
-use crate::support::{Client, TestApp, repo, spawn_dirs};
+use crate::support::{Client, TestApp, api, http_raw, repo, spawn_dirs};
 
 const ADMIN: &str = "experiment-admin";
 const CONTROL_ASKS: &str = "Where do you run most?";
@@ -104,5 +104,175 @@ async fn visitors_are_assigned_stably_and_each_arm_asks_its_own_questions() {
             assert_eq!(arm_of(&first), expected, "{customer} on the {device}");
         }
     }
+    app.stop().await;
+}
+
+/// A visitor id the experiment puts on `arm`, distinct for each `n`.
+fn visitor_on(arm: Arm, n: usize) -> String {
+    (0..)
+        .map(|i| format!("seed-{n}-{i}"))
+        .find(|v| assign("running-shoes", v, 0.5) == arm)
+        .expect("a visitor on each arm")
+}
+
+/// One conversation on `arm`: answers `road`, then (on the variant) `yes` to cushioning, then skips the budget
+/// when `finish`; clicks the first pick when `click`.
+async fn converse(app: &TestApp, arm: Arm, n: usize, finish: bool, click: bool) {
+    let (mut client, _, first) = start(app, json!({"visitor": visitor_on(arm, n)})).await;
+    assert_eq!(arm_of(&first), arm);
+    let mut next = client.answer(json!({"value": "road"})).await;
+    if !finish {
+        return;
+    }
+    if arm == Arm::Variant {
+        assert_eq!(next["id"], "cushioning");
+        next = client.answer(json!({"value": "yes"})).await;
+    }
+    assert_eq!(next["id"], "budget");
+    client.send(json!({"type": "skip"})).await;
+    let products = client.next_step().await;
+    assert_eq!(products["type"], "products", "{products:#}");
+    if click {
+        let pick = products["products"][0]["id"].as_str().expect("a pick");
+        client
+            .send(json!({"type": "event", "kind": "clicked", "product": pick}))
+            .await;
+        // The click has no reply; a refused message after it answers once the click was taken in.
+        client.send(json!({"type": "answer"})).await;
+        assert_eq!(client.recv().await["type"], "error");
+    }
+}
+
+async fn report(app: &TestApp, query: &str) -> (u16, Value) {
+    api(
+        app.addr,
+        "GET",
+        &format!("/admin/insights/running-shoes{query}"),
+        ADMIN,
+        None,
+    )
+    .await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_insights_report_each_arm_and_their_difference() {
+    let app = spawn().await;
+    // Control: 4 start, 3 finish, 1 clicks. Variant: 3 start, 3 finish, 2 click.
+    for (n, (finish, click)) in [(true, true), (true, false), (true, false), (false, false)]
+        .into_iter()
+        .enumerate()
+    {
+        converse(&app, Arm::Control, n, finish, click).await;
+    }
+    for (n, (finish, click)) in [(true, true), (true, true), (true, false)]
+        .into_iter()
+        .enumerate()
+    {
+        converse(&app, Arm::Variant, 10 + n, finish, click).await;
+    }
+
+    let (status, body) = report(&app, "?since=1d").await;
+    assert_eq!(status, 200, "{body}");
+    let arms = body["arms"].as_array().expect("arms");
+    assert_eq!(arms.len(), 2, "{body:#}");
+    let figures =
+        |a: &Value| ["starts", "completed", "clicked"].map(|k| a[k].as_u64().unwrap_or(99));
+    let (control, variant) = (&arms[0], &arms[1]);
+    assert_eq!(
+        (&control["arm"], &control["file"], control["share"].as_f64()),
+        (&json!("control"), &json!("running-shoes.yaml"), Some(0.5))
+    );
+    assert_eq!(
+        (&variant["arm"], &variant["file"]),
+        (&json!("variant"), &json!("running-shoes-b.yaml"))
+    );
+    assert_ne!(control["version"], variant["version"]);
+    assert_eq!(figures(control), [4, 3, 1]);
+    assert_eq!(figures(variant), [3, 3, 2]);
+    assert_eq!(control["completion_rate"], 0.75);
+    assert_eq!(variant["click_through"], 0.6667);
+    // The difference is the variant's minus the control's, with Newcombe's interval around it.
+    let completion = shopkeep::insights::report::difference(3, 3, 3, 4);
+    let click = shopkeep::insights::report::difference(2, 3, 1, 3);
+    assert_eq!(variant["completion_difference"], 0.25);
+    assert_eq!(variant["completion_low"].as_f64(), completion.low);
+    assert_eq!(variant["completion_high"].as_f64(), completion.high);
+    assert_eq!(variant["click_through_difference"], 0.3333);
+    assert_eq!(variant["click_through_low"].as_f64(), click.low);
+    assert!(
+        click.low < Some(0.0) && click.high > Some(0.3333),
+        "{click:?}"
+    );
+    assert!(control["completion_difference"].is_null());
+
+    // Every table for one arm: each arm's questions are its own.
+    let questions = |body: &Value| -> Vec<(String, u64)> {
+        body["questions"]
+            .as_array()
+            .expect("questions")
+            .iter()
+            .map(|q| {
+                (
+                    q["question"].as_str().unwrap_or("").to_string(),
+                    q["reached"].as_u64().unwrap_or(0),
+                )
+            })
+            .collect()
+    };
+    let (_, on_control) = report(&app, "?since=1d&arm=control").await;
+    assert_eq!(
+        questions(&on_control),
+        [("terrain".to_string(), 4), ("budget".to_string(), 4)]
+    );
+    let (_, on_variant) = report(&app, "?since=1d&arm=variant").await;
+    assert_eq!(
+        questions(&on_variant),
+        [
+            ("terrain".to_string(), 3),
+            ("cushioning".to_string(), 3),
+            ("budget".to_string(), 3)
+        ]
+    );
+    let (status, refused) = report(&app, "?arm=both").await;
+    assert_eq!(status, 400, "{refused}");
+    assert!(
+        refused.to_string().contains("`control` or `variant`"),
+        "{refused}"
+    );
+
+    // The same table as CSV.
+    let response = http_raw(
+        app.addr,
+        "GET",
+        "/admin/insights/running-shoes/arms.csv?since=1d",
+        &[("Authorization", &format!("Bearer {ADMIN}"))],
+    )
+    .await;
+    assert_eq!(response.status, 200);
+    let csv = String::from_utf8_lossy(&response.body).to_string();
+    let lines: Vec<&str> = csv.lines().collect();
+    assert!(
+        lines[0].starts_with("arm,file,version,share,starts,completed"),
+        "{csv}"
+    );
+    assert!(lines[1].starts_with("control,running-shoes.yaml,"), "{csv}");
+    assert!(
+        lines[2].starts_with("variant,running-shoes-b.yaml,") && lines[2].contains(",0.25,"),
+        "{csv}"
+    );
+
+    // The dashboard draws the arms.
+    let page = http_raw(
+        app.addr,
+        "GET",
+        "/admin/dashboard/running-shoes?since=1d&lang=en",
+        &[("Authorization", &format!("Bearer {ADMIN}"))],
+    )
+    .await;
+    let html = String::from_utf8_lossy(&page.body).to_string();
+    assert!(
+        html.contains(r#"<section id="arms">"#) && html.contains("+25.0 ("),
+        "{html}"
+    );
     app.stop().await;
 }

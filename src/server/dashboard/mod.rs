@@ -226,6 +226,7 @@ fn page(w: &Words, finder: &str, since: &str, version: Option<&str>, report: &Re
         return out;
     }
     sections::funnel(&mut out, w, report);
+    sections::arms(&mut out, w, report);
     sections::series(&mut out, w, report);
     sections::drop_off(&mut out, w, report);
     sections::zero(&mut out, w, report);

@@ -118,6 +118,75 @@ pub fn funnel(out: &mut String, w: &Words, report: &Report) {
     out.push_str("</section>");
 }
 
+/// The finder's experiment: each arm's figures, and the variant's difference from the control with its interval.
+pub fn arms(out: &mut String, w: &Words, report: &Report) {
+    if report.arms.is_empty() {
+        return;
+    }
+    let c = &w.columns;
+    open(out, "arms", w.arms, Some(w.arms_note));
+    let name = |arm: &str| {
+        if arm == "control" {
+            w.arm_names[0]
+        } else {
+            w.arm_names[1]
+        }
+    };
+    let mut bars = Vec::new();
+    for a in &report.arms {
+        bars.push(one(
+            &format!("{} · {}", name(&a.arm), c.completion),
+            a.completion_rate.unwrap_or(0.0) * 100.0,
+            GREEN,
+            percent(a.completion_rate),
+        ));
+        bars.push(one(
+            &format!("{} · {}", name(&a.arm), c.click_through),
+            a.click_through.unwrap_or(0.0) * 100.0,
+            BLUE,
+            percent(a.click_through),
+        ));
+    }
+    out.push_str(&chart::bars(w.arms, &bars));
+    let interval = |d: Option<f64>, low: Option<f64>, high: Option<f64>| match d {
+        Some(_) => format!("{} ({} … {})", signed(d), signed(low), signed(high)),
+        None => String::new(),
+    };
+    let rows: Vec<Vec<String>> = report
+        .arms
+        .iter()
+        .map(|a| {
+            vec![
+                format!("{} ({}, {})", name(&a.arm), a.file, percent(Some(a.share))),
+                a.starts.to_string(),
+                percent(a.completion_rate),
+                interval(a.completion_difference, a.completion_low, a.completion_high),
+                percent(a.click_through),
+                interval(
+                    a.click_through_difference,
+                    a.click_through_low,
+                    a.click_through_high,
+                ),
+            ]
+        })
+        .collect();
+    let completion_diff = format!("{} · {}", c.completion, c.difference);
+    let click_diff = format!("{} · {}", c.click_through, c.difference);
+    out.push_str(&table(
+        w.arms,
+        &[
+            c.version,
+            c.starts,
+            c.completion,
+            &completion_diff,
+            c.click_through,
+            &click_diff,
+        ],
+        &rows,
+    ));
+    out.push_str("</section>");
+}
+
 pub fn series(out: &mut String, w: &Words, report: &Report) {
     if report.series.is_empty() {
         return;
