@@ -7,8 +7,9 @@ use super::*;
 /// async runtime); the flusher inserts them just before it flushes, on its own thread.
 #[derive(Clone, Default)]
 pub(super) struct Waiting {
-    /// Resume token → session record; a later write of the same session replaces the earlier one.
-    pub(super) sessions: HashMap<String, Vec<u8>>,
+    /// Resume token → session record (`None`: its removal, by a move or an erasure); a later write of the same
+    /// token replaces the earlier one, so a token removed and then written again in one batch keeps the write.
+    pub(super) sessions: HashMap<String, Option<Vec<u8>>>,
     /// Every other record by kind and key, ordered so an owner's records read by prefix; `None` removes it.
     pub(super) records: BTreeMap<(Kind, Vec<u8>), Option<Vec<u8>>>,
     /// Event records as JSON lines, written as one record.
@@ -123,10 +124,10 @@ impl Writes {
             key.extend_from_slice(&sequence.to_be_bytes());
             key
         });
-        let sessions = writes
-            .sessions
-            .iter()
-            .map(|(token, record)| Op::Put(Kind::Sessions, token.as_bytes(), record));
+        let sessions = writes.sessions.iter().map(|(token, record)| match record {
+            Some(record) => Op::Put(Kind::Sessions, token.as_bytes(), record),
+            None => Op::Remove(Kind::Sessions, token.as_bytes()),
+        });
         let records = writes
             .records
             .iter()

@@ -120,10 +120,7 @@ impl Store {
         {
             let mut queued = self.writes.queued();
             for (token, session) in &sessions {
-                queued.waiting.sessions.remove(token);
-                queued
-                    .waiting
-                    .put(Kind::Sessions, token.clone().into_bytes(), None);
+                queued.waiting.sessions.insert(token.clone(), None);
                 session_ids.insert(session.id.clone());
             }
         }

@@ -41,7 +41,7 @@ impl Store {
             .queued()
             .waiting
             .sessions
-            .insert(token.to_owned(), bytes);
+            .insert(token.to_owned(), Some(bytes));
         Ok(())
     }
 
@@ -50,7 +50,9 @@ impl Store {
         let bytes = {
             let _settled = self.writes.settled();
             match self.writes.find(|w| w.sessions.get(token).cloned()) {
-                Some(bytes) => bytes,
+                Some(Some(bytes)) => bytes,
+                // Moved or erased, not yet flushed: the stored copy is gone too.
+                Some(None) => return Ok(None),
                 None => match self.writes.backend.get(Kind::Sessions, token.as_bytes())? {
                     Some(bytes) => bytes,
                     None => return Ok(None),
@@ -76,11 +78,11 @@ impl Store {
             return Ok(None);
         };
         self.put_session(new, &session)?;
-        let mut queued = self.writes.queued();
-        queued.waiting.sessions.remove(old);
-        queued
+        self.writes
+            .queued()
             .waiting
-            .put(Kind::Sessions, old.as_bytes().to_vec(), None);
+            .sessions
+            .insert(old.to_owned(), None);
         Ok(Some(session))
     }
 
@@ -150,6 +152,10 @@ impl Store {
             .chain([&queued.waiting])
         {
             for (token, bytes) in &layer.sessions {
+                let Some(bytes) = bytes else {
+                    found.remove(token);
+                    continue;
+                };
                 if let Ok(record) = serde_json::from_slice::<StoredSession>(bytes)
                     && mine(&record.session)
                 {
