@@ -12,6 +12,7 @@
 
 mod answers;
 mod flow;
+mod store;
 mod templates;
 
 use proptest::test_runner::Config;
