@@ -48,11 +48,20 @@ pub(crate) fn read(
     let mut csv = table::reader(reader, b',');
     let names = table::header(&mut csv)?;
     let mut group: Option<Group> = None;
-    table::for_each_record(&mut csv, names.len(), |line, record| {
+    // Rows with more cells than the header are checked here rather than by the table reader: such a row still
+    // names its handle, and the product it belongs to is reported whole (not imported without that variant).
+    table::for_each_record(&mut csv, usize::MAX, |line, record| {
         let record = match record {
             Ok(record) => record,
             Err(reason) => return rows.take(line, Err(reason)),
         };
+        let ragged = (record.len() > names.len()).then(|| {
+            format!(
+                "line {line}: the row has {} cells but the header names {} columns; quote cells that hold a comma",
+                record.len(),
+                names.len()
+            )
+        });
         let cells: BTreeMap<&str, &str> = names
             .iter()
             .map(String::as_str)
@@ -69,7 +78,13 @@ pub(crate) fn read(
             group = Some(start(handle, line, &cells, options));
         }
         if let Some(current) = group.as_mut() {
-            add_row(current, line, &cells);
+            match ragged {
+                Some(reason) if current.problem.is_none() => {
+                    current.problem = Some(format!("product `{handle}`: {reason}"));
+                }
+                Some(_) => {}
+                None => add_row(current, line, &cells),
+            }
         }
     })?;
     if let Some(done) = group {
@@ -245,4 +260,45 @@ fn finish(group: Group) -> Result<Product, String> {
     }
     product.stock = group.stock.unwrap_or(1);
     Ok(product)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashSet;
+
+    use super::super::{ImportOptions, read_one};
+
+    #[test]
+    fn a_variant_row_with_too_many_cells_fails_its_whole_product() {
+        // Found by `props::feeds`: the row was reported on its own and its product imported without it.
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join("shop.csv");
+        std::fs::write(
+            &path,
+            "Handle,Title,Option1 Name,Option1 Value,Variant Price\n\
+             tee,Tee,Size,S,10.00\n\
+             tee,,,M,12.00,extra\n\
+             cap,Cap,Size,One,5.00\n",
+        )
+        .expect("write the feed");
+        let mut products = Vec::new();
+        let report = read_one(
+            &path,
+            &ImportOptions::default(),
+            &mut HashSet::new(),
+            &mut |p| products.push(p),
+        )
+        .expect("read");
+        let ids: Vec<&str> = products.iter().map(|p| p.id.as_str()).collect();
+        assert_eq!(ids, ["cap"]);
+        assert_eq!(report.skipped.len(), 1, "{:?}", report.skipped);
+        assert_eq!(report.skipped[0].line, 2);
+        assert!(
+            report.skipped[0]
+                .reason
+                .contains("product `tee`: line 3: the row has 6 cells"),
+            "{}",
+            report.skipped[0].reason
+        );
+    }
 }
