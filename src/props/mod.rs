@@ -11,6 +11,7 @@
 //! proptest found; failures are not persisted to files, a found bug gets a regression test of its own.
 
 mod answers;
+mod feeds;
 mod flow;
 mod store;
 mod templates;
