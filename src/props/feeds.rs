@@ -257,9 +257,8 @@ fn relative(reason: &str, first: usize) -> String {
         let (before, after) = rest.split_at(at + "line ".len());
         out.push_str(before);
         let digits = after.chars().take_while(char::is_ascii_digit).count();
-        match after[..digits].parse::<usize>() {
-            Ok(n) => out.push_str(&format!("+{}", n.saturating_sub(first))),
-            Err(_) => {}
+        if let Ok(n) = after[..digits].parse::<usize>() {
+            out.push_str(&format!("+{}", n.saturating_sub(first)));
         }
         rest = &after[digits..];
     }
@@ -417,7 +416,7 @@ fn apply(
                     .find([',', '}'])
                     .map_or(text.len(), |e| start + e);
                 let value = serde_json::to_string(&m.value).expect("a JSON string");
-                let token = if m.value.len() % 2 == 0 {
+                let token = if m.value.len().is_multiple_of(2) {
                     m.value.replace('\n', " ")
                 } else {
                     value
