@@ -135,3 +135,50 @@ pub(super) fn bench(args: BenchArgs) -> anyhow::Result<()> {
     }
     Ok(())
 }
+
+#[derive(Debug, clap::Args)]
+pub struct BenchStoreArgs {
+    /// Answers to write through the real server (each walk of the running-shoe finder is a new conversation
+    /// with five answers).
+    #[arg(long, default_value_t = 200_000)]
+    pub answers: u64,
+    /// Conversations at a time.
+    #[arg(long, default_value_t = 50)]
+    pub connections: usize,
+    /// Rounds of the steady-state run (the retention period is one round).
+    #[arg(long, default_value_t = 5)]
+    pub rounds: usize,
+    #[arg(long, default_value = "flows")]
+    pub flows: PathBuf,
+    #[arg(long, default_value = "catalog")]
+    pub catalog: PathBuf,
+    /// Where the data directories go (the disk measured); default: the temp dir.
+    #[arg(long)]
+    pub scratch: Option<PathBuf>,
+}
+
+/// `shopkeep bench-store`: the store's bytes per answer, before and after expiry and compaction, and its steady
+/// state (BENCHMARKS.md, *Store growth*).
+pub(super) fn bench_store(args: BenchStoreArgs) -> anyhow::Result<()> {
+    if args.answers < 100 || args.connections == 0 || args.rounds == 0 {
+        bail!("--answers needs at least 100, --connections and --rounds at least 1");
+    }
+    let options = crate::loadgen::store_growth::Options {
+        answers: args.answers,
+        connections: args.connections,
+        rounds: args.rounds,
+        flows: args.flows,
+        catalog: args.catalog,
+        scratch: args.scratch.unwrap_or_else(std::env::temp_dir),
+        timeout: Duration::from_secs(10),
+    };
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    let growth = runtime.block_on(crate::loadgen::store_growth::measure(
+        &options,
+        &mut |line| eprintln!("bench-store: {line}"),
+    ))?;
+    print!("{}", crate::loadgen::store_growth::markdown(&growth));
+    Ok(())
+}

@@ -22,7 +22,7 @@ mod recs;
 mod serve;
 mod test;
 
-pub use bench::BenchArgs;
+pub use bench::{BenchArgs, BenchStoreArgs};
 pub use catalog::{GenCatalogArgs, IndexArgs, QueryArgs};
 pub use check::CheckArgs;
 pub use email::EmailArgs;
@@ -74,6 +74,9 @@ pub enum Command {
     /// Measure durable shop-event ingest over HTTP batches and recommendation latency at scale (1 M events,
     /// 100 000 products by default); prints markdown tables for BENCHMARKS.md.
     BenchRecs(BenchRecsArgs),
+    /// Measure the store's bytes per answer, what expiry and compaction give back, and its steady-state size;
+    /// prints markdown tables for BENCHMARKS.md.
+    BenchStore(BenchStoreArgs),
 }
 
 pub fn run(cli: Cli) -> anyhow::Result<()> {
@@ -89,6 +92,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::SignCustomer(args) => privacy::sign_customer(args),
         Command::EvalRecs(args) => recs::eval_recs(args),
         Command::BenchRecs(args) => recs::bench_recs(args),
+        Command::BenchStore(args) => bench::bench_store(args),
         Command::Email(args) => email::run(args),
         Command::Insights(args) => insights::insights(args),
     }

@@ -22,6 +22,7 @@ pub mod large;
 pub mod recs_load;
 pub mod report;
 pub mod script;
+pub mod store_growth;
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -195,7 +196,7 @@ pub async fn run(options: &Options, progress: &mut dyn FnMut(&str)) -> Result<Re
         None => {
             let server = InProcess::start(
                 &flows,
-                options,
+                &options.flows,
                 &options.catalog,
                 &scratch.path().join("server"),
                 progress,
@@ -289,7 +290,7 @@ pub async fn run(options: &Options, progress: &mut dyn FnMut(&str)) -> Result<Re
             // those of the default `serve`, without email.
             let server = InProcess::start(
                 &flows,
-                options,
+                &options.flows,
                 &options.catalog,
                 &scratch.path().join("remembered"),
                 progress,
@@ -348,7 +349,7 @@ pub async fn run(options: &Options, progress: &mut dyn FnMut(&str)) -> Result<Re
             let written = catalog_load::write_synthetic(&scratch.path().join("catalog"), products)?;
             let server = InProcess::start(
                 &flows,
-                options,
+                &options.flows,
                 &written.dir,
                 &scratch.path().join("synthetic"),
                 progress,
@@ -507,7 +508,7 @@ struct InProcess {
 impl InProcess {
     async fn start(
         flows: &Flows,
-        options: &Options,
+        flows_dir: &std::path::Path,
         catalog_dir: &std::path::Path,
         data: &std::path::Path,
         progress: &mut dyn FnMut(&str),
@@ -523,7 +524,7 @@ impl InProcess {
         let store = Store::open(data)
             .map_err(|e| BenchError::Io(format!("opening the server's store: {e}")))?;
         let settings = Settings {
-            flows_dir: options.flows.clone(),
+            flows_dir: flows_dir.to_path_buf(),
             catalog_dir: catalog_dir.to_path_buf(),
             // The load is one address sending as fast as it can: the abuse limits would stop it.
             limits: bench_limits(),
