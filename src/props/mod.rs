@@ -4,7 +4,7 @@
 //! (every feed importer takes a row whole or reports it by line), `answers` (typed answers, in any script, never
 //! panic and read as ranges with lo ≤ hi), `templates` (emails and result titles rendered from hostile data stay
 //! escaped and bounded) and `store` (the session store against a `BTreeMap` model, with the store closed and opened
-//! again in between). Client messages are fuzzed through the real server in `tests/it/props.rs`.
+//! again in between).
 //!
 //! Each property runs a few dozen cases in CI; `SHOPKEEP_PROPERTY_CASES=N` runs N cases of every property (the
 //! same flag as the matcher's promises, `catalog::matcher::promises`). A failure prints the smallest input
