@@ -107,6 +107,25 @@ pub(super) fn check(args: CheckArgs) -> anyhow::Result<()> {
         all_problems.extend(problems);
         reports.push(report);
     }
+    // A folder is checked whole too: each experiment's variant against its finder (same id, no experiment of its
+    // own, named by one finder) and ids used twice. Every file above, variants included, was checked on its own.
+    let mut folder_problems = Vec::new();
+    if args.path.is_dir()
+        && let Err(crate::flow::LoadError::Problems { problems }) = Flows::load_dir(&args.path)
+    {
+        for problem in problems {
+            if !all_problems.contains(&problem) {
+                if text {
+                    println!("{problem}");
+                }
+                match problem.severity {
+                    Severity::Error => errors += 1,
+                    Severity::Warning => warnings += 1,
+                }
+                folder_problems.push(problem);
+            }
+        }
+    }
     if text {
         println!(
             "{} flows checked: {errors} errors, {warnings} warnings",
@@ -116,6 +135,7 @@ pub(super) fn check(args: CheckArgs) -> anyhow::Result<()> {
         let document = json!({
             "flows": reports,
             "shared_problems": shared.problems.iter().map(problem_json).collect::<Vec<_>>(),
+            "folder_problems": folder_problems.iter().map(problem_json).collect::<Vec<_>>(),
             "errors": errors,
             "warnings": warnings,
         });

@@ -79,6 +79,7 @@ pub fn parse(path: &Path, source: &str) -> (Vec<Case>, Vec<Problem>) {
                 flow: flow.value.clone(),
                 flow_at: (flow.referenced.line(), flow.referenced.column()),
                 locale: locale.clone(),
+                arm: case.arm.or(spec.arm),
                 steps: built.steps,
                 expect: built.expect,
             });

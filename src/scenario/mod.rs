@@ -18,6 +18,7 @@
 //! checks. It replays each case through the pure engine only to account coverage (which option a typed answer
 //! chose, which edges were followed).
 
+pub mod arms;
 pub mod check;
 pub mod client;
 pub mod coverage;
@@ -49,6 +50,9 @@ pub struct Case {
     pub flow: String,
     pub flow_at: (u64, u64),
     pub locale: Option<String>,
+    /// The arm of the finder's experiment the case runs on: pinned in the file, or each arm in turn
+    /// ([`arms::expand`]); `None` for a finder without an experiment.
+    pub arm: Option<crate::flow::Arm>,
     pub steps: Vec<Step>,
     pub expect: Option<Expect>,
 }

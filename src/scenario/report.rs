@@ -276,6 +276,7 @@ mod tests {
             flow: "shoes".into(),
             flow_at: (1, 1),
             locale: None,
+            arm: None,
             steps: Vec::new(),
             expect: None,
         };

@@ -208,12 +208,16 @@ async fn converse(
     options: &Options,
     outcome: &mut Outcome,
 ) -> Result<(), String> {
-    let flow = flows
+    let base = flows
         .get(&case.flow)
         .ok_or_else(|| format!("there is no local flow `{}` to follow", case.flow))?;
+    let flow = &base.on_arm(case.arm.unwrap_or(crate::flow::Arm::Control));
     let mut tracker = Tracker::new(flow, case.locale.as_deref());
     let mut chat = Conversation::connect(url, options.timeout).await?;
     let mut start = json!({"type": "start", "v": 1, "flow": case.flow});
+    if let Some(arm) = case.arm {
+        start["visitor"] = json!(super::arms::visitor_for(base, arm)?);
+    }
     if let Some(locale) = &case.locale {
         start["locale"] = json!(locale);
     }

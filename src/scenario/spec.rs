@@ -19,6 +19,10 @@ pub struct TestFile {
     pub flow: Option<Spanned<String>>,
     /// The locale of every case of this file, unless a case names its own (default: the finder's first).
     pub locale: Option<String>,
+    /// For a finder running an experiment: run every case of this file only on `control` or `variant` (default:
+    /// each case on both arms).
+    #[schemars(with = "Option<String>")]
+    pub arm: Option<crate::flow::Arm>,
     /// The cases, run in parallel; each is a fresh conversation.
     pub cases: Vec<CaseSpec>,
 }
@@ -36,6 +40,10 @@ pub struct CaseSpec {
     pub flow: Option<Spanned<String>>,
     /// The locale to start in (default: the file's, else the finder's first).
     pub locale: Option<String>,
+    /// For a finder running an experiment: run this case only on `control` or `variant` (default: the file's,
+    /// else both arms).
+    #[schemars(with = "Option<String>")]
+    pub arm: Option<crate::flow::Arm>,
     /// What the shopper does, in order; each step may first check the question being asked.
     #[serde(default)]
     #[schemars(with = "Vec<StepSpec>")]

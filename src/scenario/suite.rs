@@ -100,6 +100,7 @@ pub fn load_world(flows_dir: &Path, catalog_dir: &Path) -> Result<(Flows, Catalo
         message: e.to_string(),
     })?;
     let problems: Vec<String> = flows
+        .all_arms()
         .iter()
         .flat_map(|f| check_fields(f, catalog.fields()))
         .filter(|p| p.severity == crate::flow::Severity::Error)
@@ -168,7 +169,8 @@ pub async fn execute(plan: &Plan) -> Result<Summary, ScenarioError> {
     let started = Instant::now();
     let cases = load(&plan.tests)?;
     let (flows, catalog) = load_world(&plan.flows, &plan.catalog)?;
-    let problems = super::validate::check(&cases, &flows, Some(&catalog));
+    let (cases, mut problems) = super::arms::expand(cases, &flows);
+    problems.extend(super::validate::check(&cases, &flows, Some(&catalog)));
     if !problems.is_empty() {
         return Err(ScenarioError::Problems { problems });
     }
@@ -188,7 +190,10 @@ pub async fn execute(plan: &Plan) -> Result<Summary, ScenarioError> {
         mode => goldens(&mut outcomes, mode)?,
     };
     let mut seen: BTreeMap<String, Seen> = BTreeMap::new();
-    for outcome in &outcomes {
+    for outcome in outcomes
+        .iter()
+        .filter(|o| o.case.arm != Some(crate::flow::Arm::Variant))
+    {
         seen.entry(outcome.case.flow.clone())
             .or_default()
             .extend(&outcome.seen);

@@ -20,7 +20,10 @@ pub fn check(cases: &[Case], flows: &Flows, catalog: Option<&Catalog>) -> Vec<Pr
                 message: format!("case `{}`: {message}", case.name),
             });
         };
-        let Some(flow) = flows.get(&case.flow) else {
+        let Some(flow) = flows
+            .get(&case.flow)
+            .map(|f| f.on_arm(case.arm.unwrap_or(crate::flow::Arm::Control)))
+        else {
             let known: Vec<&str> = flows.iter().map(|f| f.id.as_str()).collect();
             say(
                 case.flow_at,

@@ -276,3 +276,59 @@ async fn the_insights_report_each_arm_and_their_difference() {
     );
     app.stop().await;
 }
+
+/// `shopkeep test` with the experiment fixture's tests in `tests`; success and stdout.
+async fn shopkeep_test(tests: &std::path::Path) -> (bool, String) {
+    let output = tokio::process::Command::new(env!("CARGO_BIN_EXE_shopkeep"))
+        .arg("test")
+        .arg(tests)
+        .arg("--flows")
+        .arg(repo("tests/fixtures/experiment/flows"))
+        .arg("--catalog")
+        .arg(repo("catalog"))
+        .output();
+    let output = tokio::time::timeout(std::time::Duration::from_secs(120), output)
+        .await
+        .expect("done in time")
+        .expect("runs");
+    let text = String::from_utf8_lossy(&output.stdout).to_string()
+        + &String::from_utf8_lossy(&output.stderr);
+    (output.status.success(), text)
+}
+
+#[tokio::test]
+async fn conversation_tests_run_on_both_arms_or_the_pinned_one() {
+    let fixture = repo("tests/fixtures/experiment/tests/running-shoes.yaml");
+    let (passed, out) = shopkeep_test(&fixture).await;
+    assert!(passed, "{out}");
+    for name in [
+        "`every shopper is first asked where they run [control]`",
+        "`every shopper is first asked where they run [variant]`",
+        "`the control asks the budget next`",
+        "`the variant asks about cushioning first`",
+    ] {
+        assert!(
+            out.lines().any(|l| l.starts_with("ok") && l.contains(name)),
+            "{name}: {out}"
+        );
+    }
+    assert!(out.contains("4 cases: 4 ok, 0 failing"), "{out}");
+
+    // The variant's case pinned to the control is refused before it runs: the control has no such question.
+    let dir = tempfile::tempdir().expect("temp dir");
+    let moved = std::fs::read_to_string(&fixture)
+        .expect("fixture")
+        .replace("arm: variant", "arm: control");
+    let file = dir.path().join("running-shoes.yaml");
+    std::fs::write(&file, moved).expect("write");
+    let (passed, out) = shopkeep_test(&file).await;
+    assert!(!passed, "{out}");
+    assert!(
+        out.contains("the variant asks about cushioning first"),
+        "{out}"
+    );
+    assert!(
+        out.contains("has no question `cushioning`; use one of terrain, budget"),
+        "{out}"
+    );
+}
