@@ -51,6 +51,7 @@ fn session(owner: &str, id: &str) -> Session {
         at: Position::Asking("terrain".into()),
         answers: Vec::new(),
         misses: 0,
+        segments: Vec::new(),
     }
 }
 

@@ -14,6 +14,8 @@
 //! - [`shop_events`]: validating what shoppers did on the shop's pages (viewed, added to cart, purchased, …).
 //! - [`secret`]: signed customer ids and hashed tokens.
 //! - [`recommend`]: recommendations for returning visitors — pure over its inputs, like the engine.
+//! - [`segments`]: rule-based audiences (`segments.yaml`) over answers, events, recency, device and traffic
+//!   source — pure; used by email triggers, finder conditions and the widget's opener.
 //! - [`insights`]: funnels and answer analytics per finder version in hourly and daily buckets — pure, kept
 //!   current as turns and shop events arrive; the server persists its buckets through the store.
 //! - [`server`]: axum router, the `/v1/chat` WebSocket protocol, static assets; the only module that knows axum.
@@ -37,6 +39,7 @@ pub mod recommend;
 pub mod replay;
 pub mod scenario;
 pub mod secret;
+pub mod segments;
 pub mod server;
 pub mod setup;
 pub mod shop_events;

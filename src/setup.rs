@@ -35,6 +35,11 @@ pub enum SetupError {
         file: PathBuf,
         source: std::io::Error,
     },
+    #[error("{}the segments in `{}` have errors (listed above); fix them and try again", list(.problems), .file.display())]
+    Segments {
+        file: PathBuf,
+        problems: Vec<Problem>,
+    },
     #[error("the reload stopped unexpectedly ({0}); try again")]
     Interrupted(String),
 }
@@ -45,7 +50,8 @@ impl SetupError {
         match self {
             SetupError::Flows { problems, .. }
             | SetupError::Fields { problems, .. }
-            | SetupError::Rules { problems, .. } => {
+            | SetupError::Rules { problems, .. }
+            | SetupError::Segments { problems, .. } => {
                 problems.iter().map(ToString::to_string).collect()
             }
             other => vec![other.to_string()],
@@ -94,6 +100,48 @@ pub fn load_rules(
     match crate::recommend::rules::compile(&file.display().to_string(), &source, flows, catalog) {
         (Some(rules), _) => Ok(rules),
         (None, problems) => Err(SetupError::Rules {
+            file: file.to_path_buf(),
+            problems,
+        }),
+    }
+}
+
+/// Where a server looks for the merchant's segments: `segments.yaml` in the folder that holds the flows folder.
+pub fn default_segments_file(flows_dir: &Path) -> PathBuf {
+    default_rules_file(flows_dir).with_file_name("segments.yaml")
+}
+
+/// The merchant's segments in `file`, checked against the finders they name; a missing file means no segments.
+/// Every finder's `{segment: NAME}` condition must name one of them.
+pub fn load_segments(file: &Path, flows: &Flows) -> Result<crate::segments::Segments, SetupError> {
+    let source = match std::fs::read_to_string(file) {
+        Ok(source) => source,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
+        Err(e) => {
+            return Err(SetupError::Segments {
+                file: file.to_path_buf(),
+                problems: vec![Problem::located(
+                    &file.display().to_string(),
+                    serde_saphyr::Location::UNKNOWN,
+                    crate::flow::Severity::Error,
+                    format!("cannot read the segments: {e}; fix its permissions or remove it"),
+                )],
+            });
+        }
+    };
+    let (segments, mut problems) =
+        crate::segments::compile(&file.display().to_string(), &source, flows);
+    let names = segments.as_ref().map(|s| s.names()).unwrap_or_default();
+    if segments.is_some() {
+        problems.extend(crate::flow::check_segments(
+            flows,
+            &names,
+            &file.display().to_string(),
+        ));
+    }
+    match segments {
+        Some(segments) if problems.is_empty() => Ok(segments),
+        _ => Err(SetupError::Segments {
             file: file.to_path_buf(),
             problems,
         }),

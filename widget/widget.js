@@ -725,6 +725,7 @@ form.comp{display:flex;gap:8px;padding:10px 12px;border-top:1px solid var(--bd);
       if (visitor) m.visitor = visitor;
       if (this.cfg.customer) Object.assign(m, { customer: this.cfg.customer, signature: this.cfg.signature });
       if (tok) m.resume = tok;
+      else Object.assign(m, visitSource());
       this.raw(m);
       this.typing(true);
     }
@@ -1442,6 +1443,24 @@ form.comp{display:flex;gap:8px;padding:10px 12px;border-top:1px solid var(--bd);
     }
   }
   const visitorId = () => keptId('localStorage', 'shopkeep.visitor', 'v-');
+
+  /** Where this visit came from, for segments (docs/segments.md): the page's referrer and its UTM parameters. */
+  function visitSource() {
+    const out = {};
+    try {
+      if (D.referrer) out.referrer = D.referrer.slice(0, 2048);
+      const q = new URLSearchParams(location.search);
+      const utm = {};
+      for (const k of ['source', 'medium', 'campaign']) {
+        const v = q.get('utm_' + k);
+        if (v) utm[k] = v.slice(0, 128);
+      }
+      if (Object.keys(utm).length) out.utm = utm;
+    } catch {
+      /* an unusual page: no source */
+    }
+    return out;
+  }
 
   function cfgFrom(el, fallback) {
     const d = el.dataset;

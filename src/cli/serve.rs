@@ -188,6 +188,11 @@ pub(super) fn serve(args: ServeArgs) -> anyhow::Result<()> {
             }
             None => crate::recommend::Rules::default(),
         };
+        let segments_file = crate::setup::default_segments_file(&args.flows);
+        let segments = crate::setup::load_segments(&segments_file, &flows)?;
+        if !segments.list.is_empty() {
+            eprintln!("segments: {} from `{}` ({})", segments.list.len(), segments_file.display(), segments.names().join(", "));
+        }
         match catalog.origin() {
             crate::catalog::Origin::Reused(folder) => eprintln!("catalog: feeds unchanged, reusing the index in `{}`", folder.display()),
             crate::catalog::Origin::Built(folder) => eprintln!("catalog: index built into `{}`", folder.display()),
@@ -208,6 +213,7 @@ pub(super) fn serve(args: ServeArgs) -> anyhow::Result<()> {
             flows_dir: args.flows.clone(),
             catalog_dir: args.catalog.clone(),
             rules_file,
+            segments_file: Some(segments_file),
             catalog_index: Some(shelf),
             prebuilt_index: args.index.clone(),
             watch: !args.no_watch,
@@ -233,6 +239,7 @@ pub(super) fn serve(args: ServeArgs) -> anyhow::Result<()> {
         let (n_flows, n_products) = (flows.len(), catalog.len());
         let (state, shutdown) = App::new(flows, catalog, store, settings);
         state.0.live.set_rules(rules);
+        state.0.live.set_segments(segments);
         tokio::spawn(async move {
             stop_signal().await;
             eprintln!("shutting down…");

@@ -45,6 +45,10 @@ pub struct Session {
     pub answers: Vec<Answered>,
     /// Answers in a row to the current question that were not understood.
     pub misses: u32,
+    /// The segments (`segments.yaml`) the shopper belonged to when the conversation started, for `{segment: …}`
+    /// conditions.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub segments: Vec<String>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -218,6 +222,7 @@ impl Session {
             at: Position::New,
             answers: Vec::new(),
             misses: 0,
+            segments: Vec::new(),
         }
     }
 

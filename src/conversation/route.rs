@@ -39,6 +39,7 @@ pub fn holds(condition: &Condition, session: &Session) -> bool {
         Condition::Any(parts) => parts.iter().any(|c| holds(c, session)),
         Condition::Not(inner) => !holds(inner, session),
         Condition::Answered(q) => session.answer(q).is_some_and(|a| *a != Answer::Skipped),
+        Condition::Segment(name) => session.segments.iter().any(|s| s == name),
         Condition::Test { question, test } => {
             let Some(answer) = session.answer(question) else {
                 return false;

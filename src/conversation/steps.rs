@@ -137,6 +137,7 @@ fn mentions(condition: &Condition, question: &str) -> bool {
         }
         Condition::Not(inner) => mentions(inner, question),
         Condition::Answered(q) | Condition::Test { question: q, .. } => q == question,
+        Condition::Segment(_) => false,
     }
 }
 
@@ -160,6 +161,8 @@ fn decide(condition: &Condition, known: &Session) -> Option<bool> {
             })
             .unwrap_or(Some(true)),
         Condition::Not(inner) => decide(inner, known).map(|v| !v),
+        // Known from the start of the conversation.
+        Condition::Segment(_) => Some(holds(condition, known)),
         Condition::Answered(q) | Condition::Test { question: q, .. } => {
             known.answer(q).map(|_| holds(condition, known))
         }

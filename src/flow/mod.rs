@@ -19,7 +19,7 @@ use std::sync::Arc;
 use petgraph::graph::DiGraph;
 
 use crate::catalog::Constraint;
-pub use compile::{check_fields, compile, compile_with, kind_name};
+pub use compile::{check_fields, check_segments, compile, compile_with, kind_name};
 pub(crate) use compile::{constraint_op, yaml_cause};
 pub use experiment::{Arm, Experiment};
 pub use shared::Shared;
@@ -107,6 +107,8 @@ pub struct Flow {
     remaining: Vec<usize>,
     /// Every catalog field the flow maps to, located, for [`check_fields`].
     pub field_refs: Vec<FieldRef>,
+    /// Every segment its conditions name, located, for [`check_segments`].
+    pub segment_refs: Vec<SegmentRef>,
     /// The result titles and intros, compiled once; each is named by its source text.
     pub templates: minijinja::Environment<'static>,
 }
@@ -117,6 +119,15 @@ pub struct FieldRef {
     pub file: String,
     pub field: String,
     pub numeric: bool,
+    pub line: u64,
+    pub column: u64,
+}
+
+/// A `{segment: NAME}` condition of a flow, located.
+#[derive(Clone, Debug)]
+pub struct SegmentRef {
+    pub file: String,
+    pub name: String,
     pub line: u64,
     pub column: u64,
 }
@@ -197,7 +208,12 @@ pub enum Condition {
     Any(Vec<Condition>),
     Not(Box<Condition>),
     Answered(String),
-    Test { question: String, test: Test },
+    Test {
+        question: String,
+        test: Test,
+    },
+    /// The shopper belongs to this segment (`segments.yaml`), as decided when the conversation started.
+    Segment(String),
 }
 
 #[derive(Clone, Debug, PartialEq)]

@@ -253,6 +253,8 @@ pub struct CondSpec {
     pub answered: Option<String>,
     /// The question whose answer is tested (with eq, ne, in, contains, lt, lte, gt or gte).
     pub answer: Option<String>,
+    /// Holds when the shopper belongs to this segment of `segments.yaml` (decided when the conversation starts).
+    pub segment: Option<String>,
     pub eq: Option<ScalarSpec>,
     pub ne: Option<ScalarSpec>,
     #[serde(rename = "in")]

@@ -103,5 +103,6 @@ pub(super) async fn given(
     };
     vec![ServerMsg::Message {
         text: text.to_string(),
+        segment: None,
     }]
 }

@@ -65,6 +65,8 @@ pub struct Settings {
     pub catalog_dir: PathBuf,
     /// The merchant's recommendation rules (`recommend.yaml`); reloads read it again. `None`: no rules.
     pub rules_file: Option<PathBuf>,
+    /// The merchant's segments (`segments.yaml`; a missing file holds none); reloads read it again. `None`: none.
+    pub segments_file: Option<PathBuf>,
     /// Where reloads keep the catalog's index on disk (`DATA/index`); `None`: in memory.
     pub catalog_index: Option<crate::catalog::Shelf>,
     /// An index built elsewhere (`shopkeep index --out DIR`, `serve --index DIR`): served as it is, never rebuilt
@@ -97,6 +99,7 @@ impl Default for Settings {
             flows_dir: PathBuf::from("flows"),
             catalog_dir: PathBuf::from("catalog"),
             rules_file: None,
+            segments_file: None,
             catalog_index: None,
             prebuilt_index: None,
             watch: false,

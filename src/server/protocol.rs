@@ -43,6 +43,13 @@ pub enum ClientMsg {
         signature: Option<String>,
         /// The `token` of an earlier `session` message.
         resume: Option<String>,
+        /// The page that referred this visit (the widget sends `document.referrer`), for segments; at most 2048
+        /// characters.
+        referrer: Option<String>,
+        /// This visit's UTM parameters (the widget reads them from the page's URL), for segments.
+        utm: Option<UtmIn>,
+        /// `mobile`, `tablet` or `desktop`, for segments; when absent, read from the request's User-Agent.
+        device: Option<String>,
     },
     /// Answer the current question with exactly one of `value`, `values`, `text`, `range`.
     Answer {
@@ -107,6 +114,16 @@ impl ClientMsg {
     }
 }
 
+/// `utm_source`, `utm_medium` and `utm_campaign` of the page, each at most 128 characters.
+#[derive(Debug, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[schemars(rename = "Utm")]
+pub struct UtmIn {
+    pub source: Option<String>,
+    pub medium: Option<String>,
+    pub campaign: Option<String>,
+}
+
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 #[schemars(rename = "RangeAnswer")]
@@ -137,8 +154,13 @@ pub enum ServerMsg {
         locale: String,
         resumed: bool,
     },
-    /// Plain text from the finder (the greeting, an info message, a reply to consent).
-    Message { text: String },
+    /// Plain text from the finder (the greeting, an info message, a reply to consent), or the opener of a
+    /// segment the shopper belongs to (then `segment` names it; docs/segments.md). Shown as text, never HTML.
+    Message {
+        text: String,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        segment: Option<String>,
+    },
     /// The question to answer now.
     Question(QuestionOut),
     /// The picks, each with why it was picked.

@@ -26,6 +26,7 @@ use super::AppState;
 use crate::catalog::Catalog;
 use crate::flow::{Arm, Flow, Flows};
 use crate::recommend::Rules;
+use crate::segments::Segments;
 use crate::setup::{self, SetupError};
 
 /// Older finder versions kept for the conversations that started on them.
@@ -37,6 +38,8 @@ pub struct Live {
     catalog: RwLock<Catalog>,
     /// The merchant's recommendation rules (`recommend.yaml`), checked against the flows and catalog above.
     rules: RwLock<Arc<Rules>>,
+    /// The merchant's segments (`segments.yaml`), checked against the flows above.
+    segments: RwLock<Arc<Segments>>,
     versions: Mutex<Versions>,
     /// One reload at a time: two saves in a row must not race each other's swap.
     reloading: Mutex<()>,
@@ -84,6 +87,7 @@ impl Live {
             flows: RwLock::new(Arc::new(flows)),
             catalog: RwLock::new(catalog),
             rules: RwLock::default(),
+            segments: RwLock::default(),
             versions: Mutex::new(versions),
             reloading: Mutex::new(()),
         }
@@ -104,6 +108,15 @@ impl Live {
     /// Serves `rules` from now on (checked by [`setup::load_rules`] against the flows and catalog served).
     pub fn set_rules(&self, rules: Rules) {
         write(&self.rules, Arc::new(rules));
+    }
+
+    pub fn segments(&self) -> Arc<Segments> {
+        read(&self.segments)
+    }
+
+    /// Serves `segments` from now on (checked by [`setup::load_segments`] against the flows served).
+    pub fn set_segments(&self, segments: Segments) {
+        write(&self.segments, Arc::new(segments));
     }
 
     /// The finder `id` at `version` if it is still kept, else its current version on `arm` (a conversation keeps
@@ -189,8 +202,16 @@ pub fn reload(state: &AppState, part: Part) -> Result<Reloaded, SetupError> {
         Some(file) => Some(setup::load_rules(file, &checked_flows, &checked_catalog)?),
         None => None,
     };
+    // So are the segments, and the finders' conditions on them.
+    let segments = match &settings.segments_file {
+        Some(file) => Some(setup::load_segments(file, &checked_flows)?),
+        None => None,
+    };
     if let Some(rules) = rules {
         live.set_rules(rules);
+    }
+    if let Some(segments) = segments {
+        live.set_segments(segments);
     }
     if let Some(catalog) = catalog {
         write(&live.catalog, catalog);
@@ -285,7 +306,8 @@ pub fn watch(state: &AppState) -> notify::Result<Watching> {
     let (flows_seen, catalog_seen) = (flows_dir.clone(), catalog_dir.clone());
     // The rules file is reloaded with the flows it names.
     let rules_file = settings.rules_file.as_deref().map(absolute);
-    let rules_seen = rules_file.clone();
+    let segments_file = settings.segments_file.as_deref().map(absolute);
+    let (rules_seen, segments_seen) = (rules_file.clone(), segments_file.clone());
     // A prebuilt index is not rebuilt from the feeds when they change.
     let prebuilt = settings.prebuilt_index.is_some();
     let mut watcher = notify::recommended_watcher(move |event: notify::Result<notify::Event>| {
@@ -297,10 +319,11 @@ pub fn watch(state: &AppState) -> notify::Result<Watching> {
         ) {
             return;
         }
-        let flows = event
-            .paths
-            .iter()
-            .any(|p| p.starts_with(&flows_seen) || rules_seen.as_ref() == Some(p));
+        let flows = event.paths.iter().any(|p| {
+            p.starts_with(&flows_seen)
+                || rules_seen.as_ref() == Some(p)
+                || segments_seen.as_ref() == Some(p)
+        });
         // Pictures under catalog/images/ are served from disk as they are; only feeds need a rebuild.
         let catalog = !prebuilt
             && event.paths.iter().any(|p| {
@@ -321,9 +344,16 @@ pub fn watch(state: &AppState) -> notify::Result<Watching> {
         watcher.watch(&shared_dir, RecursiveMode::NonRecursive)?;
     }
     watcher.watch(&catalog_dir, RecursiveMode::NonRecursive)?;
-    if let Some(file) = rules_file.as_deref().and_then(Path::parent) {
-        // Editors save by writing a new file and renaming it: watch the folder, keep only the file's events.
-        watcher.watch(file, RecursiveMode::NonRecursive)?;
+    let mut watched: Vec<&Path> = Vec::new();
+    for file in [&rules_file, &segments_file] {
+        if let Some(folder) = file.as_deref().and_then(Path::parent)
+            && !watched.contains(&folder)
+            && folder.is_dir()
+        {
+            // Editors save by writing a new file and renaming it: watch the folder, keep only the file's events.
+            watcher.watch(folder, RecursiveMode::NonRecursive)?;
+            watched.push(folder);
+        }
     }
     let state = state.clone();
     let task = tokio::spawn(async move {

@@ -44,6 +44,7 @@ mod commit;
 mod consents;
 mod events;
 mod expiry;
+mod facts;
 mod insights;
 mod links;
 mod outbox;

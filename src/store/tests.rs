@@ -13,6 +13,7 @@ fn session(id: &str) -> Session {
         at: Position::Asking("terrain".into()),
         answers: Vec::new(),
         misses: 0,
+        segments: Vec::new(),
     }
 }
 

@@ -27,5 +27,6 @@ mod recommend;
 mod reload;
 mod scenario;
 mod security;
+mod segments;
 mod support;
 mod threats;

@@ -122,9 +122,16 @@ pub async fn spawn_catalog(
         .rules_file
         .as_deref()
         .map(|file| shopkeep::setup::load_rules(file, &flows, &catalog).expect("the rules load"));
+    let segments = settings
+        .segments_file
+        .as_deref()
+        .map(|file| shopkeep::setup::load_segments(file, &flows).expect("the segments load"));
     let (state, shutdown) = App::new(flows, catalog, store, settings);
     if let Some(rules) = rules {
         state.0.live.set_rules(rules);
+    }
+    if let Some(segments) = segments {
+        state.0.live.set_segments(segments);
     }
     let server = tokio::spawn(server::run(listener, state));
     TestApp {

@@ -391,6 +391,7 @@ pub(super) fn build(
         ids,
         remaining,
         field_refs: std::mem::take(&mut ctx.field_refs),
+        segment_refs: std::mem::take(&mut ctx.segment_refs),
         templates: template_env,
     })
 }

@@ -22,11 +22,13 @@ impl Ctx {
             spec.not.is_some(),
             spec.answered.is_some(),
             spec.answer.is_some(),
+            spec.segment.is_some(),
         ];
         if forms.iter().filter(|f| **f).count() != 1 {
             self.error(
                 at,
-                "a condition needs exactly one of `answer`, `answered`, `all`, `any`, `not`".into(),
+                "a condition needs exactly one of `answer`, `answered`, `segment`, `all`, `any`, `not`"
+                    .into(),
             );
             return None;
         }
@@ -48,6 +50,16 @@ impl Ctx {
             return self
                 .condition(inner, at, known, uses)
                 .map(|c| Condition::Not(Box::new(c)));
+        }
+        if let Some(name) = &spec.segment {
+            // Checked against `segments.yaml` when the flows are served with it (`check_segments`).
+            self.segment_refs.push(SegmentRef {
+                file: self.file.clone(),
+                name: name.clone(),
+                line: at.line(),
+                column: at.column(),
+            });
+            return Some(Condition::Segment(name.clone()));
         }
         if let Some(question) = &spec.answered {
             if !known.contains_key(question) {

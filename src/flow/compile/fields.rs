@@ -30,3 +30,40 @@ pub fn check_fields(flow: &Flow, fields: &Fields) -> Vec<Problem> {
     }
     problems
 }
+
+/// Checks every finder's `{segment: NAME}` conditions against the segments of `segments_file`: a condition on a
+/// segment that is not defined would never hold.
+pub fn check_segments(
+    flows: &super::super::Flows,
+    names: &[&str],
+    segments_file: &str,
+) -> Vec<Problem> {
+    let mut problems = Vec::new();
+    for flow in flows.iter() {
+        for r in flow
+            .segment_refs
+            .iter()
+            .filter(|r| !names.contains(&r.name.as_str()))
+        {
+            let fix = if names.is_empty() {
+                format!("define it in `{segments_file}`")
+            } else {
+                format!(
+                    "define it in `{segments_file}` or use one of: {}",
+                    names.join(", ")
+                )
+            };
+            problems.push(Problem {
+                file: r.file.clone(),
+                line: r.line,
+                column: r.column,
+                severity: Severity::Error,
+                message: format!(
+                    "the condition names segment `{}`, which is not defined; {fix}",
+                    r.name
+                ),
+            });
+        }
+    }
+    problems
+}

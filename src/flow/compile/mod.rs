@@ -20,8 +20,8 @@ use super::spec::{
     ScalarSpec, Text,
 };
 use super::{
-    Choice, Condition, FieldRef, Flow, Node, Problem, Question, Range, Results, Rule, Severity,
-    Test,
+    Choice, Condition, FieldRef, Flow, Node, Problem, Question, Range, Results, Rule, SegmentRef,
+    Severity, Test,
 };
 use crate::catalog::{Constraint, FieldKind, Fields, Op, Scalar};
 
@@ -36,7 +36,7 @@ use build::build;
 use conditions::QuestionInfo;
 pub(crate) use constraints::constraint_op;
 use constraints::scalar_text;
-pub use fields::check_fields;
+pub use fields::{check_fields, check_segments};
 
 /// Variables every result template may use besides the question ids.
 const TEMPLATE_GLOBALS: &[&str] = &[
@@ -53,6 +53,7 @@ struct Ctx {
     file: String,
     problems: Vec<Problem>,
     field_refs: Vec<FieldRef>,
+    segment_refs: Vec<SegmentRef>,
 }
 
 impl Ctx {
@@ -115,6 +116,7 @@ pub fn compile_with(path: &Path, source: &str, shared: &Shared) -> (Option<Flow>
         file: path.display().to_string(),
         problems: Vec::new(),
         field_refs: Vec::new(),
+        segment_refs: Vec::new(),
     };
     let spec: FlowSpec = match serde_saphyr::from_str(source) {
         Ok(spec) => spec,

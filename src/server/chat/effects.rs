@@ -39,7 +39,10 @@ pub(super) async fn carry_out(
     };
     for effect in effects {
         match effect {
-            Effect::Say(text) => replies.push(ServerMsg::Message { text }),
+            Effect::Say(text) => replies.push(ServerMsg::Message {
+                text,
+                segment: None,
+            }),
             Effect::Ask(prompt) => {
                 observed.asking = Some(prompt.id.clone());
                 replies.push(ServerMsg::Question(prompt.into()));

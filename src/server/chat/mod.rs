@@ -29,6 +29,7 @@ mod recommend;
 mod socket;
 mod start;
 mod track;
+mod visit;
 
 pub(super) use effects::SORRY;
 use effects::carry_out;
@@ -36,6 +37,7 @@ use socket::{close, close_code_for, send};
 pub(super) use socket::{send_all, stopped};
 use start::{identify, no_session, start};
 use track::track;
+use visit::Visit;
 
 /// The upgrade: checks the page's Origin first (cross-site WebSocket hijacking → 403).
 pub(super) async fn upgrade(
@@ -65,11 +67,16 @@ pub(super) async fn upgrade(
     };
     // The stop waits for this conversation (from the upgrade on) to finish its turn and close.
     let draining = state.0.drain.token();
+    // The device, for segments, unless the `start` message says otherwise.
+    let device = headers
+        .get(axum::http::header::USER_AGENT)
+        .and_then(|agent| agent.to_str().ok())
+        .map(crate::segments::Device::from_user_agent);
     tuned(ws, limits).on_upgrade(move |socket| {
         // No personal data in logs: the span names the session, not the shopper's address.
         let span = tracing::info_span!("chat", session = tracing::field::Empty);
         async move {
-            serve(socket, state).await;
+            serve(socket, state, device).await;
             drop((slot, draining));
         }
         .instrument(span)
@@ -105,7 +112,7 @@ async fn taken(current: &mut Option<Current>) {
     }
 }
 
-async fn serve(mut socket: WebSocket, state: AppState) {
+async fn serve(mut socket: WebSocket, state: AppState, device: Option<crate::segments::Device>) {
     let limits = state.0.settings.limits.clone();
     let rate = MessageRate::new(&limits);
     let _open = state.0.metrics.open_conversation();
@@ -157,7 +164,7 @@ async fn serve(mut socket: WebSocket, state: AppState) {
                     return;
                 }
                 let received = Instant::now();
-                let Some(replies) = turn(&state, &mut current, text.as_str()).await else {
+                let Some(replies) = turn(&state, &mut current, text.as_str(), device).await else {
                     close(&mut socket, TAKEN_OVER, TAKEN_OVER_REASON).await;
                     return;
                 };
@@ -209,6 +216,7 @@ async fn turn(
     state: &AppState,
     current: &mut Option<Current>,
     text: &str,
+    device: Option<crate::segments::Device>,
 ) -> Option<Vec<ServerMsg>> {
     // The well-formed message is the common case: parse it once, straight into its type. Only a message that
     // fails is parsed again, as a generic value, to say what is wrong with it.
@@ -227,11 +235,16 @@ async fn turn(
         Some(conv) if !matches!(msg, ClientMsg::Start { .. }) => Some(conv.owner.hold().await?),
         _ => None,
     };
-    Some(act(state, current, msg).await)
+    Some(act(state, current, msg, device).await)
 }
 
-/// Carries out one well-formed client message.
-async fn act(state: &AppState, current: &mut Option<Current>, msg: ClientMsg) -> Vec<ServerMsg> {
+/// Carries out one well-formed client message; `device` is the one the connection's User-Agent names.
+async fn act(
+    state: &AppState,
+    current: &mut Option<Current>,
+    msg: ClientMsg,
+    device: Option<crate::segments::Device>,
+) -> Vec<ServerMsg> {
     let input = match msg {
         ClientMsg::Start {
             v,
@@ -241,6 +254,9 @@ async fn act(state: &AppState, current: &mut Option<Current>, msg: ClientMsg) ->
             customer,
             signature,
             resume,
+            referrer,
+            utm,
+            device: said,
         } => {
             if v.is_some_and(|v| v != VERSION) {
                 return vec![error(
@@ -249,6 +265,10 @@ async fn act(state: &AppState, current: &mut Option<Current>, msg: ClientMsg) ->
                 )];
             }
             if resume.is_none() {
+                let visit = match Visit::read(device, said, referrer, utm) {
+                    Ok(visit) => visit,
+                    Err(reason) => return vec![error("bad_message", reason)],
+                };
                 // A signed customer is the same shopper on every device: their id decides the arm of an
                 // experiment (checked by `identify`), else the visitor id does.
                 let key = customer
@@ -259,7 +279,18 @@ async fn act(state: &AppState, current: &mut Option<Current>, msg: ClientMsg) ->
                     Ok(visitor) => visitor,
                     Err(refusal) => return vec![refusal],
                 };
-                return start(state, current, &flow, locale.as_deref(), visitor, None, key).await;
+                let locale = locale.as_deref();
+                return start(
+                    state,
+                    current,
+                    &flow,
+                    locale,
+                    visitor,
+                    None,
+                    key,
+                    Some(visit),
+                )
+                .await;
             }
             return start(
                 state,
@@ -268,6 +299,7 @@ async fn act(state: &AppState, current: &mut Option<Current>, msg: ClientMsg) ->
                 locale.as_deref(),
                 visitor,
                 resume,
+                None,
                 None,
             )
             .await;

@@ -63,6 +63,9 @@ pub(super) fn no_session() -> ServerMsg {
 /// Starts a conversation on `flow_id` (on the arm of its experiment that `assign_key` falls in: the signed customer
 /// id, else the visitor id, else the new session's id), or resumes the one of `resume` on the version and arm it
 /// started with.
+// A new conversation's inputs (the experiment's key, the visit) and a resume's share one entry point, so a start
+// and a resume are decided in one place; grouping them in a struct would only rename the list.
+#[allow(clippy::too_many_arguments)]
 pub(super) async fn start(
     state: &AppState,
     current: &mut Option<Current>,
@@ -71,6 +74,7 @@ pub(super) async fn start(
     visitor: Option<String>,
     resume: Option<String>,
     assign_key: Option<String>,
+    visit: Option<Visit>,
 ) -> Vec<ServerMsg> {
     let app = &state.0;
     if let Some(token) = resume {
@@ -144,8 +148,20 @@ pub(super) async fn start(
     tracing::Span::current().record("session", session.id.as_str());
     tracing::debug!(flow = %session.flow, "started");
     let token = store::new_token(16);
+    let segments = app.live.segments();
+    session.segments = match &visit {
+        Some(visit) => visit.segments(state, &segments, &session).await,
+        None => Vec::new(),
+    };
+    let opener = segments.opener(&session.segments, &session.locale);
     let (session, effects) = conversation::step(&flow, session, Input::Start);
     let mut replies = vec![session_msg(&flow, &session, &token, false)];
+    if let Some((segment, text)) = opener {
+        replies.push(ServerMsg::Message {
+            text,
+            segment: Some(segment),
+        });
+    }
     let (owner, _held) = app.owners.claim(&token).await;
     let mut conv = Current {
         flow,

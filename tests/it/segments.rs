@@ -1,0 +1,156 @@
+//! Segments through the real server: a finder condition `{segment: returning}` lets a returning shopper skip the
+//! intro (and the widget's opener greets them, in their language) while a new shopper gets the intro.
+
+use serde_json::{Value, json};
+use shopkeep::server::Settings;
+
+use crate::support::{Client, TestApp, copy_shipped, spawn_dirs};
+
+/// A finder whose intro is only for shoppers who are not returning.
+const INTRO: &str = r#"
+id: intro
+title: {en: Intro, ja: イントロ}
+locales: [en, ja]
+questions:
+  - id: hello
+    kind: info
+    text: {en: "First time? Two quick questions.", ja: はじめての方へ：質問は2つだけです。}
+    ask_when: {not: {segment: returning}}
+  - id: kind
+    kind: single
+    text: {en: Which?, ja: どちら？}
+    options: [{value: a}, {value: b}]
+results:
+  - id: picks
+"#;
+
+const SEGMENTS: &str = "segments:
+  - name: returning
+    when: {visitor: returning}
+    opener: {en: Welcome back!, ja: おかえりなさい！}
+  - name: new
+    when: {visitor: new}
+  - name: instagram-mobile
+    when: {all: [{utm_source: instagram}, {device: mobile}]}
+    opener: Hello from Instagram!
+";
+
+pub async fn spawn_segmented(segments: &str) -> (TestApp, tempfile::TempDir) {
+    let dir = copy_shipped();
+    std::fs::write(dir.path().join("flows/intro.yaml"), INTRO).expect("write flow");
+    let file = dir.path().join("segments.yaml");
+    std::fs::write(&file, segments).expect("write segments");
+    let settings = Settings {
+        segments_file: Some(file),
+        ..crate::profiles::private_settings()
+    };
+    let app = spawn_dirs(
+        &dir.path().join("flows"),
+        &dir.path().join("catalog"),
+        tempfile::tempdir().expect("temp dir"),
+        settings,
+    )
+    .await;
+    (app, dir)
+}
+
+/// Starts the intro finder; the messages up to (and with) the first question.
+async fn start(client: &mut Client, extra: Value) -> Vec<Value> {
+    let mut message = json!({"type": "start", "v": 1, "flow": "intro"});
+    for (k, v) in extra.as_object().expect("fields") {
+        message[k] = v.clone();
+    }
+    client.send(message).await;
+    let (question, mut before) = client.until("question").await;
+    before.push(question);
+    before
+}
+
+fn texts(messages: &[Value]) -> Vec<(String, Value)> {
+    messages
+        .iter()
+        .filter(|m| m["type"] == "message")
+        .map(|m| {
+            (
+                m["text"].as_str().unwrap_or_default().to_string(),
+                m["segment"].clone(),
+            )
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn a_returning_shopper_skips_the_intro_and_is_welcomed_back_a_new_one_is_not() {
+    let (app, _dir) = spawn_segmented(SEGMENTS).await;
+    // The shop saw this visitor two days ago.
+    let two_days_ago = shopkeep::store::now() - 2 * 86_400;
+    let mut client = app.client().await;
+    client
+        .send(json!({"type": "track", "visitor": "v-back", "event": {
+            "id": "e-earlier", "kind": "viewed", "product": "p-1", "at": two_days_ago}}))
+        .await;
+    let returning = start(&mut client, json!({"visitor": "v-back", "locale": "ja"})).await;
+    assert_eq!(returning[0]["type"], "session", "{returning:#?}");
+    assert_eq!(
+        texts(&returning),
+        [("おかえりなさい！".to_string(), json!("returning"))],
+        "the opener, and no intro: {returning:#?}"
+    );
+    assert_eq!(returning.last().expect("question")["id"], "kind");
+
+    let mut fresh = app.client().await;
+    let new = start(&mut fresh, json!({"visitor": "v-new", "locale": "en"})).await;
+    assert_eq!(
+        texts(&new),
+        [("First time? Two quick questions.".to_string(), Value::Null)],
+        "the intro, and no opener: {new:#?}"
+    );
+
+    // This visit's source and device (from the User-Agent unless the message says) pick another opener.
+    let mut social = app.client().await;
+    let visit = start(
+        &mut social,
+        json!({"visitor": "v-social", "locale": "en", "device": "mobile",
+               "utm": {"source": "Instagram", "campaign": "winter"}, "referrer": "https://l.instagram.com/"}),
+    )
+    .await;
+    assert_eq!(
+        texts(&visit)[0],
+        (
+            "Hello from Instagram!".to_string(),
+            json!("instagram-mobile")
+        )
+    );
+    social
+        .send(json!({"type": "start", "flow": "intro", "device": "phone"}))
+        .await;
+    let refused = social.recv().await;
+    assert_eq!(refused["code"], "bad_message", "{refused:#}");
+    assert!(
+        refused["message"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("mobile, tablet, desktop")
+    );
+}
+
+#[tokio::test]
+async fn a_finder_naming_an_undefined_segment_is_refused_naming_the_line() {
+    let dir = copy_shipped();
+    std::fs::write(dir.path().join("flows/intro.yaml"), INTRO).expect("write flow");
+    let (flows, _) = shopkeep::flow::Flows::load_dir(&dir.path().join("flows")).expect("flows");
+    let file = dir.path().join("segments.yaml");
+    std::fs::write(
+        &file,
+        "segments:\n  - {name: customer, when: {visitor: customer}}\n",
+    )
+    .expect("write");
+    let error = shopkeep::setup::load_segments(&file, &flows).expect_err("refused");
+    let text = error.to_string();
+    assert!(
+        text.contains(
+            "intro.yaml:9:15: error: the condition names segment `returning`, which is not defined"
+        ),
+        "{text}"
+    );
+}
