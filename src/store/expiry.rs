@@ -155,6 +155,7 @@ mod tests {
             at: Position::Asking("terrain".into()),
             answers: Vec::new(),
             misses: 0,
+            segments: Vec::new(),
         }
     }
 
