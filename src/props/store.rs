@@ -73,6 +73,7 @@ fn session(n: u32, text: &str) -> Session {
             },
         ],
         misses: n % 3,
+        segments: Vec::new(),
     }
 }
 
