@@ -105,9 +105,12 @@ pub fn evaluate(mut rows: Vec<Row>) -> Evaluation {
                 let mut together = model.together(Together::Viewed, before);
                 together.retain(|(p, _)| p != before);
                 evaluation.cooccurrence.add(&together, &row.product);
-                let mut popular = model.popular();
-                popular.truncate(CUTOFF + 1);
-                popular.retain(|(p, _)| p != before);
+                let popular: Vec<(String, f64)> = model
+                    .popular()
+                    .filter(|(p, _)| p != before)
+                    .take(CUTOFF)
+                    .map(|(p, score)| (p.to_string(), score as f64))
+                    .collect();
                 evaluation.popularity.add(&popular, &row.product);
             }
         } else if row.at < test_from {

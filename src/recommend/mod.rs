@@ -201,13 +201,24 @@ pub fn recommend(
     }
     // The cold start: what is popular in the category of the product in view (or last seen), else overall.
     let category = anchors.first().and_then(|p| lookup(p)).map(|c| c.category);
+    // Read lazily, most popular first, and only as far as needed: the other kinds can take at most `limit` of
+    // these, so `2 × limit` that could be shown (in the category, scope and stock; not bought, excluded or in
+    // view) always fill the list as the whole ranking would.
     let popular: Vec<(String, Kind, String)> = model
         .popular()
-        .into_iter()
-        .filter(|(p, _)| match &category {
-            Some(category) => lookup(p).is_some_and(|c| &c.category == category),
-            None => true,
+        .filter(|(p, _)| {
+            !bought.contains(p)
+                && request.context != Some(*p)
+                && !request.rules.exclude.contains(*p)
+                && lookup(p).is_some_and(|c| {
+                    c.in_scope
+                        && (c.in_stock || !request.in_stock_only)
+                        && category
+                            .as_ref()
+                            .is_none_or(|category| &c.category == category)
+                })
         })
+        .take(2 * request.limit)
         .map(|(p, _)| {
             let reason = match (&category, ja) {
                 (Some(c), false) => format!("Popular in {c}"),
@@ -215,7 +226,7 @@ pub fn recommend(
                 (None, false) => "Popular right now".to_string(),
                 (None, true) => "いま人気".to_string(),
             };
-            (p, Kind::Popular, reason)
+            (p.to_string(), Kind::Popular, reason)
         })
         .collect();
     lists.push(popular);

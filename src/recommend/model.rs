@@ -5,14 +5,22 @@
 //!
 //! A pair's score is its count over the geometric mean of the two products' counts (cosine similarity of their
 //! occurrence vectors), so a best-seller that co-occurs with everything does not win every list. Each session and
-//! basket remembers only its last [`WINDOW`] products, which bounds the work of one update.
+//! basket remembers only its last [`WINDOW`] products, which bounds the work of one update, and only the
+//! [`GROUPS`] sessions (or baskets) seen most recently are remembered at all, which bounds the memory: an older
+//! session that goes on starts a new window. Popularity is kept ranked as it changes, so reading the most popular
+//! products costs what is read, not a sort of the catalog.
 
-use std::collections::{HashMap, VecDeque};
+use std::cmp::Reverse;
+use std::collections::{BTreeSet, HashMap, VecDeque};
 
 use crate::shop_events::{Kind, ShopEvent};
 
 /// Products remembered per session or basket; an update pairs the new product with at most this many.
 pub const WINDOW: usize = 20;
+
+/// Sessions (for viewed together) or shoppers (for bought together) whose windows are remembered; the first seen
+/// is forgotten first.
+pub const GROUPS: usize = 200_000;
 
 /// Which co-occurrence.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -27,10 +35,20 @@ struct Counts {
     occurrences: HashMap<String, u32>,
     /// Session or shopper → its last products, newest last.
     windows: HashMap<String, VecDeque<String>>,
+    /// The groups of `windows`, first seen first (at most [`GROUPS`]).
+    seen: VecDeque<String>,
 }
 
 impl Counts {
     fn observe(&mut self, group: &str, product: &str) {
+        if !self.windows.contains_key(group) {
+            self.seen.push_back(group.to_string());
+            if self.seen.len() > GROUPS
+                && let Some(oldest) = self.seen.pop_front()
+            {
+                self.windows.remove(&oldest);
+            }
+        }
         let window = self.windows.entry(group.to_string()).or_default();
         if window.iter().any(|p| p == product) {
             return;
@@ -82,12 +100,31 @@ fn sort(scored: &mut [(String, f64)]) {
     scored.sort_by(|a, b| b.1.total_cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
 }
 
+/// Popularity (views 1, carts 3, purchases 5), with the products ranked as their scores change.
+#[derive(Debug, Default)]
+struct Popularity {
+    score: HashMap<String, u64>,
+    /// Highest score first; equal scores by product id.
+    ranked: BTreeSet<(Reverse<u64>, String)>,
+}
+
+impl Popularity {
+    fn add(&mut self, product: &str, weight: u64) {
+        let score = self.score.entry(product.to_string()).or_default();
+        let mut key = (Reverse(*score), product.to_string());
+        self.ranked.remove(&key);
+        *score += weight;
+        key.0 = Reverse(*score);
+        self.ranked.insert(key);
+    }
+}
+
 /// What the shop's events say about its products, kept up to date event by event.
 #[derive(Debug, Default)]
 pub struct Model {
     viewed: Counts,
     bought: Counts,
-    popularity: HashMap<String, f64>,
+    popularity: Popularity,
     alike: super::alike::Alike,
     events: u64,
 }
@@ -97,12 +134,12 @@ impl Model {
     pub fn observe(&mut self, event: &ShopEvent) {
         self.events += 1;
         let weight = match event.kind {
-            Kind::Viewed | Kind::Page | Kind::Clicked => 1.0,
-            Kind::AddedToCart => 3.0,
-            Kind::Purchased => 5.0,
+            Kind::Viewed | Kind::Page | Kind::Clicked => 1,
+            Kind::AddedToCart => 3,
+            Kind::Purchased => 5,
         };
         for product in event.products() {
-            *self.popularity.entry(product.to_string()).or_default() += weight;
+            self.popularity.add(product, weight);
             match event.kind {
                 Kind::Viewed | Kind::Page => {
                     let session = event.session.as_deref().unwrap_or(&event.visitor);
@@ -146,15 +183,12 @@ impl Model {
         }
     }
 
-    /// Every product with its popularity, most popular first.
-    pub fn popular(&self) -> Vec<(String, f64)> {
-        let mut all: Vec<(String, f64)> = self
-            .popularity
+    /// Every product with its popularity, most popular first (equal scores by id), read lazily.
+    pub fn popular(&self) -> impl Iterator<Item = (&str, u64)> + '_ {
+        self.popularity
+            .ranked
             .iter()
-            .map(|(p, s)| (p.clone(), *s))
-            .collect();
-        sort(&mut all);
-        all
+            .map(|(Reverse(score), product)| (product.as_str(), *score))
     }
 
     /// How many events the model has seen.
@@ -212,7 +246,38 @@ mod tests {
             model.together(Together::Bought, "a").is_empty(),
             "the kinds are kept apart"
         );
-        assert_eq!(model.popular()[0].0, "z");
+        assert_eq!(model.popular().next(), Some(("z", 30)));
         assert_eq!(model.events(), 64);
+    }
+
+    #[test]
+    fn popularity_is_ranked_as_it_changes_and_ties_go_by_id() {
+        let mut model = Model::default();
+        let mut cart = view("s", "b");
+        cart.kind = Kind::AddedToCart;
+        for event in [view("s", "a"), view("s", "c"), view("t", "c"), cart] {
+            model.observe(&event);
+        }
+        let ranked: Vec<(&str, u64)> = model.popular().collect();
+        assert_eq!(ranked, [("b", 3), ("c", 2), ("a", 1)]);
+        model.observe(&view("u", "a"));
+        let ranked: Vec<(&str, u64)> = model.popular().collect();
+        assert_eq!(ranked, [("b", 3), ("a", 2), ("c", 2)], "ties by id");
+    }
+
+    #[test]
+    fn only_the_latest_sessions_are_remembered() {
+        let mut model = Model::default();
+        for n in 0..=GROUPS {
+            model.observe(&view(&format!("s{n}"), "a"));
+        }
+        assert_eq!(model.viewed.windows.len(), GROUPS);
+        assert!(
+            !model.viewed.windows.contains_key("s0"),
+            "the first is forgotten"
+        );
+        // A forgotten session that goes on starts a new window: no pair with what it saw before.
+        model.observe(&view("s0", "b"));
+        assert!(model.together(Together::Viewed, "b").is_empty());
     }
 }
