@@ -207,6 +207,12 @@ pub(super) fn serve(args: ServeArgs) -> anyhow::Result<()> {
         })?;
         let local = listener.local_addr()?;
         let email = mailer(&args, local)?;
+        if let Some(mailer) = &email {
+            let problems = mailer.triggers.check_segments(&segments.names(), &segments_file.display().to_string());
+            if !problems.is_empty() {
+                return Err(crate::setup::SetupError::Segments { file: segments_file.clone(), problems }.into());
+            }
+        }
         let settings = Settings {
             allowed_origins,
             session_ttl: Duration::from_secs(args.session_days.max(1) * 24 * 3600),
@@ -240,6 +246,9 @@ pub(super) fn serve(args: ServeArgs) -> anyhow::Result<()> {
         let (state, shutdown) = App::new(flows, catalog, store, settings);
         state.0.live.set_rules(rules);
         state.0.live.set_segments(segments);
+        if let Some(mailer) = &state.0.settings.email {
+            mailer.set_segments(state.0.live.segments());
+        }
         tokio::spawn(async move {
             stop_signal().await;
             eprintln!("shutting down…");

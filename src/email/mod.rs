@@ -105,6 +105,8 @@ pub struct Mailer {
     pub counters: Counters,
     /// The right-hand side of Message-IDs (the public URL's host).
     pub message_host: String,
+    /// The segments triggers may name (`segment:`); the server swaps them in with the flows.
+    segments: RwLock<Arc<crate::segments::Segments>>,
 }
 
 impl std::fmt::Debug for Mailer {
@@ -144,6 +146,7 @@ impl Mailer {
             wake: tokio::sync::Notify::new(),
             counters: Counters::default(),
             message_host,
+            segments: RwLock::default(),
         }
     }
 
@@ -157,6 +160,18 @@ impl Mailer {
     /// Swaps in templates loaded again (a reload); a folder with a problem was refused before this.
     pub fn set_templates(&self, templates: Templates) {
         *self.templates.write().unwrap_or_else(|p| p.into_inner()) = Arc::new(templates);
+    }
+
+    pub fn segments(&self) -> Arc<crate::segments::Segments> {
+        self.segments
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
+
+    /// Swaps in the segments served now (checked against the triggers before).
+    pub fn set_segments(&self, segments: Arc<crate::segments::Segments>) {
+        *self.segments.write().unwrap_or_else(|p| p.into_inner()) = segments;
     }
 
     pub fn unsubscribe_url(&self, token: &str) -> String {

@@ -38,6 +38,34 @@ fn reachable(store: &Store, owner: &str) -> Result<Option<Vec<String>>, StoreErr
     Ok(Some(profile.owners))
 }
 
+/// Whether the shopper of `owner` may get the email of `trigger`: the trigger names no segment, or they are a
+/// member now (their stored answers and events; no visit's device or source). Read when queueing and again
+/// before sending.
+pub fn in_segment(
+    mailer: &Mailer,
+    store: &Store,
+    trigger: Trigger,
+    owner: &str,
+    now: u64,
+) -> Result<bool, StoreError> {
+    let Some(name) = mailer
+        .triggers
+        .rule(trigger)
+        .and_then(|r| r.segment.clone())
+    else {
+        return Ok(true);
+    };
+    let segments = mailer.segments();
+    let Some(segment) = segments.get(&name) else {
+        return Ok(false);
+    };
+    Ok(crate::segments::evaluate(
+        segment,
+        &store.facts(owner)?,
+        now,
+    ))
+}
+
 fn email(
     mailer: &Mailer,
     owner: &str,
@@ -86,6 +114,14 @@ pub fn after_turn(
             .len();
     }
     if session.answers.is_empty() || reachable(store, owner)?.is_none() {
+        return Ok(done);
+    }
+    let trigger = if finished {
+        Trigger::FinderCompleted
+    } else {
+        Trigger::FinderAbandoned
+    };
+    if !in_segment(mailer, store, trigger, owner, now)? {
         return Ok(done);
     }
     if finished {
@@ -177,6 +213,7 @@ pub fn after_events(
             continue;
         };
         if let Some((trigger, id)) = wanted
+            && in_segment(mailer, store, trigger, &event.visitor, now)?
             && let Some(mut queued) = email(mailer, &event.visitor, id, trigger, locale, now)
         {
             let cart_open = trigger != Trigger::CartAbandoned
@@ -190,14 +227,16 @@ pub fn after_events(
             }
         }
         // Any visit pushes the inactivity email back (one waits per shopper).
-        if let Some(queued) = email(
-            mailer,
-            &event.visitor,
-            format!("inactive-{now}"),
-            Trigger::Inactive,
-            locale,
-            now,
-        ) {
+        if in_segment(mailer, store, Trigger::Inactive, &event.visitor, now)?
+            && let Some(queued) = email(
+                mailer,
+                &event.visitor,
+                format!("inactive-{now}"),
+                Trigger::Inactive,
+                locale,
+                now,
+            )
+        {
             let waiting = store.queued_emails_of(&profile_owners)?;
             match waiting.into_iter().find(|e| e.trigger == Trigger::Inactive) {
                 Some(mut waiting) => {

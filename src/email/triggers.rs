@@ -28,6 +28,8 @@ pub struct Rule {
     pub after: u64,
     /// Seconds a resume link stays valid.
     pub link_valid: u64,
+    /// Only members of this segment (`segments.yaml`) get the email.
+    pub segment: Option<String>,
 }
 
 /// The checked triggers file.
@@ -40,6 +42,8 @@ pub struct Triggers {
     pub quiet: Option<(u32, u32)>,
     /// The shop's offset from UTC, in seconds.
     pub utc_offset: i64,
+    /// Every `segment:` a rule names, located, for [`Triggers::check_segments`].
+    pub segment_refs: Vec<crate::flow::SegmentRef>,
 }
 
 const DAY: u64 = 24 * 3600;
@@ -56,6 +60,7 @@ impl Default for Triggers {
             per_week: 3,
             quiet: None,
             utc_offset: 0,
+            segment_refs: Vec::new(),
         }
     }
 }
@@ -66,6 +71,7 @@ impl Rule {
             email: email.to_string(),
             after,
             link_valid: 3 * DAY,
+            segment: None,
         }
     }
 }
@@ -80,6 +86,9 @@ struct RuleSpec {
     after: Option<Spanned<String>>,
     #[serde(default)]
     link_valid: Option<Spanned<String>>,
+    /// Send only to members of this segment.
+    #[serde(default)]
+    segment: Option<Spanned<String>>,
 }
 
 fn yes() -> bool {
@@ -223,6 +232,14 @@ impl Triggers {
                     ),
                 );
             }
+            if let Some(segment) = &rule.segment {
+                triggers.segment_refs.push(crate::flow::SegmentRef {
+                    file: file.clone(),
+                    name: segment.value.clone(),
+                    line: segment.referenced.line(),
+                    column: segment.referenced.column(),
+                });
+            }
             if rule.enabled {
                 triggers.rules.push((
                     trigger,
@@ -230,6 +247,7 @@ impl Triggers {
                         email: rule.email.value,
                         after,
                         link_valid,
+                        segment: rule.segment.map(|s| s.value),
                     },
                 ));
             }
@@ -270,6 +288,11 @@ impl Triggers {
         } else {
             Err(problems)
         }
+    }
+
+    /// Problems with the segments the rules name: each must be one of `names` (defined in `segments_file`).
+    pub fn check_segments(&self, names: &[&str], segments_file: &str) -> Vec<Problem> {
+        crate::flow::undefined_segments(&self.segment_refs, names, segments_file)
     }
 
     /// The rule of a trigger, if it is enabled.

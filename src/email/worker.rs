@@ -163,6 +163,13 @@ fn prepare(
             finished += 1;
             continue;
         };
+        // So is the trigger's segment: a shopper who left it since is not emailed.
+        if !super::queue::in_segment(mailer, store, email.trigger, &email.owner, now)? {
+            let reason = "the shopper is no longer in the trigger's segment";
+            finish(Outcome::Cancelled, reason, &email)?;
+            finished += 1;
+            continue;
+        }
         if store.is_suppressed(&address)? {
             finish(Outcome::Suppressed, "the address is suppressed", &email)?;
             finished += 1;

@@ -19,7 +19,9 @@ use std::sync::Arc;
 use petgraph::graph::DiGraph;
 
 use crate::catalog::Constraint;
-pub use compile::{check_fields, check_segments, compile, compile_with, kind_name};
+pub use compile::{
+    check_fields, check_segments, compile, compile_with, kind_name, undefined_segments,
+};
 pub(crate) use compile::{constraint_op, yaml_cause};
 pub use experiment::{Arm, Experiment};
 pub use shared::Shared;
@@ -123,8 +125,8 @@ pub struct FieldRef {
     pub column: u64,
 }
 
-/// A `{segment: NAME}` condition of a flow, located.
-#[derive(Clone, Debug)]
+/// A `{segment: NAME}` condition of a flow (or a trigger's `segment:`), located.
+#[derive(Clone, Debug, PartialEq)]
 pub struct SegmentRef {
     pub file: String,
     pub name: String,

@@ -204,7 +204,22 @@ pub fn reload(state: &AppState, part: Part) -> Result<Reloaded, SetupError> {
     };
     // So are the segments, and the finders' conditions on them.
     let segments = match &settings.segments_file {
-        Some(file) => Some(setup::load_segments(file, &checked_flows)?),
+        Some(file) => {
+            let segments = setup::load_segments(file, &checked_flows)?;
+            if let Some(mailer) = &settings.email {
+                let names = segments.names();
+                let problems = mailer
+                    .triggers
+                    .check_segments(&names, &file.display().to_string());
+                if !problems.is_empty() {
+                    return Err(SetupError::Segments {
+                        file: file.clone(),
+                        problems,
+                    });
+                }
+            }
+            Some(segments)
+        }
         None => None,
     };
     if let Some(rules) = rules {
@@ -212,6 +227,9 @@ pub fn reload(state: &AppState, part: Part) -> Result<Reloaded, SetupError> {
     }
     if let Some(segments) = segments {
         live.set_segments(segments);
+        if let Some(mailer) = &settings.email {
+            mailer.set_segments(live.segments());
+        }
     }
     if let Some(catalog) = catalog {
         write(&live.catalog, catalog);

@@ -154,7 +154,7 @@ impl Mailing {
 pub const TRIGGERS: &str = "finder_completed: { email: picks }\nfinder_abandoned: { email: resume, after: 30m }\n\
                             frequency: { per_day: 5, per_week: 20 }\n";
 
-async fn started(app: &TestApp, visitor: &str, locale: &str) -> Client {
+pub async fn started(app: &TestApp, visitor: &str, locale: &str) -> Client {
     let mut client = app.client().await;
     client
         .send(
@@ -165,7 +165,7 @@ async fn started(app: &TestApp, visitor: &str, locale: &str) -> Client {
     client
 }
 
-async fn consent(client: &mut Client, address: &str) {
+pub async fn consent(client: &mut Client, address: &str) {
     client
         .send(json!({"type": "consent", "email": address, "consent": true}))
         .await;

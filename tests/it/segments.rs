@@ -154,3 +154,68 @@ async fn a_finder_naming_an_undefined_segment_is_refused_naming_the_line() {
         "{text}"
     );
 }
+
+/// A segment on a trigger: only shoppers who answered a budget of $100 or less get the picks email; the other
+/// shopper, who consented too, gets nothing.
+#[tokio::test]
+async fn a_segment_on_a_trigger_sends_the_picks_email_to_members_only() {
+    use crate::email::{Mailing, Sink, consent, started};
+    let sink = Sink::start().await;
+    let triggers = "finder_completed: { email: picks, segment: bargain-hunter }\nfrequency: { per_day: 5, per_week: 20 }\n";
+    let mailing = Mailing::spawn(&sink, triggers).await;
+    let dir = tempfile::tempdir().expect("temp dir");
+    let file = dir.path().join("segments.yaml");
+    std::fs::write(
+        &file,
+        "segments:\n  - name: bargain-hunter\n    when: {finder: running-shoes, answer: budget, lte: 100}\n",
+    )
+    .expect("write");
+    let (flows, _) =
+        shopkeep::flow::Flows::load_dir(&crate::support::repo("flows")).expect("flows");
+    let segments = shopkeep::setup::load_segments(&file, &flows).expect("segments");
+    assert!(
+        mailing
+            .mailer
+            .triggers
+            .check_segments(&segments.names(), "segments.yaml")
+            .is_empty()
+    );
+    assert_eq!(
+        mailing.mailer.triggers.check_segments(&[], "segments.yaml")[0].message,
+        "the condition names segment `bargain-hunter`, which is not defined; define it in `segments.yaml`"
+    );
+    mailing.mailer.set_segments(std::sync::Arc::new(segments));
+
+    let finish_with_budget = |max: u32| {
+        let mut answers = crate::support::answers_to_colour();
+        answers[3] = json!({"range": {"max": max}});
+        answers
+    };
+    for (visitor, address, budget) in [
+        ("v-rich", "rich@example.com", 200),
+        ("v-thrifty", "thrifty@example.com", 90),
+    ] {
+        let mut client = started(&mailing.app, visitor, "en").await;
+        for answer in finish_with_budget(budget) {
+            client.answer(answer).await;
+        }
+        let products = client.answer(json!({"value": "any"})).await;
+        assert_eq!(products["type"], "products", "{products:#}");
+        consent(&mut client, address).await;
+    }
+    let messages = sink.wait_for(1).await;
+    mailing.settled(1).await;
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    let messages = if sink.messages().len() > messages.len() {
+        sink.messages()
+    } else {
+        messages
+    };
+    assert_eq!(messages.len(), 1, "only the member: {messages:#?}");
+    assert!(
+        messages[0].to_string().contains("thrifty@example.com"),
+        "{:#}",
+        messages[0]
+    );
+    assert_eq!(mailing.mailer.counters.queued.get(), 1);
+}

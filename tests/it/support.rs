@@ -132,6 +132,9 @@ pub async fn spawn_catalog(
     }
     if let Some(segments) = segments {
         state.0.live.set_segments(segments);
+        if let Some(mailer) = &state.0.settings.email {
+            mailer.set_segments(state.0.live.segments());
+        }
     }
     let server = tokio::spawn(server::run(listener, state));
     TestApp {

@@ -38,13 +38,21 @@ pub fn check_segments(
     names: &[&str],
     segments_file: &str,
 ) -> Vec<Problem> {
+    flows
+        .iter()
+        .flat_map(|flow| undefined_segments(&flow.segment_refs, names, segments_file))
+        .collect()
+}
+
+/// The references (of a finder, or of the email triggers) to segments not among `names`, as problems.
+pub fn undefined_segments(
+    refs: &[SegmentRef],
+    names: &[&str],
+    segments_file: &str,
+) -> Vec<Problem> {
     let mut problems = Vec::new();
-    for flow in flows.iter() {
-        for r in flow
-            .segment_refs
-            .iter()
-            .filter(|r| !names.contains(&r.name.as_str()))
-        {
+    {
+        for r in refs.iter().filter(|r| !names.contains(&r.name.as_str())) {
             let fix = if names.is_empty() {
                 format!("define it in `{segments_file}`")
             } else {

@@ -36,7 +36,7 @@ use build::build;
 use conditions::QuestionInfo;
 pub(crate) use constraints::constraint_op;
 use constraints::scalar_text;
-pub use fields::{check_fields, check_segments};
+pub use fields::{check_fields, check_segments, undefined_segments};
 
 /// Variables every result template may use besides the question ids.
 const TEMPLATE_GLOBALS: &[&str] = &[
