@@ -23,6 +23,7 @@ mod picks;
 mod privacy;
 mod process;
 mod profiles;
+mod props;
 mod recommend;
 mod reload;
 mod scenario;
