@@ -148,12 +148,12 @@ impl QuestionStats {
         self.not_understood += other.not_understood;
         self.time.merge(&other.time);
         for (answer, stats) in &other.answers {
-            let mine = self.answers.entry(answer.clone()).or_default();
+            let mine = entry(&mut self.answers, answer);
             mine.given += stats.given;
             mine.outcomes.merge(&stats.outcomes);
         }
         for (text, n) in &other.texts {
-            *self.texts.entry(text.clone()).or_default() += n;
+            *entry(&mut self.texts, text) += n;
         }
     }
 }
@@ -184,6 +184,27 @@ impl Bucket {
 
     /// Adds `other` into this bucket. Merged buckets (a date range) are not capped: they are read, not kept.
     pub fn merge(&mut self, other: &Bucket) {
+        self.merge_counts(other);
+        for (id, stats) in &other.questions {
+            entry(&mut self.questions, id).merge(stats);
+        }
+        for (path, outcomes) in &other.paths {
+            entry(&mut self.paths, path).merge(outcomes);
+        }
+        for (product, stats) in &other.products {
+            entry(&mut self.products, product).merge(stats);
+        }
+        for (answer, products) in &other.pairs {
+            let mine = entry(&mut self.pairs, answer);
+            for (product, n) in products {
+                *entry(mine, product) += n;
+            }
+        }
+        self.n_pairs = self.pairs.values().map(BTreeMap::len).sum();
+    }
+
+    /// Adds only `other`'s counters (starts, completions, results, clicks…), not its tables: what a funnel row needs.
+    pub fn merge_counts(&mut self, other: &Bucket) {
         self.starts += other.starts;
         self.restarts += other.restarts;
         self.completed += other.completed;
@@ -196,26 +217,20 @@ impl Bucket {
         self.clicks += other.clicks;
         self.carts += other.carts;
         self.purchases += other.purchases;
-        for (id, stats) in &other.questions {
-            self.questions.entry(id.clone()).or_default().merge(stats);
-        }
-        for (path, outcomes) in &other.paths {
-            self.paths.entry(path.clone()).or_default().merge(outcomes);
-        }
-        for (product, stats) in &other.products {
-            self.products
-                .entry(product.clone())
-                .or_default()
-                .merge(stats);
-        }
-        for (answer, products) in &other.pairs {
-            let mine = self.pairs.entry(answer.clone()).or_default();
-            for (product, n) in products {
-                *mine.entry(product.clone()).or_default() += n;
-            }
-        }
-        self.n_pairs = self.pairs.values().map(BTreeMap::len).sum();
     }
+
+    /// This bucket's counters alone, its tables empty.
+    pub fn counts(&self) -> Bucket {
+        let mut counts = Bucket::default();
+        counts.merge_counts(self);
+        counts
+    }
+}
+
+/// The value of `key`, added as the default if missing; the key is copied only then (a range's sum meets the same
+/// keys in bucket after bucket).
+fn entry<'m, V: Default>(map: &'m mut BTreeMap<String, V>, key: &str) -> &'m mut V {
+    capped(map, key, usize::MAX)
 }
 
 #[cfg(test)]

@@ -209,7 +209,8 @@ pub(super) fn build(
             continue;
         }
         funnel.push(funnel_row(v, &total));
-        all.merge(&total);
+        // The "all versions" row and the comparisons need only the counters, not the tables.
+        all.merge_counts(&total);
         let first = buckets
             .range(
                 Key {
@@ -221,9 +222,13 @@ pub(super) fn build(
             )
             .next()
             .map_or(u64::MAX, |(k, _)| k.start);
-        seen.push((first, v.clone(), total.clone()));
+        seen.push((first, v.clone(), total.counts()));
         if version.is_none_or(|want| want == v) {
-            chosen.merge(&total);
+            if chosen_versions.is_empty() {
+                chosen = total;
+            } else {
+                chosen.merge(&total);
+            }
             chosen_versions.push(v.clone());
         }
     }
