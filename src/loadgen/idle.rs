@@ -101,6 +101,10 @@ pub(super) async fn spawn_server(
             "127.0.0.1:0",
             "--connections-per-ip",
             "0",
+            // The idle conversations are opened a hundred at a time from one address: the cap on unfinished
+            // handshakes (slowloris) would refuse them.
+            "--pending-per-ip",
+            "0",
             // One address sends as fast as it can: the abuse limits would stop it.
             "--messages-per-second",
             "0",
