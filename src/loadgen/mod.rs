@@ -7,6 +7,7 @@
 //! - [`idle`]: server memory per idle conversation, with the server in a child process.
 //! - [`catalog_load`]: a synthetic catalog of any size served in-process, the final turn against it, and turns
 //!   while that catalog is reindexed again and again.
+//! - `server_under_test`: the in-process server (its limits, mailer and catalog) and listening on loopback.
 //! - [`report`]: the ready-to-paste markdown tables and the SVG plot of p99 latency against concurrency.
 //!
 //! Bounded everywhere: each measurement has a duration and a turn cap, every connect and frame a timeout, and
@@ -22,20 +23,19 @@ pub mod large;
 pub mod recs_load;
 pub mod report;
 pub mod script;
+mod server_under_test;
 pub mod store_growth;
 
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-use tokio::net::TcpListener;
-
-use crate::catalog::Catalog;
 use crate::flow::Flows;
-use crate::server::{self, App, Limits, Settings};
-use crate::store::Store;
+use crate::server;
 pub use client::{Load, Outcome};
 pub use script::Script;
+pub(crate) use server_under_test::bench_limits;
+use server_under_test::{InProcess, bind, load_error, product_ids};
 
 #[derive(Debug, thiserror::Error)]
 pub enum BenchError {
@@ -483,129 +483,6 @@ pub async fn run(options: &Options, progress: &mut dyn FnMut(&str)) -> Result<Re
         events,
         large,
     })
-}
-
-/// The ids of the products in the catalog folder, for events about real products.
-fn product_ids(catalog: &std::path::Path) -> Result<Vec<String>, BenchError> {
-    let files = crate::catalog::feed::files(catalog).map_err(|e| load_error("catalog", e))?;
-    let mut ids = Vec::new();
-    crate::catalog::feed::read_all(&files, &mut |product| ids.push(product.id))
-        .map_err(|e| load_error("catalog", e))?;
-    Ok(ids)
-}
-
-/// A shopkeep server started in-process on `127.0.0.1:0` with a temporary data directory.
-struct InProcess {
-    url: String,
-    addr: std::net::SocketAddr,
-    state: server::AppState,
-    shutdown: server::Shutdown,
-    served: tokio::task::JoinHandle<std::io::Result<()>>,
-    /// Building the catalog's index at start-up.
-    build_secs: f64,
-}
-
-impl InProcess {
-    async fn start(
-        flows: &Flows,
-        flows_dir: &std::path::Path,
-        catalog_dir: &std::path::Path,
-        data: &std::path::Path,
-        progress: &mut dyn FnMut(&str),
-        emails: Option<&std::path::Path>,
-    ) -> Result<InProcess, BenchError> {
-        progress(&format!(
-            "indexing the catalog in {}",
-            catalog_dir.display()
-        ));
-        let started = std::time::Instant::now();
-        let (catalog, _) = Catalog::from_dir(catalog_dir).map_err(|e| load_error("catalog", e))?;
-        let build_secs = started.elapsed().as_secs_f64();
-        let store = Store::open(data)
-            .map_err(|e| BenchError::Io(format!("opening the server's store: {e}")))?;
-        let settings = Settings {
-            flows_dir: flows_dir.to_path_buf(),
-            catalog_dir: catalog_dir.to_path_buf(),
-            // The load is one address sending as fast as it can: the abuse limits would stop it.
-            limits: bench_limits(),
-            api_keys: vec![crate::secret::TokenHash::new(events_load::API_KEY)],
-            email: emails.map(mailer).transpose()?,
-            ..Settings::default()
-        };
-        let (state, shutdown) = App::new(flows.clone(), catalog, store, settings);
-        let listener = bind().await?;
-        let addr = listener
-            .local_addr()
-            .map_err(|e| BenchError::Io(e.to_string()))?;
-        let served = tokio::spawn(server::run(listener, state.clone()));
-        Ok(InProcess {
-            url: format!("ws://{addr}/v1/chat"),
-            addr,
-            state,
-            shutdown,
-            served,
-            build_secs,
-        })
-    }
-
-    /// Emails queued since the start.
-    fn emails_queued(&self) -> u64 {
-        self.state
-            .0
-            .settings
-            .email
-            .as_ref()
-            .map_or(0, |m| m.counters.queued.get())
-    }
-
-    async fn stop(self) {
-        self.shutdown.trigger();
-        let _ = self.served.await;
-    }
-}
-
-/// A mailer with the templates and triggers in `dir`, sending to the in-memory transport (what queueing costs a
-/// turn is measured here; sending through SMTP is `cargo bench --bench email`).
-fn mailer(dir: &std::path::Path) -> Result<Arc<crate::email::Mailer>, BenchError> {
-    let loaded = crate::email::load_all(dir).map_err(|e| load_error("emails", e))?;
-    let from = "Shop <shop@example.com>"
-        .parse()
-        .map_err(|e| load_error("emails", e))?;
-    Ok(Arc::new(crate::email::Mailer::new(
-        loaded,
-        Arc::new(crate::email::transport::Memory::default()),
-        from,
-        crate::email::Shop {
-            name: "Bench shop".into(),
-            url: "http://127.0.0.1".into(),
-        },
-        1000,
-    )))
-}
-
-fn load_error(what: &'static str, reason: impl std::fmt::Display) -> BenchError {
-    BenchError::Load {
-        what,
-        reason: reason.to_string(),
-    }
-}
-
-async fn bind() -> Result<TcpListener, BenchError> {
-    TcpListener::bind("127.0.0.1:0")
-        .await
-        .map_err(|e| BenchError::Io(format!("cannot listen on 127.0.0.1:0: {e}")))
-}
-
-/// The chat's limits for a load test from one address: no message rate or per-address connection cap, the rest
-/// (buffers, message size) as served.
-pub(crate) fn bench_limits() -> Limits {
-    Limits {
-        messages_per_second: 0,
-        connections_per_ip: 0,
-        // Connections are opened a hundred at a time from one address: the slowloris cap would refuse them.
-        pending_per_ip: 0,
-        ..Limits::default()
-    }
 }
 
 #[cfg(test)]
