@@ -52,6 +52,7 @@ mod privacy;
 mod profiles;
 mod sessions;
 mod shop_events;
+mod sled_store;
 
 pub use answers::{ShownPicks, StoredAnswer, owner};
 pub use backend::{Backend, Durability, Kind, Op};
