@@ -114,11 +114,18 @@ async fn post_until(
 
 pub(super) type Sender = hyper::client::conn::http1::SendRequest<String>;
 
-/// The kept keep-alive HTTP/1.1 connection to `addr`, opened (again) when there is none or it broke.
+/// The kept keep-alive HTTP/1.1 connection to `addr`, opened (again) when there is none or it broke, and ready
+/// for the next request: after an answer is read, the connection's task may not yet have taken the next one, and
+/// a request sent before that is refused ("connection was not ready").
 pub(super) async fn kept(
     sender: &mut Option<Sender>,
     addr: SocketAddr,
 ) -> Result<&mut Sender, String> {
+    if let Some(open) = sender.as_mut()
+        && open.ready().await.is_err()
+    {
+        *sender = None;
+    }
     if sender.as_ref().is_none_or(|s| s.is_closed()) {
         let stream = TcpStream::connect(addr).await.map_err(|e| e.to_string())?;
         let _ = stream.set_nodelay(true);
