@@ -186,3 +186,46 @@ async fn indexes_once_then_serves_the_prebuilt_index_in_a_child() {
         "{table}"
     );
 }
+
+/// `shopkeep bench-recs` end to end on a small scale: every batch stored, and hundreds of recommendation requests
+/// one after another on one kept connection, each answered with products (a request sent before the connection
+/// was ready used to stop the bench).
+#[test]
+fn bench_recs_stores_every_batch_and_answers_every_request() {
+    let scratch = tempfile::tempdir().expect("scratch dir");
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_shopkeep"))
+        .args(["bench-recs", "--products", "500", "--events", "6000"])
+        .args(["--batch", "500", "--requests", "400", "--flows"])
+        .arg(repo("flows"))
+        .arg("--scratch")
+        .arg(scratch.path())
+        .output()
+        .expect("shopkeep bench-recs runs");
+    let printed = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "{printed}{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let row = |start: &str| -> Vec<String> {
+        let line = printed
+            .lines()
+            .find(|l| l.starts_with(start))
+            .unwrap_or_else(|| panic!("no `{start}` row in:\n{printed}"));
+        line.split('|').map(|c| c.trim().to_string()).collect()
+    };
+    // | name | events | batch | connections | events/s | p50 | p99 | refused |
+    let ingest = row("| `POST /v1/events`");
+    assert_eq!(
+        (ingest[2].as_str(), ingest[8].as_str()),
+        ("6000", "0"),
+        "{printed}"
+    );
+    // | name | products | stored events | requests | p50 | p99 | max | empty |
+    let requests = row("| `GET");
+    assert_eq!(
+        (requests[4].as_str(), requests[8].as_str()),
+        ("400", "0"),
+        "{printed}"
+    );
+}
