@@ -4,6 +4,7 @@
 //! answers become catalog constraints; the shopper sees the products that fit, each with the reason it was picked.
 //!
 //! Code map (dependencies point one way: `server → conversation → {flow, catalog}`; `store` is an adapter):
+//! - [`template_bounds`]: the fuel and output caps of every template a merchant writes (result texts, emails).
 //! - [`text`]: Unicode normalisation shared by the index, the matcher and the answer parser (NFKC, case, width).
 //! - [`flow`]: the flow file model, loading with line/column problems, the petgraph graph and validation.
 //! - [`catalog`]: the product model, feed import, the tantivy index (Japanese-aware) and the matcher that relaxes
@@ -44,6 +45,7 @@ pub mod server;
 pub mod setup;
 pub mod shop_events;
 pub mod store;
+pub mod template_bounds;
 pub mod text;
 
 #[cfg(test)]

@@ -1,12 +1,18 @@
 //! Turning a match outcome into what the shopper reads: the result's title and intro (minijinja templates over
 //! the answers), each pick with its explanation line, and what was relaxed, in the session's locale.
+//!
+//! Templates render within [`Bounds::RESULT_TEXT`]; one that fails (out of fuel, output too long, or any other
+//! template error) is replaced by the default title (or no intro) and named in [`Showcase::unrendered`], which the
+//! server logs.
 
-use minijinja::{Environment, UndefinedBehavior, Value, context};
+use minijinja::{UndefinedBehavior, Value, context};
 
 use super::{Answer, Session};
 use crate::catalog::{MatchOutcome, Product};
+use crate::flow::template_number;
 use crate::flow::{Flow, Node};
 use crate::money;
+use crate::template_bounds::{Bounds, Overrun};
 
 /// What the shopper sees for a result node.
 #[derive(Clone, Debug, PartialEq)]
@@ -18,6 +24,17 @@ pub struct Showcase {
     /// The loosened answers, as the shopper reads them.
     pub relaxed: Vec<(String, String)>,
     pub email_capture: bool,
+    /// The result's templates that failed to render and were replaced by the default.
+    pub unrendered: Vec<Unrendered>,
+}
+
+/// A result template that failed to render: which one and why, without the data it was given.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Unrendered {
+    /// `title` or `intro`.
+    pub what: &'static str,
+    /// The bound exceeded (`fuel`, `output`), or `error` for any other template error.
+    pub reason: &'static str,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -155,7 +172,7 @@ fn template_context(flow: &Flow, session: &Session, outcome: &MatchOutcome) -> V
             Answer::Range { min, max } => {
                 let unit = q.range.as_ref().and_then(|r| r.unit.as_deref());
                 let label = range_label(*min, *max, unit, &session.locale);
-                context! { min => min.map(whole), max => max.map(whole), label => label }
+                context! { min => min.map(template_number), max => max.map(template_number), label => label }
             }
             Answer::Text { text } => context! { text => text, label => text },
             Answer::Skipped => continue,
@@ -175,28 +192,22 @@ fn template_context(flow: &Flow, session: &Session, outcome: &MatchOutcome) -> V
     context! { ..Value::from(answers), ..base }
 }
 
-/// Whole numbers reach templates as integers, so `{{ budget.max }}` reads `120`, not `120.0`.
-fn whole(n: f64) -> Value {
-    if n.fract() == 0.0 && n.abs() < 1e15 {
-        Value::from(n as i64)
-    } else {
-        Value::from(n)
-    }
-}
-
-/// Renders one of the flow's result templates (compiled when the flow was, and named by its source).
-fn render(flow: &Flow, template: &str, ctx: &Value) -> Option<String> {
+/// Renders one of the flow's result templates (compiled when the flow was, and named by its source), bounded.
+fn render(flow: &Flow, template: &str, ctx: &Value) -> Result<String, Overrun> {
+    let bounds = Bounds::RESULT_TEXT;
     let rendered = match flow.templates.get_template(template) {
-        Ok(compiled) => compiled.render(ctx),
+        Ok(compiled) => bounds.render(&compiled, ctx.clone()),
         // Only a flow assembled in code, without going through the compiler, lacks its templates.
         Err(_) => {
-            let mut env = Environment::new();
+            let mut env = bounds.environment();
             env.set_undefined_behavior(UndefinedBehavior::Chainable);
             crate::flow::template_functions(&mut env);
-            env.render_str(template, ctx)
+            env.template_from_str(template)
+                .map_err(Overrun::Template)
+                .and_then(|compiled| bounds.render(&compiled, ctx.clone()))
         }
     };
-    rendered.ok().map(|s| s.trim().to_string())
+    rendered.map(|s| s.trim().to_string())
 }
 
 /// The shopper's view of `outcome` for result node `result`.
@@ -214,15 +225,22 @@ pub fn present(flow: &Flow, session: &Session, result: &str, outcome: MatchOutco
     } else {
         format!("Here are {} picks for you", outcome.hits.len())
     };
-    let title = node
-        .and_then(|n| n.title.as_ref())
-        .and_then(|t| render(flow, t.get(locale, fallback), &ctx))
-        .filter(|t| !t.is_empty())
-        .unwrap_or(default_title);
-    let intro = node
-        .and_then(|n| n.intro.as_ref())
-        .and_then(|t| render(flow, t.get(locale, fallback), &ctx))
-        .filter(|t| !t.is_empty());
+    let mut unrendered = Vec::new();
+    let mut rendered = |what: &'static str, text: Option<&crate::flow::Text>| {
+        let source = text?.get(locale, fallback);
+        match render(flow, source, &ctx) {
+            Ok(out) => Some(out).filter(|t| !t.is_empty()),
+            Err(failure) => {
+                unrendered.push(Unrendered {
+                    what,
+                    reason: failure.bound().unwrap_or("error"),
+                });
+                None
+            }
+        }
+    };
+    let title = rendered("title", node.and_then(|n| n.title.as_ref())).unwrap_or(default_title);
+    let intro = rendered("intro", node.and_then(|n| n.intro.as_ref()));
     Showcase {
         result: result.to_string(),
         title,
@@ -252,5 +270,6 @@ pub fn present(flow: &Flow, session: &Session, result: &str, outcome: MatchOutco
             .map(|r| (r.question, r.label))
             .collect(),
         email_capture: node.is_some_and(|n| n.email_capture),
+        unrendered,
     }
 }

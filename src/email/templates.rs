@@ -8,17 +8,20 @@
 //!
 //! Loading compiles every file and renders every email once with built-in sample data, so a syntax error or an
 //! undefined name stops the server at start (or refuses a reload) with the file and line. Rendering is bounded:
-//! minijinja's fuel caps the instructions one render runs, and the output stops at [`MAX_OUTPUT`] bytes.
+//! [`Bounds::EMAIL`] caps the work one render does (minijinja's fuel) and its output
+//! ([`MAX_OUTPUT`] bytes).
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use minijinja::{Environment, UndefinedBehavior, Value};
 
-/// Instructions one render may run (a loop over a thousand picks takes far fewer).
-const FUEL: u64 = 500_000;
+use crate::template_bounds::{Bounds, Overrun};
+
+/// How much one part's render may do.
+const BOUNDS: Bounds = Bounds::EMAIL;
 /// Largest part a render may produce.
-pub const MAX_OUTPUT: usize = 512 * 1024;
+pub const MAX_OUTPUT: usize = BOUNDS.max_output;
 /// Locales an email may be written in; `en` is every email's fallback.
 pub const FALLBACK: &str = "en";
 
@@ -40,6 +43,8 @@ pub enum TemplateError {
     Unknown(String, String),
     #[error("email `{name}`: the rendered part is over {MAX_OUTPUT} bytes; shorten the template")]
     TooLong { name: String },
+    #[error("{file}: {reason}")]
+    Fuel { file: String, reason: Overrun },
 }
 
 impl TemplateError {
@@ -81,23 +86,6 @@ impl std::fmt::Debug for Templates {
     }
 }
 
-/// A writer that refuses to grow past [`MAX_OUTPUT`].
-struct Bounded(Vec<u8>);
-
-impl std::io::Write for Bounded {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        if self.0.len() + buf.len() > MAX_OUTPUT {
-            return Err(std::io::Error::other("output limit"));
-        }
-        self.0.extend_from_slice(buf);
-        Ok(buf.len())
-    }
-
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
 impl Templates {
     /// Compiles every template in `dir` and renders each email once with `sample`; every problem is reported.
     pub fn load(dir: &Path, sample: &Value) -> Result<Templates, Vec<TemplateError>> {
@@ -107,8 +95,7 @@ impl Templates {
                 reason: e.to_string(),
             }]
         })?;
-        let mut env = Environment::new();
-        env.set_fuel(Some(FUEL));
+        let mut env: Environment<'static> = BOUNDS.environment();
         env.set_undefined_behavior(UndefinedBehavior::Strict);
         let mut syntax = minijinja::syntax::SyntaxConfig::builder();
         syntax.keep_trailing_newline(true);
@@ -266,30 +253,24 @@ impl Templates {
                 .get_template(file)
                 .map_err(|e| TemplateError::from_jinja(&self.dir, &e))
         };
-        let bounded = |e: minijinja::Error| {
-            if e.kind() == minijinja::ErrorKind::WriteFailure {
-                TemplateError::TooLong {
-                    name: name.to_string(),
-                }
-            } else {
-                TemplateError::from_jinja(&self.dir, &e)
-            }
+        let bounded = |ext: &str, overrun: Overrun| match overrun {
+            Overrun::Output { .. } => TemplateError::TooLong {
+                name: name.to_string(),
+            },
+            Overrun::Fuel { .. } => TemplateError::Fuel {
+                file: self.dir.join(file(ext)).display().to_string(),
+                reason: overrun,
+            },
+            Overrun::Template(e) => TemplateError::from_jinja(&self.dir, &e),
         };
-        let mut html = Bounded(Vec::new());
-        template(&file("html"))?
-            .render_captured_to(context.clone(), &mut html)
-            .map_err(bounded)?;
-        let mut text = Bounded(Vec::new());
-        let mut captured = template(&file("txt"))?
-            .render_captured_to(context.clone(), &mut text)
-            .map_err(bounded)?;
-        let subject = captured
-            .with_state_mut(|state| state.render_block("subject"))
-            .map_err(|e| TemplateError::from_jinja(&self.dir, &e))?;
-        let (html, text) = (
-            String::from_utf8_lossy(&html.0).into_owned(),
-            String::from_utf8_lossy(&text.0).into_owned(),
-        );
+        let html = BOUNDS
+            .render(&template(&file("html"))?, context.clone())
+            .map_err(|o| bounded("html", o))?;
+        let (text, subject) = BOUNDS
+            .render_then(&template(&file("txt"))?, context.clone(), |state| {
+                state.render_block("subject")
+            })
+            .map_err(|o| bounded("txt", o))?;
         // A subject is one line: whatever the template wrote, newlines become spaces.
         let subject = subject.split_whitespace().collect::<Vec<_>>().join(" ");
         if subject.is_empty() {

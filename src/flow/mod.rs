@@ -446,6 +446,16 @@ impl Flows {
     }
 }
 
+/// A number as result templates see it: whole numbers as integers, so `{{ budget.max }}` reads `120`, not
+/// `120.0`, and `range(budget.max)` works.
+pub fn template_number(n: f64) -> minijinja::Value {
+    if n.fract() == 0.0 && n.abs() < 1e15 {
+        minijinja::Value::from(n as i64)
+    } else {
+        minijinja::Value::from(n)
+    }
+}
+
 /// The functions result templates may call, registered wherever they are compiled:
 /// `relaxed_question('budget')` is true when the shown picks include one that misses the answer to `budget` (the
 /// same as `'budget' in relaxed_ids`), so an intro never states a loosened answer as a fact.

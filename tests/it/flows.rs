@@ -150,6 +150,20 @@ fn templates_that_do_not_compile_or_use_unknown_answers() {
 }
 
 #[test]
+fn templates_that_run_out_of_their_bounds_with_the_largest_answers() {
+    let fuel = "fails with the largest answers a shopper can give: it runs out of its budget of 100000 steps (a loop too long, or a string or list too big); shorten the loop or drop it";
+    check(
+        "runaway-templates.yaml",
+        &[
+            &format!("20:7: error: the title of result `picks` (en) {fuel}"),
+            "20:7: error: the title of result `picks` (ja) fails with the largest answers a shopper can give: its output is over 65536 bytes; shorten the template",
+            &format!("22:12: error: the intro of result `picks` (en) {fuel}"),
+            "26:7: warning: the intro of result `fine` (ja) fails with the largest answers a shopper can give: invalid operation: cannot convert string to f64; the shopper would see the default intro then",
+        ],
+    );
+}
+
+#[test]
 fn relax_entries_and_constraint_operators() {
     check(
         "relax-and-constraints.yaml",

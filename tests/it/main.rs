@@ -30,4 +30,5 @@ mod scenario;
 mod security;
 mod segments;
 mod support;
+mod templates;
 mod threats;

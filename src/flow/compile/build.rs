@@ -317,7 +317,7 @@ pub(super) fn build(
         })));
     }
 
-    let template_env = results(ctx, &spec, &mut nodes);
+    let template_env = results(ctx, &spec, &mut nodes, &locales[0]);
 
     let mut relax = Vec::new();
     for entry in &spec.relax {

@@ -84,6 +84,16 @@ pub(super) async fn carry_out(
                             outcome.relaxed.iter().map(|r| r.question.clone()).collect();
                         let showcase =
                             conversation::present(&conv.flow, &conv.session, &result, outcome);
+                        for failed in &showcase.unrendered {
+                            // Names the template and the bound, never the answers it was given.
+                            tracing::warn!(
+                                finder = %conv.flow.id,
+                                result = %result,
+                                template = failed.what,
+                                reason = failed.reason,
+                                "a result template failed to render; the shopper got the default"
+                            );
+                        }
                         let shown: Vec<String> = showcase
                             .picks
                             .iter()
