@@ -71,7 +71,12 @@ impl Writes {
     }
 
     /// Holds off applies while a reader combines the trees with the queue, so no record moves from one to the
-    /// other halfway through the read (missed in both, or an older one read over a newer).
+    /// other halfway through the read (missed in both, or an older one read over a newer). Only the rare readers
+    /// that must see each record once (the events, the export's and the sweep's scans) take it: an apply holds it
+    /// while the backend writes a whole batch, and a chat turn waiting on it would hold up its runtime worker.
+    /// Point reads and prefix scans look in the queue first and in the backend after, which needs no lock: a
+    /// batch stays visible as `applying` until the backend has it, so a record missed in the queue is in the
+    /// backend by the time it is read there (or a newer one is, which the read may then return).
     pub(super) fn settled(&self) -> std::sync::MutexGuard<'_, ()> {
         self.applying.lock().unwrap_or_else(|p| p.into_inner())
     }
@@ -96,10 +101,11 @@ impl Writes {
             writes
         };
         let applied = self.write(&writes);
-        self.queued().applying = None;
+        // Under one lock: a reader sees the batch either as being applied or queued again, never in neither.
+        let mut queued = self.queued();
+        queued.applying = None;
         if applied.is_err() {
             // Not written: queue them again (under anything written since, which is newer) for the next flush.
-            let mut queued = self.queued();
             let again = Arc::unwrap_or_clone(writes);
             for (token, record) in again.sessions {
                 queued.waiting.sessions.entry(token).or_insert(record);

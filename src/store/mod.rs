@@ -240,7 +240,7 @@ impl Store {
 
     /// The newest value of a record: queued, else stored.
     fn get(&self, kind: Kind, key: &[u8]) -> Result<Option<Vec<u8>>, StoreError> {
-        let _settled = self.writes.settled();
+        // The queue first, then the backend: no lock needed ([`Writes::settled`]).
         let owned = (kind, key.to_vec());
         match self.writes.find(|w| w.records.get(&owned).cloned()) {
             Some(value) => Ok(value),
@@ -250,25 +250,33 @@ impl Store {
 
     /// The records of `kind` whose keys start with `prefix`, stored and queued (the queued win), in key order.
     fn scan(&self, kind: Kind, prefix: &[u8]) -> Result<BTreeMap<Vec<u8>, Vec<u8>>, StoreError> {
+        // What is queued is copied first and the backend read after, so no lock is needed
+        // ([`Writes::settled`]); the queued records are laid over the stored ones, the waiting over those being
+        // applied.
+        let mut queued_records = Vec::new();
+        {
+            let queued = self.writes.queued();
+            let layers = queued
+                .applying
+                .as_deref()
+                .into_iter()
+                .chain([&queued.waiting]);
+            for layer in layers {
+                for (key, value) in layer.scan(kind, prefix) {
+                    queued_records.push((key.to_vec(), value.map(<[u8]>::to_vec)));
+                }
+            }
+        }
         let mut records = BTreeMap::new();
-        let _settled = self.writes.settled();
         self.writes.backend.scan(kind, prefix, &mut |key, value| {
             records.insert(key.to_vec(), value.to_vec());
             true
         })?;
-        let queued = self.writes.queued();
-        let layers = queued
-            .applying
-            .as_deref()
-            .into_iter()
-            .chain([&queued.waiting]);
-        for layer in layers {
-            for (key, value) in layer.scan(kind, prefix) {
-                match value {
-                    Some(value) => records.insert(key.to_vec(), value.to_vec()),
-                    None => records.remove(key),
-                };
-            }
+        for (key, value) in queued_records {
+            match value {
+                Some(value) => records.insert(key, value),
+                None => records.remove(&key),
+            };
         }
         Ok(records)
     }

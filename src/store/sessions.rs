@@ -48,7 +48,7 @@ impl Store {
     /// The session stored under `token`, if any and not older than `ttl_secs`.
     pub fn session(&self, token: &str, ttl_secs: u64) -> Result<Option<Session>, StoreError> {
         let bytes = {
-            let _settled = self.writes.settled();
+            // The queue first, then the backend: no lock needed ([`Writes::settled`]).
             match self.writes.find(|w| w.sessions.get(token).cloned()) {
                 Some(Some(bytes)) => bytes,
                 // Moved or erased, not yet flushed: the stored copy is gone too.

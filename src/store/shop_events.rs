@@ -41,7 +41,7 @@ impl Store {
         let _one = self.shop_events.lock().unwrap_or_else(|p| p.into_inner());
         let mut seen = Vec::with_capacity(events.len());
         {
-            let _settled = self.writes.settled();
+            // The queue first, then the backend: no lock needed ([`Writes::settled`]).
             for event in events {
                 let id = (Kind::EventIds, event.id.as_bytes().to_vec());
                 let queued = self
