@@ -30,6 +30,7 @@ pub mod origin;
 mod owners;
 pub mod protocol;
 pub mod reload;
+mod segments;
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -251,6 +252,7 @@ pub fn router(state: AppState) -> Router {
         .merge(finders::routes())
         .merge(insights::routes())
         .merge(dashboard::routes())
+        .merge(segments::routes())
         .route("/admin/finders.css", get(finders::stylesheet))
         .layer(axum::middleware::map_response(headers::secure))
         .with_state(state)

@@ -1,8 +1,12 @@
 //! What segments decide on, read from a shopper's records: their newest answers per finder and question, their
 //! shop events with times, and when they were active. No record of its own: a read over answers and shop events
-//! across every owner of the profile, like [`Store::profile_answers`].
+//! across every owner of the profile, like [`Store::profile_answers`]. [`Store::shoppers`] lists every shopper,
+//! for a segment's members.
 
-use super::{Profile, Store, StoreError};
+use std::collections::BTreeSet;
+
+use super::profiles::VERSION as PROFILE_VERSION;
+use super::{Kind, Profile, Store, StoreError, decode};
 use crate::segments::{AnswerFact, Facts};
 
 /// At most this many of a shopper's newest shop events are looked at: enough for any `at_least`, and a bound on
@@ -52,5 +56,34 @@ impl Store {
             signed_in: profile.customer.is_some(),
             ..Facts::default()
         })
+    }
+
+    /// Every shopper with a stored profile or any record (answers, picks, shop events, consents), one profile each,
+    /// in the order of their profile ids. A full read of those records: for exports, on the blocking pool.
+    pub fn shoppers(&self) -> Result<Vec<Profile>, StoreError> {
+        let mut ids: BTreeSet<String> = BTreeSet::new();
+        for kind in [Kind::Answers, Kind::Picks, Kind::ShopEvents, Kind::Consents] {
+            for key in self.scan(kind, b"")?.into_keys() {
+                // Keys start with their owner and a NUL.
+                let owner = key.split(|b| *b == 0).next().unwrap_or_default();
+                ids.insert(String::from_utf8_lossy(owner).into_owned());
+            }
+        }
+        for (_, bytes) in self.scan(Kind::Profiles, b"")? {
+            let profile: Profile = decode(&bytes, PROFILE_VERSION)?;
+            if profile.merged_into.is_none() {
+                ids.insert(profile.id);
+            }
+        }
+        let mut seen = BTreeSet::new();
+        let mut shoppers = Vec::new();
+        for id in ids {
+            let profile = self.profile(&id)?;
+            if seen.insert(profile.id.clone()) {
+                shoppers.push(profile);
+            }
+        }
+        shoppers.sort_by(|a, b| a.id.cmp(&b.id));
+        Ok(shoppers)
     }
 }

@@ -20,7 +20,7 @@ use sha2::{Digest, Sha256};
 
 use super::{Kind, Store, StoreError, StoredAnswer, decode, encode, now};
 
-const VERSION: u32 = 1;
+pub(super) const VERSION: u32 = 1;
 /// Alias chains are short (a merge points every alias at the winner); this bounds a corrupt one.
 const MAX_HOPS: usize = 8;
 

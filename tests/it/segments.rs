@@ -1,5 +1,6 @@
 //! Segments through the real server: a finder condition `{segment: returning}` lets a returning shopper skip the
-//! intro (and the widget's opener greets them, in their language) while a new shopper gets the intro.
+//! intro (and the widget's opener greets them, in their language) while a new shopper gets the intro; a segment's
+//! members export as CSV, with an email address only where the shopper consented.
 
 use serde_json::{Value, json};
 use shopkeep::server::Settings;
@@ -36,13 +37,20 @@ const SEGMENTS: &str = "segments:
 ";
 
 pub async fn spawn_segmented(segments: &str) -> (TestApp, tempfile::TempDir) {
+    spawn_segmented_with(segments, crate::profiles::private_settings()).await
+}
+
+pub async fn spawn_segmented_with(
+    segments: &str,
+    settings: Settings,
+) -> (TestApp, tempfile::TempDir) {
     let dir = copy_shipped();
     std::fs::write(dir.path().join("flows/intro.yaml"), INTRO).expect("write flow");
     let file = dir.path().join("segments.yaml");
     std::fs::write(&file, segments).expect("write segments");
     let settings = Settings {
         segments_file: Some(file),
-        ..crate::profiles::private_settings()
+        ..settings
     };
     let app = spawn_dirs(
         &dir.path().join("flows"),
@@ -218,4 +226,97 @@ async fn a_segment_on_a_trigger_sends_the_picks_email_to_members_only() {
         messages[0]
     );
     assert_eq!(mailing.mailer.counters.queued.get(), 1);
+}
+
+/// `GET /admin/segments/{name}/members.csv` as the admin: the status and the body.
+async fn members_csv(app: &TestApp, name: &str, token: &str) -> (u16, String) {
+    let auth = format!("Bearer {token}");
+    crate::support::http(
+        app.addr,
+        "GET",
+        &format!("/admin/segments/{name}/members.csv"),
+        &[("Authorization", auth.as_str())],
+    )
+    .await
+}
+
+/// Three shoppers answer the first question; two of them (trail) are members of `trail-runners`. Of those, Aiko
+/// consented to email from the widget and Ben only gave his address through the shop's API, so only Aiko's address
+/// is in the export; Chika consented but answered `road`, so she is not a member at all.
+#[tokio::test]
+async fn a_segments_members_export_as_csv_with_emails_only_where_consented() {
+    use crate::profiles::KEY;
+    const ADMIN: &str = "admin-secret";
+    let settings = Settings {
+        admin_token: Some(shopkeep::secret::TokenHash::new(ADMIN)),
+        ..crate::profiles::private_settings()
+    };
+    let segments = "segments:\n  - name: trail-runners\n    when: {finder: running-shoes, answer: terrain, eq: trail}\n  - name: customer\n    when: {visitor: customer}\n  - name: returning\n    when: {visitor: returning}\n";
+    let (app, _dir) = spawn_segmented_with(segments, settings).await;
+    for (visitor, terrain, consent) in [
+        ("v-aiko", "trail", Some("aiko@example.jp")),
+        ("v-ben", "trail", None),
+        ("v-chika", "road", Some("chika@example.jp")),
+    ] {
+        let mut client = app.client().await;
+        client
+            .send(json!({"type": "start", "flow": "running-shoes", "locale": "en", "visitor": visitor}))
+            .await;
+        client.until("question").await;
+        let next = client.answer(json!({"value": terrain})).await;
+        assert_eq!(next["type"], "question", "{next:#}");
+        if let Some(email) = consent {
+            client
+                .send(json!({"type": "consent", "email": email, "consent": true}))
+                .await;
+            let thanks = client.recv().await;
+            assert_eq!(thanks["type"], "message", "{thanks:#}");
+        }
+    }
+    // Ben's address comes from the shop, confirmed, with no consent to email.
+    let (status, body) = crate::support::api(
+        app.addr,
+        "PUT",
+        "/v1/visitors/v-ben/email",
+        KEY,
+        Some(json!({"email": "ben@example.com", "confirmed": true})),
+    )
+    .await;
+    assert_eq!(status, 200, "{body:#}");
+
+    let (status, csv) = members_csv(&app, "trail-runners", ADMIN).await;
+    assert_eq!(status, 200, "{csv}");
+    assert_eq!(
+        csv, "profile,customer,email\nv-aiko,,aiko@example.jp\nv-ben,,\n",
+        "members only, Ben without his address"
+    );
+    assert!(!csv.contains("ben@example.com") && !csv.contains("chika"));
+
+    // Aiko withdraws: her address leaves the export, she stays a member.
+    let (status, _) = crate::support::api(
+        app.addr,
+        "DELETE",
+        "/v1/visitors/v-aiko/consents/email_recommendations",
+        KEY,
+        None,
+    )
+    .await;
+    assert_eq!(status, 200);
+    let (_, csv) = members_csv(&app, "trail-runners", ADMIN).await;
+    assert_eq!(csv, "profile,customer,email\nv-aiko,,\nv-ben,,\n");
+
+    // A segment nobody belongs to is the header alone.
+    let (status, csv) = members_csv(&app, "customer", ADMIN).await;
+    assert_eq!((status, csv.as_str()), (200, "profile,customer,email\n"));
+
+    // An unknown segment is a 404 naming it and the ones there are; no token, no list.
+    let (status, body) = members_csv(&app, "trial-runners", ADMIN).await;
+    assert_eq!(status, 404, "{body}");
+    assert!(
+        body.contains("no segment `trial-runners`") && body.contains("trail-runners, customer"),
+        "{body}"
+    );
+    let (status, body) = members_csv(&app, "trail-runners", "wrong").await;
+    assert_eq!(status, 401, "{body}");
+    assert!(!body.contains("aiko"));
 }
