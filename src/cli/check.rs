@@ -1,4 +1,5 @@
-//! `shopkeep check`: flow files, and with `--catalog` every answer path against the catalog.
+//! `shopkeep check`: flow files, the `segments.yaml` beside a flows folder (as `serve` loads it), and with
+//! `--catalog` every answer path against the catalog.
 
 use crate::audit::{Audit, Cause, PathOutcome};
 use crate::catalog::Catalog;
@@ -110,9 +111,9 @@ pub(super) fn check(args: CheckArgs) -> anyhow::Result<()> {
     // A folder is checked whole too: each experiment's variant against its finder (same id, no experiment of its
     // own, named by one finder) and ids used twice. Every file above, variants included, was checked on its own.
     let mut folder_problems = Vec::new();
-    if args.path.is_dir()
-        && let Err(crate::flow::LoadError::Problems { problems }) = Flows::load_dir(&args.path)
-    {
+    let loaded = args.path.is_dir().then(|| Flows::load_dir(&args.path));
+    if let Some(Err(crate::flow::LoadError::Problems { problems })) = &loaded {
+        let problems = problems.clone();
         for problem in problems {
             if !all_problems.contains(&problem) {
                 if text {
@@ -126,6 +127,40 @@ pub(super) fn check(args: CheckArgs) -> anyhow::Result<()> {
             }
         }
     }
+    // The segments `serve` would load beside this folder, checked as it checks them.
+    let segments = match &loaded {
+        Some(Ok((flows, _))) => check_segments(&args.path, flows)?,
+        Some(Err(_)) => {
+            let file = crate::setup::default_segments_file(&args.path);
+            if file.exists() && text {
+                println!(
+                    "note: `{}` is checked once the flows above have no errors",
+                    file.display()
+                );
+            }
+            None
+        }
+        None => None,
+    };
+    if let Some(segments) = &segments {
+        for problem in &segments.problems {
+            if text {
+                println!("{problem}");
+            }
+            match problem.severity {
+                Severity::Error => errors += 1,
+                Severity::Warning => warnings += 1,
+            }
+        }
+        if text && segments.problems.is_empty() && segments.count > 0 {
+            println!(
+                "{}: {} segments checked ({})",
+                segments.file.display(),
+                segments.count,
+                segments.names.join(", ")
+            );
+        }
+    }
     if text {
         println!(
             "{} flows checked: {errors} errors, {warnings} warnings",
@@ -136,15 +171,53 @@ pub(super) fn check(args: CheckArgs) -> anyhow::Result<()> {
             "flows": reports,
             "shared_problems": shared.problems.iter().map(problem_json).collect::<Vec<_>>(),
             "folder_problems": folder_problems.iter().map(problem_json).collect::<Vec<_>>(),
+            "segments": segments.as_ref().map(|s| json!({
+                "file": s.file.display().to_string(),
+                "segments": s.names,
+                "problems": s.problems.iter().map(problem_json).collect::<Vec<_>>(),
+            })),
             "errors": errors,
             "warnings": warnings,
         });
         println!("{}", serde_json::to_string_pretty(&document)?);
     }
     if errors > 0 {
-        bail!("{errors} errors in the flows; fix them (each names the file, line and fix)");
+        bail!(
+            "{errors} errors in the flows or segments; fix them (each names the file, line and fix)"
+        );
     }
     Ok(())
+}
+
+/// What checking `segments.yaml` found.
+struct SegmentsChecked {
+    file: PathBuf,
+    count: usize,
+    names: Vec<String>,
+    problems: Vec<Problem>,
+}
+
+/// Checks the segments `serve` would load for the flows folder `dir` (`segments.yaml` beside it) against its
+/// finders, and every finder's `{segment: …}` condition against them; `None` when there is no such file and no
+/// finder names a segment.
+fn check_segments(dir: &std::path::Path, flows: &Flows) -> anyhow::Result<Option<SegmentsChecked>> {
+    let file = crate::setup::default_segments_file(dir);
+    match crate::setup::load_segments(&file, flows) {
+        Ok(segments) if segments.list.is_empty() && !file.exists() => Ok(None),
+        Ok(segments) => Ok(Some(SegmentsChecked {
+            count: segments.list.len(),
+            names: segments.names().into_iter().map(str::to_string).collect(),
+            file,
+            problems: Vec::new(),
+        })),
+        Err(crate::setup::SetupError::Segments { problems, .. }) => Ok(Some(SegmentsChecked {
+            file,
+            count: 0,
+            names: Vec::new(),
+            problems,
+        })),
+        Err(e) => Err(e.into()),
+    }
 }
 
 fn problem_json(problem: &Problem) -> Value {

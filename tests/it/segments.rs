@@ -320,3 +320,75 @@ async fn a_segments_members_export_as_csv_with_emails_only_where_consented() {
     assert_eq!(status, 401, "{body}");
     assert!(!body.contains("aiko"));
 }
+
+/// `shopkeep check FLOWS --no-catalog`: success and stdout.
+fn check(flows: &std::path::Path) -> (bool, String) {
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_shopkeep"))
+        .args(["check", &flows.display().to_string(), "--no-catalog"])
+        .output()
+        .expect("shopkeep runs");
+    (
+        output.status.success(),
+        String::from_utf8_lossy(&output.stdout).to_string(),
+    )
+}
+
+/// `shopkeep check` checks the `segments.yaml` that `serve` would load beside the flows folder, every problem
+/// with file and line, and the finders' `{segment: …}` conditions against it; a good file passes.
+#[test]
+fn check_finds_every_problem_in_segments_yaml_beside_the_flows() {
+    let dir = copy_shipped();
+    std::fs::write(dir.path().join("flows/intro.yaml"), INTRO).expect("write flow");
+    let flows = dir.path().join("flows");
+    let file = dir.path().join("segments.yaml");
+    std::fs::write(
+        &file,
+        "segments:\n  - name: new\n    when: {visitor: new}\n  - name: muddy\n    when: {finder: running-shoes, answer: terrain, eq: mud}\n  - name: Bad Name\n    when: {visitor: customer}\n",
+    )
+    .expect("write segments");
+    let (ok, out) = check(&flows);
+    assert!(!ok, "{out}");
+    let shown = file.display().to_string();
+    let lines: Vec<&str> = out.lines().filter(|l| l.starts_with(&shown)).collect();
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.starts_with(&format!("{shown}:5:")) && l.contains("mud")),
+        "the answer that is no option, on its line: {out}"
+    );
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.starts_with(&format!("{shown}:6:")) && l.contains("Bad Name")),
+        "the bad name, on its line: {out}"
+    );
+    assert!(out.contains("errors"), "{out}");
+
+    // Once the file is right, the finder naming a segment it does not define is the one problem left.
+    std::fs::write(
+        &file,
+        "segments:\n  - name: new\n    when: {visitor: new}\n  - name: muddy\n    when: {finder: running-shoes, answer: terrain, eq: trail}\n",
+    )
+    .expect("write segments");
+    let (ok, out) = check(&flows);
+    assert!(!ok, "{out}");
+    assert!(
+        out.contains(
+            "intro.yaml:9:15: error: the condition names segment `returning`, which is not defined"
+        ),
+        "{out}"
+    );
+    assert!(out.contains(" flows checked: 1 errors, "), "{out}");
+
+    std::fs::write(
+        &file,
+        "segments:\n  - name: returning\n    when: {visitor: returning}\n  - name: muddy\n    when: {finder: running-shoes, answer: terrain, eq: trail}\n",
+    )
+    .expect("write segments");
+    let (ok, out) = check(&flows);
+    assert!(ok, "{out}");
+    assert!(
+        out.contains(&format!("{shown}: 2 segments checked (returning, muddy)")),
+        "{out}"
+    );
+}
