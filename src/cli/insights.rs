@@ -9,7 +9,7 @@ use std::path::PathBuf;
 use anyhow::{Context, bail};
 
 use crate::flow::Flows;
-use crate::insights::report::{TABLES, date_label};
+use crate::insights::report::{TABLES, arm_flow, date_label};
 use crate::insights::{Grain, Insights, Range, Report};
 use crate::store::Store;
 
@@ -27,8 +27,11 @@ pub struct InsightsArgs {
     #[arg(long)]
     pub to: Option<String>,
     /// Only this finder version below the funnel.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "arm")]
     pub version: Option<String>,
+    /// Only this arm of the finder's experiment below the funnel: control or variant.
+    #[arg(long)]
+    pub arm: Option<String>,
     /// The running server to ask.
     #[arg(long, env = "SHOPKEEP_SERVER", default_value = "http://127.0.0.1:8080")]
     pub server: String,
@@ -92,14 +95,10 @@ fn from_data(args: &InsightsArgs, dir: &std::path::Path) -> anyhow::Result<Repor
     })?;
     let mut insights = Insights::default();
     store.each_insights(&mut |key, bucket| insights.restore(key, bucket))?;
-    let order = match Flows::load_dir(&args.flows) {
-        Ok((flows, _)) => flows
-            .get(&args.finder)
-            .map(|f| crate::insights::question_order(f))
-            .unwrap_or_default(),
-        Err(_) => Vec::new(),
-    };
-    if !insights.finders().contains_key(&args.finder) && order.is_empty() {
+    // The finder as the server would serve it (its variant joined), for the question order and the arms.
+    let flows = Flows::load_dir(&args.flows).ok().map(|(flows, _)| flows);
+    let flow = flows.as_ref().and_then(|f| f.get(&args.finder));
+    if !insights.finders().contains_key(&args.finder) && flow.is_none() {
         let known: Vec<String> = insights.finders().into_keys().collect();
         bail!(
             "no figures for finder `{}`; finders with figures: {}",
@@ -111,7 +110,22 @@ fn from_data(args: &InsightsArgs, dir: &std::path::Path) -> anyhow::Result<Repor
             }
         );
     }
-    Ok(insights.report(&args.finder, &range, args.version.as_deref(), &order))
+    // One arm's tables are its version's, in its own question order, as the API gives them.
+    let (version, ordered) = match args.arm.as_deref() {
+        None => (args.version.clone(), flow.cloned()),
+        Some(arm) => {
+            let arm = arm_flow(flow, arm).map_err(|e| anyhow::anyhow!("--arm: {e}"))?;
+            (Some(arm.version.clone()), Some(arm))
+        }
+    };
+    let order = ordered
+        .map(|f| crate::insights::question_order(&f))
+        .unwrap_or_default();
+    let mut report = insights.report(&args.finder, &range, version.as_deref(), &order);
+    if let Some(flow) = flow {
+        report.set_experiment(flow);
+    }
+    Ok(report)
 }
 
 fn from_server(args: &InsightsArgs) -> anyhow::Result<Report> {
@@ -121,6 +135,7 @@ fn from_server(args: &InsightsArgs) -> anyhow::Result<Report> {
         ("from", &args.from),
         ("to", &args.to),
         ("version", &args.version),
+        ("arm", &args.arm),
     ] {
         if let Some(value) = value {
             query.push(format!("{name}={}", encode(value)));
@@ -252,6 +267,42 @@ pub fn render(report: &Report, rows: usize) -> String {
                 .collect();
             out.push_str(&format!("  {}\n", line.join("  ").trim_end()));
         }
+        if table == "arms" {
+            out.push_str(&arm_difference(report));
+        }
     }
+    out
+}
+
+/// The experiment's result in words under the arms table: the variant's difference from the control in
+/// completion and click-through, in percentage points, with the 95 % interval (the API's figures, times 100).
+fn arm_difference(report: &Report) -> String {
+    let Some(variant) = report.arms.iter().find(|a| a.arm == "variant") else {
+        return String::new();
+    };
+    let points =
+        |v: Option<f64>| v.map_or_else(|| "–".to_string(), |v| format!("{:+.1}", v * 100.0));
+    let figure = |name: &str, d: Option<f64>, low: Option<f64>, high: Option<f64>| match d {
+        Some(_) => format!(
+            "  {name}: variant − control {} points (95 % interval {} to {})\n",
+            points(d),
+            points(low),
+            points(high)
+        ),
+        None => format!("  {name}: no difference yet (an arm has no conversations in the range)\n"),
+    };
+    let mut out = figure(
+        "completion",
+        variant.completion_difference,
+        variant.completion_low,
+        variant.completion_high,
+    );
+    out.push_str(&figure(
+        "click-through",
+        variant.click_through_difference,
+        variant.click_through_low,
+        variant.click_through_high,
+    ));
+    out.push_str("  (Newcombe's hybrid score interval; an interval that holds 0 shows no clear difference yet)\n");
     out
 }

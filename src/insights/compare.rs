@@ -83,6 +83,27 @@ pub struct ArmRow {
     pub click_through_high: Option<f64>,
 }
 
+/// The flow of one arm (`control` or `variant`) of the experiment `flow` runs: its version's figures and its
+/// question order make that arm's tables. An error saying the fix when there is no experiment or no such arm.
+pub fn arm_flow(
+    flow: Option<&std::sync::Arc<crate::flow::Flow>>,
+    arm: &str,
+) -> Result<std::sync::Arc<crate::flow::Flow>, String> {
+    use crate::flow::Arm;
+    let experiment = flow.and_then(|f| Some((f, f.experiment.as_ref()?.variant.as_ref()?)));
+    let Some((control, variant)) = experiment else {
+        return Err(
+            "this finder runs no experiment; leave `arm` out (or add `experiment` to its flow file)"
+                .into(),
+        );
+    };
+    match Arm::parse(arm) {
+        Some(Arm::Control) => Ok(std::sync::Arc::clone(control)),
+        Some(Arm::Variant) => Ok(std::sync::Arc::clone(variant)),
+        None => Err(format!("no arm `{arm}`; ask for `control` or `variant`")),
+    }
+}
+
 /// An arm as the finder declares it: its file, the version it is served as, and its share of visitors.
 #[derive(Clone, Copy, Debug)]
 pub struct ArmSpec<'a> {
@@ -92,6 +113,34 @@ pub struct ArmSpec<'a> {
 }
 
 impl Report {
+    /// Fills the `arms` table when `flow` (the finder as loaded, its variant joined) runs an experiment: the
+    /// control is the finder's own file and version, the variant the variant file's. The API, the dashboard and
+    /// `shopkeep insights` all call this, so they show the same arms.
+    pub fn set_experiment(&mut self, flow: &crate::flow::Flow) {
+        let Some(experiment) = &flow.experiment else {
+            return;
+        };
+        let Some(variant) = &experiment.variant else {
+            return;
+        };
+        let own = flow
+            .path
+            .file_name()
+            .map_or(String::new(), |n| n.to_string_lossy().to_string());
+        self.set_arms(
+            ArmSpec {
+                file: &own,
+                version: &flow.version,
+                share: 1.0 - experiment.share,
+            },
+            ArmSpec {
+                file: &experiment.file,
+                version: &variant.version,
+                share: experiment.share,
+            },
+        );
+    }
+
     /// Fills the `arms` table from the funnel rows of the two arms' versions (an arm without conversations in the
     /// range has zeros): the control's figures, then the variant's with the difference from the control.
     pub fn set_arms(&mut self, control: ArmSpec<'_>, variant: ArmSpec<'_>) {

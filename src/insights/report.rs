@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use super::bucket::Bucket;
-pub use super::compare::{ArmRow, ArmSpec, Comparison, Difference, difference};
+pub use super::compare::{ArmRow, ArmSpec, Comparison, Difference, arm_flow, difference};
 pub use super::range::{Range, date_label, parse_span};
 use super::{Grain, Key};
 

@@ -7,7 +7,6 @@
 //! Admin access as for the other `/admin` requests (the admin token; without one, this machine only).
 
 use std::net::SocketAddr;
-use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use axum::Json;
@@ -22,8 +21,7 @@ use super::AppState;
 use super::admin::allowed;
 use super::api::ApiError;
 use crate::conversation::{Event, Session};
-use crate::flow::Arm;
-use crate::insights::report::{ArmSpec, TABLES};
+use crate::insights::report::{TABLES, arm_flow};
 use crate::insights::{Insights, Range, Report, Shown, Turn};
 use crate::shop_events::ShopEvent;
 use crate::store::Store;
@@ -168,51 +166,20 @@ pub(super) fn report(state: &AppState, finder: &str, ask: &Ask) -> Result<Report
             "no finder has that id; GET /admin/insights lists them",
         ));
     }
-    let experiment = flow.and_then(|f| {
-        let e = f.experiment.as_ref()?;
-        Some((f, e, e.variant.as_ref()?))
-    });
     // One arm's tables are its version's, in its own question order.
-    let (version, ordered) = match (ask.arm.as_deref(), experiment) {
-        (None, _) => (ask.version.clone(), flow.cloned()),
-        (Some(_), None) => {
-            return Err(ApiError::bad(
-                "arm",
-                "this finder runs no experiment; leave `arm` out (or add `experiment` to its flow file)",
-            ));
+    let (version, ordered) = match ask.arm.as_deref() {
+        None => (ask.version.clone(), flow.cloned()),
+        Some(arm) => {
+            let arm = arm_flow(flow, arm).map_err(|message| ApiError::bad("arm", message))?;
+            (Some(arm.version.clone()), Some(arm))
         }
-        (Some(name), Some((control, _, variant))) => match Arm::parse(name) {
-            Some(Arm::Control) => (Some(control.version.clone()), Some(Arc::clone(control))),
-            Some(Arm::Variant) => (Some(variant.version.clone()), Some(Arc::clone(variant))),
-            None => {
-                return Err(ApiError::bad(
-                    "arm",
-                    format!("no arm `{name}`; ask for `control` or `variant`"),
-                ));
-            }
-        },
     };
     let order = ordered
         .map(|f| crate::insights::question_order(&f))
         .unwrap_or_default();
     let mut report = insights.report(finder, &range, version.as_deref(), &order);
-    if let Some((control, e, variant)) = experiment {
-        let own = control
-            .path
-            .file_name()
-            .map_or(String::new(), |n| n.to_string_lossy().to_string());
-        report.set_arms(
-            ArmSpec {
-                file: &own,
-                version: &control.version,
-                share: 1.0 - e.share,
-            },
-            ArmSpec {
-                file: &e.file,
-                version: &variant.version,
-                share: e.share,
-            },
-        );
+    if let Some(flow) = flow {
+        report.set_experiment(flow);
     }
     Ok(report)
 }

@@ -274,7 +274,101 @@ async fn the_insights_report_each_arm_and_their_difference() {
         html.contains(r#"<section id="arms">"#) && html.contains("+25.0 ("),
         "{html}"
     );
-    app.stop().await;
+
+    // `shopkeep insights` prints the arms and the same differences, from the server and from its data folder.
+    let points = |v: Option<f64>| format!("{:+.1}", v.expect("a bound") * 100.0);
+    let expected = [
+        format!(
+            "completion: variant − control +25.0 points (95 % interval {} to {})",
+            points(completion.low),
+            points(completion.high)
+        ),
+        format!(
+            "click-through: variant − control +33.3 points (95 % interval {} to {})",
+            points(click.low),
+            points(click.high)
+        ),
+    ];
+    let arms_of = |printed: &str| -> Vec<String> {
+        let start = printed.find("\narms\n").expect("an arms table");
+        let end = printed[start + 1..]
+            .find("\nseries")
+            .map_or(printed.len(), |e| start + 1 + e);
+        printed[start..end]
+            .lines()
+            .map(str::trim)
+            .filter(|l| !l.is_empty())
+            .map(str::to_string)
+            .collect()
+    };
+    let server = app.url();
+    let printed = crate::insights::cli(&[
+        "running-shoes",
+        "--since",
+        "1d",
+        "--server",
+        &server,
+        "--admin-token",
+        ADMIN,
+    ])
+    .await
+    .expect("shopkeep insights prints");
+    let arms = arms_of(&printed);
+    assert!(arms[1].starts_with("arm "), "{printed}");
+    assert!(
+        arms[2].starts_with("control  running-shoes.yaml")
+            && arms[3].starts_with("variant  running-shoes-b.yaml"),
+        "{printed}"
+    );
+    for line in &expected {
+        assert!(arms.contains(line), "{line} in {printed}");
+    }
+    let variant_tables = crate::insights::cli(&[
+        "running-shoes",
+        "--since",
+        "1d",
+        "--server",
+        &server,
+        "--admin-token",
+        ADMIN,
+        "--arm",
+        "variant",
+        "--csv",
+        "questions",
+    ])
+    .await
+    .expect("one arm's questions");
+    assert!(
+        variant_tables.contains("\ncushioning,3,"),
+        "{variant_tables}"
+    );
+    let data = app.stop().await;
+    let offline = crate::insights::cli(&[
+        "running-shoes",
+        "--since",
+        "1d",
+        "--data",
+        &data.path().display().to_string(),
+        "--flows",
+        &repo("tests/fixtures/experiment/flows")
+            .display()
+            .to_string(),
+    ])
+    .await
+    .expect("reads the data folder");
+    assert_eq!(arms_of(&offline), arms, "{offline}");
+    let refused = crate::insights::cli(&[
+        "running-shoes",
+        "--data",
+        &data.path().display().to_string(),
+        "--flows",
+        &repo("flows").display().to_string(),
+        "--arm",
+        "variant",
+    ])
+    .await
+    .expect_err("no experiment in the shipped flows");
+    assert!(refused.contains("runs no experiment"), "{refused}");
 }
 
 /// `shopkeep test` with the experiment fixture's tests in `tests`; success and stdout.

@@ -18,7 +18,7 @@ fn settings() -> Settings {
 }
 
 /// `shopkeep insights ARGS`: stdout, or stderr when it fails.
-async fn cli(args: &[&str]) -> Result<String, String> {
+pub async fn cli(args: &[&str]) -> Result<String, String> {
     let output = tokio::process::Command::new(env!("CARGO_BIN_EXE_shopkeep"))
         .arg("insights")
         .args(args)
