@@ -52,7 +52,7 @@ pub(super) async fn carry_out(
                     tracing::error!(error = %e, "storing an answer failed");
                     failed = true;
                 } else {
-                    alike(app, &conv.session);
+                    alike(app, conv, &question, &answer);
                 }
             }
             Effect::Record(event) => {
@@ -151,25 +151,50 @@ pub(super) async fn carry_out(
     replies
 }
 
+/// An owner's stored answers to one finder, question → answer key.
+pub(super) struct Known {
+    owner: String,
+    answers: std::collections::BTreeMap<String, String>,
+}
+
 /// Tells the recommendation model the shopper's stored answers to this finder now (the newest per question, over
-/// every conversation of theirs, as at a restart), for "answered like you".
-fn alike(app: &crate::server::App, session: &Session) {
-    let owner = crate::store::owner(session);
-    let answers = match app.store.answers_by_flow(owner) {
-        Ok(answers) => answers,
-        Err(e) => {
-            tracing::warn!(error = %e, "reading the answers for recommendations failed");
-            return;
+/// every conversation of theirs, as at a restart), for "answered like you". The store is read once per
+/// conversation (and again if the shopper's id changes, as when a customer id arrives); each answer after that
+/// updates what was read.
+fn alike(
+    app: &crate::server::App,
+    conv: &mut Current,
+    question: &str,
+    answer: &crate::conversation::Answer,
+) {
+    let owner = crate::store::owner(&conv.session);
+    let known = match conv.known.take() {
+        Some(mut known) if known.owner == owner => {
+            known.answers.insert(question.to_string(), answer.key());
+            known
         }
+        // Read after the answer was queued, so the stored answers include it.
+        _ => match app.store.answers_by_flow(owner) {
+            Ok(answers) => Known {
+                owner: owner.to_string(),
+                answers: answers
+                    .into_iter()
+                    .filter(|a| a.flow == conv.session.flow)
+                    .map(|a| (a.question, a.answer.key()))
+                    .collect(),
+            },
+            Err(e) => {
+                tracing::warn!(error = %e, "reading the answers for recommendations failed");
+                return;
+            }
+        },
     };
     let signature = crate::recommend::alike::signature(
-        answers
-            .iter()
-            .filter(|a| a.flow == session.flow)
-            .map(|a| (a.question.as_str(), a.answer.key())),
+        known.answers.iter().map(|(q, a)| (q.as_str(), a.clone())),
     );
     app.recommend
         .write()
         .unwrap_or_else(|p| p.into_inner())
-        .answered(owner, &session.flow, signature);
+        .answered(owner, &conv.session.flow, signature);
+    conv.known = Some(known);
 }

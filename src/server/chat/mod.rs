@@ -102,6 +102,10 @@ struct Current {
     token: String,
     /// This connection's claim on the conversation: turns run only while it still owns it.
     owner: Ownership,
+    /// The shopper's stored answers to this finder (question → answer key, over every conversation of theirs),
+    /// read from the store at this conversation's first answer and kept up to date by its answers after, for
+    /// "answered like you" without a store read on every turn. `None` until then.
+    known: Option<effects::Known>,
 }
 
 /// Resolves when another connection has taken over the conversation on this one.

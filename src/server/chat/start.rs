@@ -121,6 +121,7 @@ pub(super) async fn start(
             session,
             token,
             owner,
+            known: None,
         };
         replies.extend(carry_out(state, &mut conv, effects, None, None).await);
         *current = Some(conv);
@@ -168,6 +169,7 @@ pub(super) async fn start(
         session,
         token,
         owner,
+        known: None,
     };
     replies.extend(carry_out(state, &mut conv, effects, Some(None), None).await);
     *current = Some(conv);
