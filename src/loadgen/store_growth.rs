@@ -20,7 +20,8 @@ use std::time::{Duration, Instant};
 
 use super::client::{self, Load};
 use super::script::Script;
-use super::{BenchError, InProcess, load_error};
+use super::server_under_test::InProcess;
+use super::{BenchError, load_error};
 use crate::flow::Flows;
 use crate::store::{Retention, Store, StoreError};
 
