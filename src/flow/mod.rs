@@ -22,7 +22,7 @@ use crate::catalog::Constraint;
 pub use compile::{
     check_fields, check_segments, compile, compile_with, kind_name, undefined_segments,
 };
-pub(crate) use compile::{constraint_op, yaml_cause};
+pub(crate) use compile::{constraint_op, scalar_text, yaml_cause};
 pub use experiment::{Arm, Experiment};
 pub use folder::{Flows, LoadError, yaml_files};
 pub use shared::Shared;

@@ -3,8 +3,8 @@
 
 use std::fmt::Write;
 
-use super::client::{Outcome, Turns};
 use super::Report;
+use super::client::{Outcome, Turns};
 
 /// `nproc` and the CPU model, as one line.
 pub fn machine() -> String {

@@ -7,20 +7,19 @@ use std::path::{Path, PathBuf};
 
 use serde_saphyr::Location;
 
-use super::spec::{ActionSpec, CaseSpec, CountSpec, ExpectSpec, RowSpec, StepSpec, TestFile};
-use super::{Action, Case, Expect, Step};
-use crate::catalog::Constraint;
-use crate::flow::spec::{ConstraintSpec, ScalarSpec};
-use crate::flow::{Problem, Severity, constraint_op, yaml_cause};
+use super::build::build;
+use super::spec::{CaseSpec, TestFile};
+use super::{Case, Expect, Step};
+use crate::flow::{Problem, Severity, scalar_text, yaml_cause};
 
 /// Collects located problems for one file.
-struct Problems {
+pub(super) struct Problems {
     file: String,
-    found: Vec<Problem>,
+    pub(super) found: Vec<Problem>,
 }
 
 impl Problems {
-    fn error(&mut self, at: Location, message: String) {
+    pub(super) fn error(&mut self, at: Location, message: String) {
         self.found
             .push(Problem::located(&self.file, at, Severity::Error, message));
     }
@@ -88,11 +87,11 @@ pub fn parse(path: &Path, source: &str) -> (Vec<Case>, Vec<Problem>) {
     (cases, problems.found)
 }
 
-struct Built {
-    name: String,
-    at: Location,
-    steps: Vec<Step>,
-    expect: Option<Expect>,
+pub(super) struct Built {
+    pub(super) name: String,
+    pub(super) at: Location,
+    pub(super) steps: Vec<Step>,
+    pub(super) expect: Option<Expect>,
 }
 
 /// One case, or one per table row with `$names` filled in.
@@ -198,199 +197,10 @@ pub(crate) fn substitute(
     Ok((out, used))
 }
 
-fn scalar_text(value: &ScalarSpec) -> String {
-    match value {
-        ScalarSpec::Bool(b) => b.to_string(),
-        ScalarSpec::Number(n) => crate::catalog::format_number(*n),
-        ScalarSpec::Text(s) => s.clone(),
-    }
-}
-
-type Fill<'a> = dyn Fn(&str) -> Result<String, String> + 'a;
-
-fn build(
-    case: &CaseSpec,
-    row: Option<&RowSpec>,
-    fill: &Fill,
-    problems: &mut Problems,
-) -> Option<Built> {
-    let before = problems.found.len();
-    let mut steps = Vec::new();
-    for step in &case.steps {
-        match build_step(&step.value, fill) {
-            Ok(built) => steps.push(Step {
-                line: step.referenced.line(),
-                column: step.referenced.column(),
-                ..built
-            }),
-            Err(e) => problems.error(step.referenced, format!("case `{}`: {e}", case.name.value)),
-        }
-    }
-    let expect = match (&case.expect, row.and_then(|r| r.expect.as_ref())) {
-        (None, None) => None,
-        (template, row) => {
-            let merged = merge(template.clone().unwrap_or_default(), row.cloned());
-            match build_expect(&merged, fill) {
-                Ok(expect) => Some(expect),
-                Err(e) => {
-                    problems.error(
-                        case.name.referenced,
-                        format!("case `{}`: {e}", case.name.value),
-                    );
-                    None
-                }
-            }
-        }
-    };
-    (problems.found.len() == before).then(|| Built {
-        name: case.name.value.clone(),
-        at: case.name.referenced,
-        steps,
-        expect,
-    })
-}
-
-fn merge(template: ExpectSpec, row: Option<ExpectSpec>) -> ExpectSpec {
-    let Some(row) = row else { return template };
-    ExpectSpec {
-        result: row.result.or(template.result),
-        title: row.title.or(template.title),
-        count: row.count.or(template.count),
-        includes: row.includes.or(template.includes),
-        excludes: row.excludes.or(template.excludes),
-        first: row.first.or(template.first),
-        all: row.all.or(template.all),
-        relaxed: row.relaxed.or(template.relaxed),
-        explains: row.explains.or(template.explains),
-    }
-}
-
-fn number(value: &ScalarSpec, fill: &Fill) -> Result<f64, String> {
-    match value {
-        ScalarSpec::Number(n) => Ok(*n),
-        other => {
-            let text = fill(&scalar_text(other))?;
-            text.trim()
-                .parse()
-                .map_err(|_| format!("range bound `{text}` is not a number"))
-        }
-    }
-}
-
-fn build_step(step: &StepSpec, fill: &Fill) -> Result<Step, String> {
-    let opt = |s: &Option<String>| s.as_deref().map(fill).transpose();
-    let mut actions = Vec::new();
-    if let Some(v) = &step.answer {
-        actions.push(Action::Value(fill(&scalar_text(v))?));
-    }
-    if let Some(vs) = &step.answers {
-        let values = vs
-            .iter()
-            .map(|v| fill(&scalar_text(v)))
-            .collect::<Result<_, _>>()?;
-        actions.push(Action::Values(values));
-    }
-    if let Some(t) = &step.typed {
-        actions.push(Action::Text(fill(t)?));
-    }
-    if let Some(r) = &step.range {
-        let min = r.min.as_ref().map(|v| number(v, fill)).transpose()?;
-        let max = r.max.as_ref().map(|v| number(v, fill)).transpose()?;
-        if min.is_none() && max.is_none() {
-            return Err("a `range` answer needs `min`, `max` or both".into());
-        }
-        actions.push(Action::Range { min, max });
-    }
-    if let Some(a) = step.action {
-        actions.push(match a {
-            ActionSpec::Back => Action::Back,
-            ActionSpec::Restart => Action::Restart,
-            ActionSpec::Skip => Action::Skip,
-            ActionSpec::ResultsNow => Action::ResultsNow,
-        });
-    }
-    if actions.len() > 1 {
-        return Err("a step does one thing: keep one of answer, answers, typed, range, do".into());
-    }
-    Ok(Step {
-        line: 0,
-        column: 0,
-        ask: opt(&step.ask)?,
-        says: opt(&step.says)?,
-        hint: opt(&step.hint)?,
-        action: actions.pop(),
-    })
-}
-
-fn build_expect(spec: &ExpectSpec, fill: &Fill) -> Result<Expect, String> {
-    let opt = |s: &Option<String>| s.as_deref().map(fill).transpose();
-    let list = |l: &Option<Vec<String>>| -> Result<Vec<String>, String> {
-        l.iter().flatten().map(|s| fill(s)).collect()
-    };
-    let count = match &spec.count {
-        None => None,
-        Some(CountSpec::Exactly(n)) => Some((*n, *n)),
-        Some(CountSpec::Between { min, max }) => {
-            Some((min.unwrap_or(0), max.unwrap_or(usize::MAX)))
-        }
-    };
-    let mut all = Vec::new();
-    for c in spec.all.iter().flatten() {
-        all.push(constraint(c, fill)?);
-    }
-    Ok(Expect {
-        result: opt(&spec.result)?,
-        title: opt(&spec.title)?,
-        count,
-        includes: list(&spec.includes)?,
-        excludes: list(&spec.excludes)?,
-        first: opt(&spec.first)?,
-        all,
-        relaxed: spec
-            .relaxed
-            .as_ref()
-            .map(|l| l.iter().map(|s| fill(s)).collect())
-            .transpose()?,
-        explains: opt(&spec.explains)?,
-    })
-}
-
-/// A constraint of `expect.all`, with its text as the test wrote it (for messages).
-fn constraint(spec: &ConstraintSpec, fill: &Fill) -> Result<(String, Constraint), String> {
-    let mut spec = spec.clone();
-    let filled = |v: &mut Option<ScalarSpec>| -> Result<(), String> {
-        if let Some(ScalarSpec::Text(s)) = v {
-            *s = fill(s)?;
-        }
-        Ok(())
-    };
-    filled(&mut spec.eq)?;
-    filled(&mut spec.ne)?;
-    filled(&mut spec.contains)?;
-    for value in spec.in_.iter_mut().flatten() {
-        if let ScalarSpec::Text(s) = value {
-            *s = fill(s)?;
-        }
-    }
-    match constraint_op(&spec) {
-        Ok(Some(op)) => {
-            let shown = super::check::describe(&spec.field, &op);
-            Ok((shown, Constraint::new(spec.field.clone(), op)))
-        }
-        Ok(None) => Err(format!(
-            "the condition on `{}` has no operator; add one of eq, ne, in, contains, lt, lte, gt, gte",
-            spec.field
-        )),
-        Err(n) => Err(format!(
-            "the condition on `{}` has {n} operators; split it into one condition per operator",
-            spec.field
-        )),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::scenario::Action;
 
     fn values<'a>(pairs: &[(&'a str, &str)]) -> BTreeMap<&'a str, String> {
         pairs.iter().map(|(k, v)| (*k, v.to_string())).collect()

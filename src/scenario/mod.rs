@@ -19,6 +19,7 @@
 //! chose, which edges were followed).
 
 pub mod arms;
+mod build;
 pub mod check;
 pub mod client;
 pub mod coverage;

@@ -10,7 +10,8 @@ pub(super) fn scalar(spec: &ScalarSpec) -> Scalar {
     }
 }
 
-pub(super) fn scalar_text(spec: &ScalarSpec) -> String {
+/// A scalar of a flow or test file as text, as an answer or a table cell is written.
+pub(crate) fn scalar_text(spec: &ScalarSpec) -> String {
     match spec {
         ScalarSpec::Bool(b) => b.to_string(),
         ScalarSpec::Number(n) => crate::catalog::format_number(*n),

@@ -35,7 +35,7 @@ mod results;
 use build::build;
 use conditions::QuestionInfo;
 pub(crate) use constraints::constraint_op;
-use constraints::scalar_text;
+pub(crate) use constraints::scalar_text;
 pub use fields::{check_fields, check_segments, undefined_segments};
 
 /// Variables every result template may use besides the question ids.
