@@ -155,6 +155,9 @@ pub struct BenchStoreArgs {
     /// Where the data directories go (the disk measured); default: the temp dir.
     #[arg(long)]
     pub scratch: Option<PathBuf>,
+    /// Seconds of each window of the pause measurement (turn latencies without and during sweeps); 0 skips it.
+    #[arg(long, default_value_t = 10)]
+    pub pause_secs: u64,
 }
 
 /// `shopkeep bench-store`: the store's bytes per answer, before and after expiry and compaction, and its steady
@@ -171,6 +174,7 @@ pub(super) fn bench_store(args: BenchStoreArgs) -> anyhow::Result<()> {
         catalog: args.catalog,
         scratch: args.scratch.unwrap_or_else(std::env::temp_dir),
         timeout: Duration::from_secs(10),
+        pause_secs: args.pause_secs,
     };
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()

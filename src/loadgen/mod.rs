@@ -28,6 +28,7 @@ mod run;
 pub mod script;
 mod server_under_test;
 pub mod store_growth;
+pub mod sweep_pause;
 
 use std::path::PathBuf;
 use std::time::Duration;

@@ -13,6 +13,7 @@
 //! - **Steady state**: a fresh server takes the same number of answers in `rounds` rounds; after each round the
 //!   server's own expiry ([`Store::expire`], compaction included) runs as if the retention period were one round
 //!   long, so the store holds about one round of live records: its size after each round is the steady state.
+//! - **Pause**: on that server, turn latencies without and during sweeps ([`super::sweep_pause`]).
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -35,6 +36,8 @@ pub struct Options {
     pub catalog: PathBuf,
     pub scratch: PathBuf,
     pub timeout: Duration,
+    /// Seconds of each window of the pause measurement; 0 skips it.
+    pub pause_secs: u64,
 }
 
 /// The store at one moment.
@@ -65,6 +68,7 @@ pub struct Growth {
     /// Written, expired, compacted.
     pub samples: Vec<Sample>,
     pub rounds: Vec<Round>,
+    pub pause: Option<super::sweep_pause::Pause>,
 }
 
 /// A walk: `start` and five answers, the last one to the picks; then `start` again (a new conversation).
@@ -154,12 +158,32 @@ pub async fn measure(
             compacted: expired.compacted.is_some(),
         });
     }
+    let pause = if options.pause_secs > 0 {
+        progress(&format!(
+            "pause: {} s of load without sweeps, {} s with sweeps back to back",
+            options.pause_secs, options.pause_secs
+        ));
+        Some(
+            super::sweep_pause::measure(
+                &server.url,
+                &server.state.0.store,
+                &script,
+                options.connections,
+                options.pause_secs,
+                options.timeout,
+            )
+            .await?,
+        )
+    } else {
+        None
+    };
     server.stop().await;
     Ok(Growth {
         answers,
         write_secs,
         samples,
         rounds,
+        pause,
     })
 }
 
@@ -284,6 +308,10 @@ pub fn markdown(growth: &Growth) -> String {
             mib(r.live),
             if r.compacted { "yes" } else { "no" }
         ));
+    }
+    if let Some(pause) = &growth.pause {
+        out.push('\n');
+        out.push_str(&super::sweep_pause::markdown(pause));
     }
     out
 }

@@ -229,3 +229,47 @@ fn bench_recs_stores_every_batch_and_answers_every_request() {
         "{printed}"
     );
 }
+
+/// `shopkeep bench-store` end to end on a small scale: the growth tables, and the pause measurement with turns in
+/// both windows and at least one sweep beside the load, none failed.
+#[test]
+fn bench_store_measures_growth_and_the_pause_of_its_sweeps() {
+    let scratch = tempfile::tempdir().expect("scratch dir");
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_shopkeep"))
+        .args(["bench-store", "--answers", "1000", "--rounds", "2"])
+        .args(["--connections", "5", "--pause-secs", "2", "--flows"])
+        .arg(repo("flows"))
+        .arg("--catalog")
+        .arg(repo("catalog"))
+        .arg("--scratch")
+        .arg(scratch.path())
+        .output()
+        .expect("shopkeep bench-store runs");
+    let printed = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "{printed}{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(printed.contains("| compacted |"), "{printed}");
+    // | turns | count | p50 | p99 | p99.9 | max |
+    for window in ["| quiet |", "| during sweeps |"] {
+        let line = printed
+            .lines()
+            .find(|l| l.starts_with(window))
+            .unwrap_or_else(|| panic!("no `{window}` row in:\n{printed}"));
+        let count: u64 = line
+            .split('|')
+            .nth(2)
+            .and_then(|c| c.trim().parse().ok())
+            .unwrap_or(0);
+        assert!(count > 0, "{printed}");
+    }
+    let sweeps: u64 = printed
+        .split("sweeps back to back")
+        .next()
+        .and_then(|head| head.split_whitespace().last())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(0);
+    assert!(sweeps >= 1, "{printed}");
+}
