@@ -107,7 +107,7 @@ pub trait Backend: Send + Sync {
     /// How many records of a kind there are (for tests and metrics; may walk the records).
     fn count(&self, kind: Kind) -> Result<usize, StoreError>;
     /// Rewrites the storage so that no byte of a removed record is left on disk (erasure, compaction); durable on
-    /// return.
+    /// return. Reads and writes may go on meanwhile; a write made during the rewrite is in the rewritten storage.
     fn rewrite(&self) -> Result<(), StoreError>;
     /// Bytes the storage takes on disk.
     fn disk_bytes(&self) -> Result<u64, StoreError>;

@@ -127,14 +127,11 @@ impl Store {
         self.compact().map(|after| Some((before, after)))
     }
 
-    /// Rewrites the storage with only the live records (every read and write waits meanwhile); the bytes on disk
-    /// after.
+    /// Rewrites the storage with only the live records (turns go on meanwhile; see [`super::Backend::rewrite`]);
+    /// the bytes on disk after.
     pub fn compact(&self) -> Result<u64, StoreError> {
         self.writes.apply()?;
-        {
-            let _settled = self.writes.settled();
-            self.writes.backend.rewrite()?;
-        }
+        self.writes.backend.rewrite()?;
         self.disk_bytes()
     }
 }

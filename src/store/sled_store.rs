@@ -16,7 +16,14 @@ pub struct Sled {
     inner: RwLock<Option<Trees>>,
     /// The store folder's generation (`store-N`), also while closed.
     generation: std::sync::atomic::AtomicU64,
+    /// While a rewrite copies the records: every key written since it began, to copy again before it switches.
+    dirty: std::sync::Mutex<Option<Written>>,
+    /// One rewrite at a time.
+    rewriting: std::sync::Mutex<()>,
 }
+
+/// Keys written while a rewrite copies.
+type Written = std::collections::HashSet<(Kind, Vec<u8>)>;
 
 /// The open trees, read-locked.
 struct Open<'a>(std::sync::RwLockReadGuard<'a, Option<Trees>>);
@@ -189,6 +196,8 @@ impl Sled {
             durability,
             inner: RwLock::new(Some(trees)),
             generation: generation.into(),
+            dirty: Default::default(),
+            rewriting: Default::default(),
         })
     }
 
@@ -232,6 +241,21 @@ impl Sled {
     }
 }
 
+/// Stops recording the keys written when a rewrite ends, however it ends.
+struct Recording<'a>(&'a Sled);
+
+impl Drop for Recording<'_> {
+    fn drop(&mut self) {
+        *self.0.dirty() = None;
+    }
+}
+
+impl Sled {
+    fn dirty(&self) -> std::sync::MutexGuard<'_, Option<Written>> {
+        self.dirty.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
 impl Trees {
     fn tree(&self, kind: Kind) -> &sled::Tree {
         &self.trees[kind as usize]
@@ -270,14 +294,20 @@ impl Backend for Sled {
     /// a sled batch takes a database-wide lock and seals its own log entry, which costs an extra log write.
     fn write(&self, ops: &mut dyn Iterator<Item = Op<'_>>) -> Result<(), StoreError> {
         let written = self.read().and_then(|trees| {
+            let mut dirty = self.dirty();
             for op in ops {
-                match op {
+                let (kind, key) = match op {
                     Op::Put(kind, key, value) => {
                         trees.tree(kind).insert(key, value)?;
+                        (kind, key)
                     }
                     Op::Remove(kind, key) => {
                         trees.tree(kind).remove(key)?;
+                        (kind, key)
                     }
+                };
+                if let Some(dirty) = dirty.as_mut() {
+                    dirty.insert((kind, key.to_vec()));
                 }
             }
             Ok(())
@@ -286,11 +316,16 @@ impl Backend for Sled {
     }
 
     fn remove_if(&self, kind: Kind, key: &[u8], seen: &[u8]) -> Result<bool, StoreError> {
-        Ok(self
-            .read()?
+        let trees = self.read()?;
+        let mut dirty = self.dirty();
+        let removed = trees
             .tree(kind)
             .compare_and_swap(key, Some(seen), None::<&[u8]>)?
-            .is_ok())
+            .is_ok();
+        if removed && let Some(dirty) = dirty.as_mut() {
+            dirty.insert((kind, key.to_vec()));
+        }
+        Ok(removed)
     }
 
     fn flush(&self) -> Result<(), StoreError> {
@@ -311,22 +346,46 @@ impl Backend for Sled {
     /// Copies every live record into a new folder, flushes it, names it in `store.current` (written to a temporary
     /// file, synced, renamed, the folder synced) and removes the old folder: sled keeps the bytes of removed
     /// records in its log until it reuses the segment, and this is the only way to be sure they are gone.
-    /// Every read and write waits meanwhile.
+    ///
+    /// Online: reads and writes go on while the records are copied and the copy is synced; the keys written
+    /// meanwhile are recorded, and only copying those again, the last sync and the switch hold them off.
     fn rewrite(&self) -> Result<(), StoreError> {
+        let _one_at_a_time = self.rewriting.lock().unwrap_or_else(|p| p.into_inner());
         drop(self.read()?);
+        // Recording starts while no write is under way, so every write after it is recorded.
+        let next = {
+            let guard = self.inner.write().unwrap_or_else(|p| p.into_inner());
+            let Some(inner) = guard.as_ref() else {
+                return Err(StoreError::Flush("the store is closed".into()));
+            };
+            *self.dirty() = Some(Default::default());
+            inner.generation + 1
+        };
+        let recording = Recording(self);
+        let fresh_dir = self.dir.join(folder(next));
+        let _ = std::fs::remove_dir_all(&fresh_dir);
+        let fresh = open_trees(&self.dir, next)?;
+        {
+            let trees = self.read()?;
+            for kind in Kind::ALL {
+                for entry in trees.tree(kind).iter() {
+                    let (key, value) = entry?;
+                    fresh.tree(kind).insert(key, value)?;
+                }
+            }
+        }
+        fresh.flush(Durability::Power)?;
         let mut guard = self.inner.write().unwrap_or_else(|p| p.into_inner());
         let Some(inner) = guard.as_mut() else {
             return Err(StoreError::Flush("the store is closed".into()));
         };
-        let next = inner.generation + 1;
-        let fresh_dir = self.dir.join(folder(next));
-        let _ = std::fs::remove_dir_all(&fresh_dir);
-        let fresh = open_trees(&self.dir, next)?;
-        for kind in Kind::ALL {
-            for entry in inner.tree(kind).iter() {
-                let (key, value) = entry?;
-                fresh.tree(kind).insert(key, value)?;
-            }
+        let written = self.dirty().take().unwrap_or_default();
+        drop(recording);
+        for (kind, key) in written {
+            match inner.tree(kind).get(&key)? {
+                Some(value) => fresh.tree(kind).insert(key, value)?,
+                None => fresh.tree(kind).remove(key)?,
+            };
         }
         // On disk whatever the durability: `store.current` names it next, and the old folder goes.
         fresh.flush(Durability::Power)?;
@@ -349,7 +408,9 @@ impl Backend for Sled {
         self.generation
             .store(next, std::sync::atomic::Ordering::Relaxed);
         let old_dir = self.dir.join(folder(old.generation));
-        // The old database closes when its last handle goes, here; then its folder can go.
+        // Turns go on with the new folder while the old database closes (its last handle goes, here) and its
+        // folder goes.
+        drop(guard);
         drop(old);
         std::fs::remove_dir_all(&old_dir).map_err(io)?;
         Ok(())
@@ -403,6 +464,66 @@ mod tests {
                 Some(&b"a session"[..])
             );
         }
+    }
+
+    #[test]
+    fn a_rewrite_keeps_every_write_made_while_it_copies() {
+        use std::sync::Arc;
+        use std::sync::atomic::{AtomicBool, Ordering};
+        let dir = tempfile::tempdir().expect("temp dir");
+        let sled = Arc::new(Sled::open(dir.path(), Durability::Process).expect("open"));
+        let value = vec![b'v'; 200];
+        let key = |n: usize| format!("s{n:06}").into_bytes();
+        for n in 0..20_000 {
+            let ops = [Op::Put(Kind::Sessions, &key(n), &value)];
+            sled.write(&mut ops.into_iter()).expect("write");
+        }
+        sled.flush().expect("flush");
+        let (stop, started) = (
+            Arc::new(AtomicBool::new(false)),
+            Arc::new(AtomicBool::new(false)),
+        );
+        let writer = {
+            let (sled, stop, started) = (sled.clone(), stop.clone(), started.clone());
+            std::thread::spawn(move || {
+                let mut n = 0;
+                while !stop.load(Ordering::Relaxed) || n < 100 {
+                    let answer = format!("a{n:06}").into_bytes();
+                    let ops = [
+                        Op::Put(Kind::Answers, &answer, b"an answer"),
+                        Op::Remove(Kind::Sessions, &key(n % 20_000)),
+                    ];
+                    sled.write(&mut ops.into_iter()).expect("write");
+                    started.store(true, Ordering::Relaxed);
+                    n += 1;
+                }
+                n
+            })
+        };
+        while !started.load(Ordering::Relaxed) {
+            std::thread::yield_now();
+        }
+        sled.rewrite().expect("rewrite");
+        stop.store(true, Ordering::Relaxed);
+        let written = writer.join().expect("the writer ends");
+        sled.flush().expect("flush");
+        drop(sled);
+        let sled = Sled::open(dir.path(), Durability::Process).expect("reopen");
+        assert!(dir.path().join("store-1").exists(), "rewritten");
+        for n in 0..written {
+            let answer = format!("a{n:06}").into_bytes();
+            assert!(
+                sled.get(Kind::Answers, &answer).expect("read").is_some(),
+                "answer {n} of {written}"
+            );
+        }
+        let removed = written.min(20_000);
+        assert_eq!(sled.count(Kind::Sessions).expect("count"), 20_000 - removed);
+        assert_eq!(
+            sled.get(Kind::Sessions, &key(removed.saturating_sub(1)))
+                .expect("read"),
+            None
+        );
     }
 
     #[test]
