@@ -139,22 +139,8 @@ impl Store {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::conversation::{Event, Position, Session};
-
-    fn session(id: &str) -> Session {
-        Session {
-            id: id.into(),
-            flow: "running-shoes".into(),
-            flow_version: "v1".into(),
-            arm: None,
-            locale: "en".into(),
-            visitor: None,
-            at: Position::Asking("terrain".into()),
-            answers: Vec::new(),
-            misses: 0,
-            segments: Vec::new(),
-        }
-    }
+    use crate::conversation::Event;
+    use crate::store::tests::session;
 
     #[tokio::test]
     async fn expiry_removes_what_is_past_its_period_and_compacts_a_sparse_store() {

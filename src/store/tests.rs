@@ -2,7 +2,8 @@ use super::sessions::StoredSession;
 use super::*;
 use crate::conversation::{Answer, Event, Position, Session};
 
-fn session(id: &str) -> Session {
+/// A session at the finder's first question (the store's tests and expiry's use it).
+pub(super) fn session(id: &str) -> Session {
     Session {
         id: id.into(),
         flow: "running-shoes".into(),
@@ -15,6 +16,18 @@ fn session(id: &str) -> Session {
         misses: 0,
         segments: Vec::new(),
     }
+}
+
+/// Session `t-1` of visitor `v-1`, and its answer `trail` to `terrain`, written to `store` (queued).
+fn answered(store: &Store) -> (Session, Answer) {
+    let mut s = session("a");
+    s.visitor = Some("v-1".into());
+    store.put_session("t-1", &s).expect("put");
+    let trail = Answer::Choice {
+        value: "trail".into(),
+    };
+    store.save_answer(&s, "terrain", &trail).expect("save");
+    (s, trail)
 }
 
 #[tokio::test]
@@ -108,13 +121,7 @@ async fn events_are_written_in_one_batch_per_flush_and_read_back_in_order() {
 async fn queued_writes_are_read_at_once_and_written_by_the_flush_or_on_close() {
     let dir = tempfile::tempdir().expect("temp dir");
     let store = Store::open(dir.path()).expect("open");
-    let mut s = session("a");
-    s.visitor = Some("v-1".into());
-    store.put_session("t-1", &s).expect("put");
-    let trail = Answer::Choice {
-        value: "trail".into(),
-    };
-    store.save_answer(&s, "terrain", &trail).expect("save");
+    let (s, trail) = answered(&store);
     assert_eq!(
         store.writes.backend.count(Kind::Sessions).expect("count"),
         0,
@@ -293,13 +300,7 @@ async fn reads_during_applies_never_miss_a_record_nor_go_back() {
 async fn a_rewrite_keeps_every_live_record_and_leaves_one_store_folder() {
     let dir = tempfile::tempdir().expect("temp dir");
     let store = Store::open(dir.path()).expect("open");
-    let mut s = session("a");
-    s.visitor = Some("v-1".into());
-    store.put_session("t-1", &s).expect("put");
-    let trail = Answer::Choice {
-        value: "trail".into(),
-    };
-    store.save_answer(&s, "terrain", &trail).expect("save");
+    let (s, trail) = answered(&store);
     store.durable().await.expect("durable");
     for _ in 0..2 {
         store.writes.apply().expect("apply");

@@ -349,18 +349,8 @@ async fn post_event(addr: SocketAddr, event: &Value) -> Result<bool, String> {
          Authorization: Bearer {API_KEY}\r\nContent-Length: {}\r\n\r\n{body}",
         body.len()
     );
-    let exchange = async {
-        let mut stream = tokio::net::TcpStream::connect(addr).await?;
-        stream.write_all(request.as_bytes()).await?;
-        let mut response = Vec::new();
-        stream.read_to_end(&mut response).await?;
-        Ok::<_, std::io::Error>(response)
-    };
-    let response = tokio::time::timeout(WAIT, exchange)
-        .await
-        .map_err(|_| "no answer in time".to_string())?
-        .map_err(|e| format!("events: {e}"))?;
-    let status = String::from_utf8_lossy(&response)
+    let response = exchange(addr, &request, "events").await?;
+    let status = response
         .split_whitespace()
         .nth(1)
         .and_then(|s| s.parse::<u16>().ok())
@@ -373,6 +363,20 @@ async fn export(addr: SocketAddr, visitor: &str) -> Result<Option<Value>, String
     let request = format!(
         "GET /admin/shoppers/{visitor} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
     );
+    let text = exchange(addr, &request, "export").await?;
+    let (head, body) = text.split_once("\r\n\r\n").ok_or("export: no HTTP head")?;
+    match head.split_whitespace().nth(1) {
+        Some("200") => serde_json::from_str(body)
+            .map(Some)
+            .map_err(|e| format!("export: {e}: {body}")),
+        Some("404") => Ok(None),
+        other => Err(format!("export: status {other:?}: {body}")),
+    }
+}
+
+/// One HTTP request on a fresh connection (`Connection: close`) within [`WAIT`]; the whole response. Errors,
+/// named by `what`, when the server is gone.
+async fn exchange(addr: SocketAddr, request: &str, what: &str) -> Result<String, String> {
     let exchange = async {
         let mut stream = tokio::net::TcpStream::connect(addr).await?;
         stream.write_all(request.as_bytes()).await?;
@@ -382,17 +386,9 @@ async fn export(addr: SocketAddr, visitor: &str) -> Result<Option<Value>, String
     };
     let response = tokio::time::timeout(WAIT, exchange)
         .await
-        .map_err(|_| "export: no answer in time".to_string())?
-        .map_err(|e| format!("export: {e}"))?;
-    let text = String::from_utf8_lossy(&response);
-    let (head, body) = text.split_once("\r\n\r\n").ok_or("export: no HTTP head")?;
-    match head.split_whitespace().nth(1) {
-        Some("200") => serde_json::from_str(body)
-            .map(Some)
-            .map_err(|e| format!("export: {e}: {body}")),
-        Some("404") => Ok(None),
-        other => Err(format!("export: status {other:?}: {body}")),
-    }
+        .map_err(|_| format!("{what}: no answer in time"))?
+        .map_err(|e| format!("{what}: {e}"))?;
+    Ok(String::from_utf8_lossy(&response).into_owned())
 }
 
 /// After a restart: the conversation resumes at its last acknowledged step (or, with an answer in flight, one
