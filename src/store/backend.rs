@@ -98,6 +98,13 @@ pub trait Backend: Send + Sync {
         prefix: &[u8],
         visit: &mut dyn FnMut(&[u8], &[u8]) -> bool,
     ) -> Result<(), StoreError>;
+    /// As [`Backend::scan`], newest key first (descending key order): for the latest entries of a ledger.
+    fn scan_newest(
+        &self,
+        kind: Kind,
+        prefix: &[u8],
+        visit: &mut dyn FnMut(&[u8], &[u8]) -> bool,
+    ) -> Result<(), StoreError>;
     /// Writes every op; durable only after [`Backend::flush`].
     fn write(&self, ops: &mut dyn Iterator<Item = Op<'_>>) -> Result<(), StoreError>;
     /// Removes the record only if it still holds `seen`; whether it did.

@@ -148,11 +148,37 @@ impl Store {
         Ok(states.into_values().collect())
     }
 
-    /// Whether the profile's consent to `purpose` stands now.
+    /// Whether the profile's consent to `purpose` stands now: its newest entry for the purpose gives it. Read
+    /// before every email and on turns that may queue one, so each owner's ledger is read from its newest entry
+    /// back only as far as the purpose's latest (the same answer as [`Store::consent_state`], which reads all).
     pub fn has_consent(&self, profile: &Profile, purpose: Purpose) -> Result<bool, StoreError> {
-        Ok(self
-            .consent_state(profile)?
-            .iter()
-            .any(|s| s.purpose == purpose && s.given))
+        let mut newest: Option<(u64, Vec<u8>, Action)> = None;
+        for owner in &profile.owners {
+            let mut failed = None;
+            self.scan_newest(Kind::Consents, &prefix(owner), &mut |key, bytes| {
+                let entry: ConsentEntry = match decode(bytes, VERSION) {
+                    Ok(entry) => entry,
+                    Err(e) => {
+                        failed = Some(e);
+                        return false;
+                    }
+                };
+                if entry.purpose != purpose {
+                    return true;
+                }
+                let written = key.get(key.len().saturating_sub(16)..).unwrap_or_default();
+                let later = newest
+                    .as_ref()
+                    .is_none_or(|(at, w, _)| (entry.at, written) > (*at, w.as_slice()));
+                if later {
+                    newest = Some((entry.at, written.to_vec(), entry.action));
+                }
+                false
+            })?;
+            if let Some(e) = failed {
+                return Err(e);
+            }
+        }
+        Ok(matches!(newest, Some((_, _, Action::Given))))
     }
 }

@@ -281,6 +281,63 @@ impl Store {
         Ok(records)
     }
 
+    /// Calls `visit` with the records of `kind` whose keys start with `prefix`, stored and queued (the queued
+    /// win), newest key first, until it returns `false`: the latest entries of a ledger without reading it all.
+    /// The queue is copied first and the backend read after, so no lock is needed ([`Writes::settled`]).
+    fn scan_newest(
+        &self,
+        kind: Kind,
+        prefix: &[u8],
+        visit: &mut dyn FnMut(&[u8], &[u8]) -> bool,
+    ) -> Result<(), StoreError> {
+        let mut queued_records: BTreeMap<Vec<u8>, Option<Vec<u8>>> = BTreeMap::new();
+        {
+            let queued = self.writes.queued();
+            let layers = queued
+                .applying
+                .as_deref()
+                .into_iter()
+                .chain([&queued.waiting]);
+            for layer in layers {
+                for (key, value) in layer.scan(kind, prefix) {
+                    queued_records.insert(key.to_vec(), value.map(<[u8]>::to_vec));
+                }
+            }
+        }
+        let mut pending = queued_records.iter().rev().peekable();
+        let mut stopped = false;
+        // A queued record newer than the stored one at hand goes first; a queued removal hides the stored record.
+        self.writes
+            .backend
+            .scan_newest(kind, prefix, &mut |key, value| {
+                while let Some((newer, queued)) = pending.next_if(|(k, _)| k.as_slice() > key) {
+                    if let Some(queued) = queued
+                        && !visit(newer, queued)
+                    {
+                        stopped = true;
+                        return false;
+                    }
+                }
+                let value = match pending.next_if(|(k, _)| k.as_slice() == key) {
+                    Some((_, Some(queued))) => queued.as_slice(),
+                    Some((_, None)) => return true,
+                    None => value,
+                };
+                stopped = !visit(key, value);
+                !stopped
+            })?;
+        if !stopped {
+            for (key, queued) in pending {
+                if let Some(queued) = queued
+                    && !visit(key, queued)
+                {
+                    break;
+                }
+            }
+        }
+        Ok(())
+    }
+
     /// Asks for a group commit without waiting for it (for writes nobody acknowledges, such as a click).
     pub fn flush_soon(&self) {
         // Nobody waits for this flush: the receiver is dropped at once.
@@ -322,5 +379,7 @@ pub fn new_token(bytes: usize) -> String {
     buf.iter().map(|b| format!("{b:02x}")).collect()
 }
 
+#[cfg(test)]
+mod ledger_tests;
 #[cfg(test)]
 mod tests;

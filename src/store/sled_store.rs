@@ -290,6 +290,21 @@ impl Backend for Sled {
         Ok(())
     }
 
+    fn scan_newest(
+        &self,
+        kind: Kind,
+        prefix: &[u8],
+        visit: &mut dyn FnMut(&[u8], &[u8]) -> bool,
+    ) -> Result<(), StoreError> {
+        for entry in self.read()?.tree(kind).scan_prefix(prefix).rev() {
+            let (key, value) = entry?;
+            if !visit(&key, &value) {
+                break;
+            }
+        }
+        Ok(())
+    }
+
     /// Plain inserts, not `sled::Batch`: the records are independent (the flush makes them durable together), and
     /// a sled batch takes a database-wide lock and seals its own log entry, which costs an extra log write.
     fn write(&self, ops: &mut dyn Iterator<Item = Op<'_>>) -> Result<(), StoreError> {
