@@ -21,6 +21,7 @@ mod live;
 mod range;
 pub mod report;
 pub mod sketch;
+mod sums;
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -115,6 +116,8 @@ pub struct Insights {
     changed: BTreeSet<Key>,
     live: live::Recent<Conversation>,
     picks: live::Recent<Attribution>,
+    /// Sums of whole days that reports read again until one of their days changes.
+    sums: sums::DaySums,
 }
 
 /// The question ids of a finder in its order (info messages left out), for the order of the question rows.
@@ -179,6 +182,9 @@ impl Insights {
             grain,
             start: grain.start(at),
         };
+        if grain == Grain::Day {
+            self.sums.changed(finder, version, key.start);
+        }
         if !self.changed.contains(&key) {
             self.changed.insert(key.clone());
         }
@@ -415,6 +421,9 @@ impl Insights {
 
     /// Puts back a stored bucket (at start).
     pub fn restore(&mut self, key: Key, bucket: Bucket) {
+        if key.grain == Grain::Day {
+            self.sums.changed(&key.finder, &key.version, key.start);
+        }
         self.buckets.insert(key, bucket);
     }
 
@@ -429,15 +438,23 @@ impl Insights {
         out
     }
 
-    /// The tables of `finder` over `range`; `questions` orders the question rows (the finder's order).
+    /// The tables of `finder` over `range`; `questions` orders the question rows (the finder's order). Keeps the
+    /// sum of the range's whole days for the next report (`sums.rs`), hence `&mut`.
     pub fn report(
-        &self,
+        &mut self,
         finder: &str,
         range: &Range,
         version: Option<&str>,
         questions: &[String],
     ) -> Report {
-        report::build(&self.buckets, finder, range, version, questions)
+        report::build(
+            &self.buckets,
+            &mut self.sums,
+            finder,
+            range,
+            version,
+            questions,
+        )
     }
 }
 

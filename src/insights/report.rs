@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 use super::bucket::Bucket;
 pub use super::compare::{ArmRow, ArmSpec, Comparison, Difference, arm_flow, difference};
 pub use super::range::{Range, date_label, parse_span};
+use super::sums::{self, DaySums};
 use super::{Grain, Key};
 
 /// The report's format version.
@@ -140,21 +141,54 @@ pub fn rate(part: u64, whole: u64) -> Option<f64> {
     (whole > 0).then(|| (part as f64 / whole as f64 * 10_000.0).round() / 10_000.0)
 }
 
-/// The buckets of one finder version summed over the range.
-fn sum(buckets: &BTreeMap<Key, Bucket>, finder: &str, version: &str, range: &Range) -> Bucket {
-    let mut total = Bucket::default();
-    for (grain, from, to) in range.pieces() {
-        let key = |start| Key {
-            finder: finder.to_string(),
-            version: version.to_string(),
-            grain,
-            start,
-        };
-        for bucket in buckets.range(key(from)..key(to)).map(|(_, b)| b) {
-            total.merge(bucket);
+/// The buckets of one finder version summed over the range: its whole days from the kept sums (`sums.rs`), the
+/// hours at its edges from the hourly buckets.
+fn sum(
+    buckets: &BTreeMap<Key, Bucket>,
+    sums: &mut DaySums,
+    finder: &str,
+    version: &str,
+    range: &Range,
+) -> Bucket {
+    let pieces = range.pieces();
+    // The whole days first: copying their kept sum is cheaper than adding it into an empty bucket.
+    let mut total = pieces
+        .iter()
+        .find(|(grain, _, _)| *grain == Grain::Day)
+        .map(|(_, from, to)| sums.days(buckets, finder, version, *from, *to).clone())
+        .unwrap_or_default();
+    for (grain, from, to) in pieces {
+        if grain == Grain::Hour && from < to {
+            total.merge(&sums::sum(buckets, finder, version, grain, from, to));
         }
     }
     total
+}
+
+/// The versions of `finder` with any bucket, in order: one look-up per version, not a walk over every bucket.
+fn versions(buckets: &BTreeMap<Key, Bucket>, finder: &str) -> Vec<String> {
+    let mut found: Vec<String> = Vec::new();
+    loop {
+        let after = match found.last() {
+            // Past every bucket of the last version found: its daily ones come after its hourly ones.
+            Some(last) => std::ops::Bound::Excluded(Key {
+                finder: finder.to_string(),
+                version: last.clone(),
+                grain: Grain::Day,
+                start: u64::MAX,
+            }),
+            None => std::ops::Bound::Included(Key {
+                finder: finder.to_string(),
+                version: String::new(),
+                grain: Grain::Hour,
+                start: 0,
+            }),
+        };
+        match buckets.range((after, std::ops::Bound::Unbounded)).next() {
+            Some((key, _)) if key.finder == finder => found.push(key.version.clone()),
+            _ => return found,
+        }
+    }
 }
 
 fn funnel_row(version: &str, b: &Bucket) -> FunnelRow {
@@ -183,20 +217,13 @@ fn funnel_row(version: &str, b: &Bucket) -> FunnelRow {
 
 pub(super) fn build(
     buckets: &BTreeMap<Key, Bucket>,
+    sums: &mut DaySums,
     finder: &str,
     range: &Range,
     version: Option<&str>,
     order: &[String],
 ) -> Report {
-    let versions: Vec<String> = {
-        let mut seen: Vec<String> = buckets
-            .keys()
-            .filter(|k| k.finder == finder)
-            .map(|k| k.version.clone())
-            .collect();
-        seen.dedup();
-        seen
-    };
+    let versions = versions(buckets, finder);
     let mut funnel = Vec::new();
     // (first bucket start in the range, version, its totals), for the comparisons.
     let mut seen: Vec<(u64, String, Bucket)> = Vec::new();
@@ -204,7 +231,7 @@ pub(super) fn build(
     let mut chosen = Bucket::default();
     let mut chosen_versions = Vec::new();
     for v in &versions {
-        let total = sum(buckets, finder, v, range);
+        let total = sum(buckets, sums, finder, v, range);
         if total == Bucket::default() {
             continue;
         }

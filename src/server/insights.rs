@@ -160,7 +160,7 @@ pub(super) fn report(state: &AppState, finder: &str, ask: &Ask) -> Result<Report
     .map_err(|message| ApiError::bad("since", message))?;
     let flows = state.0.flows();
     let flow = flows.get(finder);
-    let insights = lock(state);
+    let mut insights = lock(state);
     if flow.is_none() && !insights.finders().contains_key(finder) {
         return Err(ApiError::not_found(
             "no finder has that id; GET /admin/insights lists them",

@@ -132,7 +132,7 @@ fn a_range_sums_days_and_edge_hours_and_stored_buckets_come_back_the_same() {
             None,
         );
     }
-    let starts = |ins: &Insights, from: u64, to: u64| {
+    let starts = |ins: &mut Insights, from: u64, to: u64| {
         ins.report(
             "shoes",
             &Range {
@@ -145,23 +145,23 @@ fn a_range_sums_days_and_edge_hours_and_stored_buckets_come_back_the_same() {
         .funnel[0]
             .starts
     };
-    assert_eq!(starts(&ins, 0, 3 * DAY), 5);
+    assert_eq!(starts(&mut ins, 0, 3 * DAY), 5);
     assert_eq!(
-        starts(&ins, HOUR, 3 * DAY),
+        starts(&mut ins, HOUR, 3 * DAY),
         2,
         "from 01:00 on the first day"
     );
     assert_eq!(
-        starts(&ins, 0, DAY + 5 * HOUR),
+        starts(&mut ins, 0, DAY + 5 * HOUR),
         3,
         "up to 05:00 of the second day"
     );
     assert_eq!(
-        starts(&ins, 0, DAY + 5 * HOUR + 1),
+        starts(&mut ins, 0, DAY + 5 * HOUR + 1),
         4,
         "into 05:00 counts that hour"
     );
-    assert_eq!(starts(&ins, DAY + HOUR, 2 * DAY + 6 * HOUR), 2);
+    assert_eq!(starts(&mut ins, DAY + HOUR, 2 * DAY + 6 * HOUR), 2);
     let report = ins.report(
         "shoes",
         &Range {
@@ -353,4 +353,73 @@ fn a_later_version_is_compared_with_the_first() {
         low < -0.5 && high > 0.0,
         "two trials each: a wide interval ({low}, {high})"
     );
+}
+
+/// A report keeps the sum of its whole days (`sums.rs`); a change to one of those days, such as a late click
+/// credited to it or a bucket restored, must show in the next report exactly as a fresh sum would.
+#[test]
+fn a_kept_sum_of_days_gives_way_when_one_of_its_days_changes() {
+    let mut ins = Insights::default();
+    for d in 0..3 {
+        step(
+            &mut ins,
+            &format!("k{d}"),
+            d * DAY + 5 * HOUR,
+            &[Event::Started],
+            &[],
+            Some("terrain"),
+            None,
+        );
+    }
+    show(&mut ins, "k0", "v-k0", 5 * HOUR + 60, &[], &["p1"], &[]);
+    let range = Range {
+        from: T0,
+        to: T0 + 4 * DAY,
+    };
+    let first = ins.report("shoes", &range, None, &[]);
+    assert_eq!((first.funnel[0].starts, first.funnel[0].clicks), (3, 0));
+    assert_eq!(ins.report("shoes", &range, None, &[]), first, "read again");
+    // A click the next day on the picks of day 0: day 1's bucket changes after the sum was kept.
+    ins.shop(&shop(
+        "v-k0",
+        crate::shop_events::Kind::Clicked,
+        "p1",
+        1,
+        DAY + 10 * HOUR,
+    ));
+    let after = ins.report("shoes", &range, None, &[]);
+    assert_eq!((after.funnel[0].starts, after.funnel[0].clicks), (3, 1));
+    assert_eq!(after.products[0].clicked, 1);
+    // Exactly what summing every bucket afresh gives.
+    let mut fresh = Insights::default();
+    for (key, bucket) in ins.take_changed() {
+        fresh.restore(key, bucket);
+    }
+    assert_eq!(fresh.report("shoes", &range, None, &[]), after);
+    // A bucket restored over a kept day counts as a change too.
+    let key = Key {
+        finder: "shoes".into(),
+        version: "v1".into(),
+        grain: Grain::Day,
+        start: T0 + 2 * DAY,
+    };
+    ins.restore(
+        key,
+        Bucket {
+            starts: 10,
+            ..Bucket::default()
+        },
+    );
+    assert_eq!(ins.report("shoes", &range, None, &[]).funnel[0].starts, 12);
+    // A turn landing in a kept day counts too.
+    step(
+        &mut ins,
+        "other",
+        DAY + 6 * HOUR,
+        &[Event::Started],
+        &[],
+        Some("terrain"),
+        None,
+    );
+    assert_eq!(ins.report("shoes", &range, None, &[]).funnel[0].starts, 13);
 }
