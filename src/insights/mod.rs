@@ -16,12 +16,14 @@
 //! store's picks at start). Keeping current is a few map updates per turn under one lock.
 
 pub mod bucket;
+mod build;
 mod compare;
 mod live;
 mod range;
 pub mod report;
 pub mod sketch;
 mod sums;
+mod tables;
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -447,7 +449,7 @@ impl Insights {
         version: Option<&str>,
         questions: &[String],
     ) -> Report {
-        report::build(
+        build::report(
             &self.buckets,
             &mut self.sums,
             finder,
