@@ -3,6 +3,7 @@
 //! version with the first, the series per hour or day; then the other tables from the chosen versions' sum
 //! (`tables.rs`).
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 
 use super::bucket::Bucket;
@@ -11,25 +12,57 @@ use super::sums::{self, DaySums};
 use super::tables::tables;
 use super::{Grain, Key};
 
-/// The buckets of one finder version summed over the range: its whole days from the kept sums (`sums.rs`), the
-/// hours at its edges from the hourly buckets.
-fn sum(
+/// The counters of one finder version over the range (whole days from the daily buckets, the edges from the hourly
+/// ones), and whether any of its buckets there holds anything at all.
+fn counts(
     buckets: &BTreeMap<Key, Bucket>,
-    sums: &mut DaySums,
     finder: &str,
     version: &str,
     range: &Range,
-) -> Bucket {
+) -> (Bucket, bool) {
+    let (mut total, mut any) = (Bucket::default(), false);
+    let empty = Bucket::default();
+    for (grain, from, to) in range.pieces() {
+        for bucket in sums::in_range(buckets, finder, version, grain, from, to) {
+            total.merge_counts(bucket);
+            any = any || *bucket != empty;
+        }
+    }
+    (total, any)
+}
+
+/// The buckets of the finder versions `versions` summed over the range, tables and all: their whole days from the
+/// kept sum (`sums.rs`), borrowed when the range has no edge hours; the hours at its edges from the hourly buckets.
+fn sum<'s>(
+    buckets: &BTreeMap<Key, Bucket>,
+    sums: &'s mut DaySums,
+    finder: &str,
+    versions: &[String],
+    range: &Range,
+) -> Cow<'s, Bucket> {
     let pieces = range.pieces();
-    // The whole days first: copying their kept sum is cheaper than adding it into an empty bucket.
-    let mut total = pieces
+    let hours: Vec<(u64, u64)> = pieces
         .iter()
-        .find(|(grain, _, _)| *grain == Grain::Day)
-        .map(|(_, from, to)| sums.days(buckets, finder, version, *from, *to).clone())
-        .unwrap_or_default();
-    for (grain, from, to) in pieces {
-        if grain == Grain::Hour && from < to {
-            total.merge(&sums::sum(buckets, finder, version, grain, from, to));
+        .filter(|(grain, from, to)| *grain == Grain::Hour && from < to)
+        .map(|(_, from, to)| (*from, *to))
+        .collect();
+    let mut total = match pieces.iter().find(|(grain, _, _)| *grain == Grain::Day) {
+        Some((_, from, to)) if !versions.is_empty() => {
+            Cow::Borrowed(sums.days(buckets, finder, versions, *from, *to))
+        }
+        _ => Cow::Owned(Bucket::default()),
+    };
+    for (from, to) in hours {
+        for version in versions {
+            sums::add(
+                total.to_mut(),
+                buckets,
+                finder,
+                version,
+                Grain::Hour,
+                from,
+                to,
+            );
         }
     }
     total
@@ -98,11 +131,10 @@ pub(super) fn report(
     // (first bucket start in the range, version, its totals), for the comparisons.
     let mut seen: Vec<(u64, String, Bucket)> = Vec::new();
     let mut all = Bucket::default();
-    let mut chosen = Bucket::default();
     let mut chosen_versions = Vec::new();
     for v in &versions {
-        let total = sum(buckets, sums, finder, v, range);
-        if total == Bucket::default() {
+        let (total, any) = counts(buckets, finder, v, range);
+        if !any {
             continue;
         }
         funnel.push(funnel_row(v, &total));
@@ -119,16 +151,13 @@ pub(super) fn report(
             )
             .next()
             .map_or(u64::MAX, |(k, _)| k.start);
-        seen.push((first, v.clone(), total.counts()));
+        seen.push((first, v.clone(), total));
         if version.is_none_or(|want| want == v) {
-            if chosen_versions.is_empty() {
-                chosen = total;
-            } else {
-                chosen.merge(&total);
-            }
             chosen_versions.push(v.clone());
         }
     }
+    // The tables come from the chosen versions' sum: buckets with their maps, the costly part of a report.
+    let chosen = sum(buckets, sums, finder, &chosen_versions, range);
     funnel.push(funnel_row("*", &all));
     seen.sort_by(|a, b| (a.0, &a.1).cmp(&(b.0, &b.1)));
     let comparisons = match seen.split_first() {

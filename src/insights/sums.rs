@@ -1,6 +1,8 @@
-//! Sums of whole days, kept between reports. A report sums a finder version's daily buckets for the whole days of
-//! its range; a day that is over hardly ever changes again (only a late click, cart add or purchase credited to it,
-//! or a bucket restored at start), so the sum of the same days is kept and read again until one of them changes.
+//! Sums of whole days, kept between reports. A report's tables come from the daily buckets of the chosen finder
+//! versions for the whole days of its range, summed; a day that is over hardly changes again (only a shop event sent
+//! late with its own earlier time, or a bucket restored at start), so the sum of the same days is kept and read
+//! again until one of them changes. Summing a month of buckets merges tens of thousands of map
+//! entries; reading the kept sum merges none.
 //!
 //! [`DaySums::changed`] is told of every change to a daily bucket and drops each kept sum that covers that day; so
 //! a kept sum is always exactly the sum of its days' buckets, and a report reads the same numbers as if it had
@@ -30,7 +32,8 @@ pub(super) struct DaySums {
 #[derive(Debug)]
 struct Kept {
     finder: String,
-    version: String,
+    /// The finder versions summed, in order.
+    versions: Vec<String>,
     /// The days `[from, to)`, day starts in seconds.
     from: u64,
     to: u64,
@@ -43,28 +46,34 @@ impl DaySums {
     pub(super) fn changed(&mut self, finder: &str, version: &str, day: u64) {
         // Compares the numbers first: the day changing is nearly always today, which no kept sum covers.
         self.kept.retain(|k| {
-            !(k.from <= day && day < k.to && k.finder == finder && k.version == version)
+            !(k.from <= day
+                && day < k.to
+                && k.finder == finder
+                && k.versions.iter().any(|v| v == version))
         });
     }
 
-    /// The sum of the daily buckets of a finder version for the days `[from, to)`: the kept one, or summed now and
-    /// kept.
+    /// The sum of the daily buckets of the finder versions `versions` for the days `[from, to)`: the kept one, or
+    /// summed now and kept.
     pub(super) fn days(
         &mut self,
         buckets: &BTreeMap<Key, Bucket>,
         finder: &str,
-        version: &str,
+        versions: &[String],
         from: u64,
         to: u64,
     ) -> &Bucket {
         self.reads += 1;
         let found = self.kept.iter().position(|k| {
-            k.from == from && k.to == to && k.finder == finder && k.version == version
+            k.from == from && k.to == to && k.finder == finder && k.versions == versions
         });
         let at = match found {
             Some(at) => at,
             None => {
-                let total = sum(buckets, finder, version, Grain::Day, from, to);
+                let mut total = Bucket::default();
+                for version in versions {
+                    add(&mut total, buckets, finder, version, Grain::Day, from, to);
+                }
                 if self.kept.len() >= MAX_KEPT
                     && let Some(oldest) =
                         (0..self.kept.len()).min_by_key(|&i| self.kept[i].last_read)
@@ -73,7 +82,7 @@ impl DaySums {
                 }
                 self.kept.push(Kept {
                     finder: finder.to_string(),
-                    version: version.to_string(),
+                    versions: versions.to_vec(),
                     from,
                     to,
                     total,
@@ -88,24 +97,35 @@ impl DaySums {
     }
 }
 
-/// The buckets of `grain` of one finder version starting in `[from, to)`, summed.
-pub(super) fn sum(
+/// Adds the buckets of `grain` of one finder version starting in `[from, to)` into `total`.
+pub(super) fn add(
+    total: &mut Bucket,
     buckets: &BTreeMap<Key, Bucket>,
     finder: &str,
     version: &str,
     grain: Grain,
     from: u64,
     to: u64,
-) -> Bucket {
+) {
+    for bucket in in_range(buckets, finder, version, grain, from, to) {
+        total.merge(bucket);
+    }
+}
+
+/// The buckets of `grain` of one finder version starting in `[from, to)`.
+pub(super) fn in_range<'b>(
+    buckets: &'b BTreeMap<Key, Bucket>,
+    finder: &str,
+    version: &str,
+    grain: Grain,
+    from: u64,
+    to: u64,
+) -> impl Iterator<Item = &'b Bucket> {
     let key = |start| Key {
         finder: finder.to_string(),
         version: version.to_string(),
         grain,
         start,
     };
-    let mut total = Bucket::default();
-    for bucket in buckets.range(key(from)..key(to)).map(|(_, b)| b) {
-        total.merge(bucket);
-    }
-    total
+    buckets.range(key(from)..key(to)).map(|(_, b)| b)
 }

@@ -3,7 +3,9 @@
 //! products, and which answers led to which products; each long table cut to [`MAX_ROWS`].
 
 use super::Grain;
-use super::bucket::Bucket;
+use std::cmp::Reverse;
+
+use super::bucket::{Bucket, Outcomes, ProductStats};
 use super::report::{
     AnswerRow, FunnelRow, MAX_ROWS, PairRow, PathRow, ProductRow, QuestionRow, Range, Report,
     SeriesRow, TextRow, VERSION, rate,
@@ -75,9 +77,13 @@ pub(super) fn tables(
         not_understood.extend(texts);
     }
     not_understood.truncate(MAX_ROWS);
-    let mut paths: Vec<PathRow> = b
-        .paths
-        .iter()
+    // Each long table: the top rows chosen over borrowed keys, and only those copied into rows.
+    let mut paths: Vec<(&String, &Outcomes)> = b.paths.iter().collect();
+    top(&mut paths, MAX_ROWS, |(path, o)| {
+        (Reverse((o.zero, o.shown)), path.as_str())
+    });
+    let paths: Vec<PathRow> = paths
+        .into_iter()
         .map(|(path, o)| PathRow {
             path: path.clone(),
             results_shown: o.shown,
@@ -87,15 +93,12 @@ pub(super) fn tables(
             relaxed_rate: rate(o.relaxed, o.shown),
         })
         .collect();
-    paths.sort_by(|x, y| {
-        (y.zero_results, y.results_shown)
-            .cmp(&(x.zero_results, x.results_shown))
-            .then_with(|| x.path.cmp(&y.path))
+    let mut products: Vec<(&String, &ProductStats)> = b.products.iter().collect();
+    top(&mut products, MAX_ROWS, |(product, p)| {
+        (Reverse((p.shown, p.clicked)), product.as_str())
     });
-    paths.truncate(MAX_ROWS);
-    let mut products: Vec<ProductRow> = b
-        .products
-        .iter()
+    let products: Vec<ProductRow> = products
+        .into_iter()
         .map(|(product, p)| ProductRow {
             product: product.clone(),
             shown: p.shown,
@@ -105,30 +108,27 @@ pub(super) fn tables(
             purchased: p.purchased,
         })
         .collect();
-    products.sort_by(|x, y| {
-        (y.shown, y.clicked)
-            .cmp(&(x.shown, x.clicked))
-            .then_with(|| x.product.cmp(&y.product))
-    });
-    products.truncate(MAX_ROWS);
-    let mut answer_products: Vec<PairRow> = Vec::new();
+    let mut pairs: Vec<(&str, &str, &str, u64)> = Vec::new();
     for (answer, by_product) in &b.pairs {
         let (question, answer) = answer.split_once('=').unwrap_or((answer.as_str(), ""));
         for (product, n) in by_product {
-            answer_products.push(PairRow {
-                question: question.to_string(),
-                answer: answer.to_string(),
-                product: product.clone(),
-                shown: *n,
-            });
+            pairs.push((question, answer, product, *n));
         }
     }
-    answer_products.sort_by(|x, y| {
-        y.shown.cmp(&x.shown).then_with(|| {
-            (&x.question, &x.answer, &x.product).cmp(&(&y.question, &y.answer, &y.product))
+    top(
+        &mut pairs,
+        2 * MAX_ROWS,
+        |(question, answer, product, n)| (Reverse(*n), (*question, *answer, *product)),
+    );
+    let answer_products: Vec<PairRow> = pairs
+        .into_iter()
+        .map(|(question, answer, product, shown)| PairRow {
+            question: question.to_string(),
+            answer: answer.to_string(),
+            product: product.to_string(),
+            shown,
         })
-    });
-    answer_products.truncate(2 * MAX_ROWS);
+        .collect();
     Report {
         v: VERSION,
         finder: finder.to_string(),
@@ -145,5 +145,36 @@ pub(super) fn tables(
         not_understood,
         products,
         answer_products,
+    }
+}
+
+/// Keeps the `n` first of `rows` in the order of `key`, sorted: a partial selection first, so a table of thousands
+/// of rows sorts only the ones it shows.
+fn top<T, K: Ord>(rows: &mut Vec<T>, n: usize, key: impl Fn(&T) -> K) {
+    if rows.len() > n {
+        rows.select_nth_unstable_by_key(n, &key);
+        rows.truncate(n);
+    }
+    rows.sort_by_key(key);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::top;
+
+    #[test]
+    fn top_keeps_the_first_rows_in_order_as_a_full_sort_would() {
+        // Counts with ties, broken by name, as the tables order them.
+        let all: Vec<(String, u64)> = (0..500u64)
+            .map(|i| (format!("p{:03}", (i * 7919) % 500), (i * 31) % 17))
+            .collect();
+        let key = |(name, n): &(String, u64)| (std::cmp::Reverse(*n), name.clone());
+        let mut sorted = all.clone();
+        sorted.sort_by_key(key);
+        for n in [0, 1, 100, 499, 500, 600] {
+            let mut rows = all.clone();
+            top(&mut rows, n, key);
+            assert_eq!(rows, sorted[..n.min(500)], "n = {n}");
+        }
     }
 }
