@@ -44,8 +44,8 @@ pub struct InsightsArgs {
     /// The finders (for the order of the questions) when reading --data.
     #[arg(long, default_value = "flows")]
     pub flows: PathBuf,
-    /// Print one table as CSV instead: funnel, series, questions, answers, paths, not_understood, products,
-    /// answer_products.
+    /// Print one table as CSV instead: funnel, arms, series, questions, answers, paths, not_understood,
+    /// products, answer_products.
     #[arg(long, value_name = "TABLE")]
     pub csv: Option<String>,
     /// Rows shown per table in the terminal.
