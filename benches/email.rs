@@ -57,7 +57,8 @@ fn session(owner: &str, id: &str) -> Session {
 
 fn mailer(port: u16, rate: u32) -> Arc<Mailer> {
     let url = transport::SmtpUrl::parse(&format!("smtp://127.0.0.1:{port}")).expect("url");
-    let smtp = transport::Smtp::new(&url, Duration::from_secs(10)).expect("smtp");
+    let smtp = transport::Smtp::new(&url, Duration::from_secs(10), email::worker::IN_FLIGHT)
+        .expect("smtp");
     Arc::new(Mailer::new(
         email::load_all(&repo("emails")).expect("the shipped templates load"),
         Arc::new(smtp),

@@ -4,12 +4,15 @@ Usage: python3 tests/smtp_sink.py OUT_DIR [MAX_SECONDS]
 
 Listens on 127.0.0.1 on a free port and prints `PORT <n>` once ready. Every message accepted is decoded with
 Python's email package (so what the tests read is what a mail client would show) and written to OUT_DIR as
-NNNNNN.json: envelope, decoded subject, Message-ID, List-Unsubscribe headers, the text and HTML parts.
+NNNNNN.json: envelope, the client's port (`peer`: which connection carried it), decoded subject, Message-ID,
+List-Unsubscribe headers, the text and HTML parts.
 
 The recipient's local part scripts the answer:
 - `tempfail-N-…@`: 451 for the first N deliveries to that address, then accepted;
 - `reject…@`: 550 (permanent);
 - `slow…@`: the message is written, then the answer waits 3 s (a client killed meanwhile never hears the 250);
+- `hangup…@`: accepted, then the server closes that connection right after its 250 (as a server restarting or
+  limiting messages per connection does), so a client that pools connections finds it closed at its next use;
 - anything else: 250.
 Exits when stdin closes (the test that started it is gone) or after MAX_SECONDS (default 300).
 """
@@ -53,6 +56,7 @@ class Sink:
                 parts[kind] = part.get_content()
         record = {
             "mail_from": envelope.mail_from,
+            "peer": session.peer[1] if session.peer else None,
             "rcpt_tos": envelope.rcpt_tos,
             "subject": str(message["subject"]),
             "from": str(message["from"]),
@@ -71,6 +75,9 @@ class Sink:
         os.replace(path + ".tmp", path)
         if any(r.split("@")[0].lower().startswith("slow") for r in envelope.rcpt_tos):
             await asyncio.sleep(3)
+        if any(r.split("@")[0].lower().startswith("hangup") for r in envelope.rcpt_tos):
+            # Runs once the 250 below is written (closing flushes it first).
+            asyncio.get_running_loop().call_soon(server.transport.close)
         return "250 Message accepted"
 
 

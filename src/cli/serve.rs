@@ -300,7 +300,7 @@ fn mailer(
             "--public-url `{public}` is not an http(s) URL; write it as https://shop.example.com"
         );
     }
-    let smtp = transport::Smtp::new(&url, email::worker::SEND_TIMEOUT)
+    let smtp = transport::Smtp::new(&url, email::worker::SEND_TIMEOUT, email::worker::IN_FLIGHT)
         .map_err(|e| anyhow::anyhow!("{e}"))?;
     eprintln!(
         "email: sending through {}:{} ({:?}), links to {public}",

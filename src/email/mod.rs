@@ -13,6 +13,7 @@
 pub mod content;
 pub mod message;
 pub mod queue;
+pub mod smtp;
 pub mod templates;
 pub mod transport;
 pub mod triggers;

@@ -1,5 +1,5 @@
-//! Where emails go: a [`Transport`] is lettre's SMTP client ([`Smtp`]: STARTTLS, implicit TLS, or plain on
-//! loopback; optional login) or its in-memory twin ([`Memory`], for unit tests: it keeps what was sent and
+//! Where emails go: a [`Transport`] is lettre's SMTP client on pooled connections ([`Smtp`], in `smtp.rs`:
+//! STARTTLS, implicit TLS, or plain on loopback; optional login) or its in-memory twin ([`Memory`], for unit tests: it keeps what was sent and
 //! answers with the failures a test scripts).
 //!
 //! A failure is [`SendError::Temporary`] (4xx, connection refused, a timeout: try again later) or
@@ -8,11 +8,8 @@
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Mutex;
-use std::time::Duration;
 
-use lettre::transport::smtp::authentication::Credentials;
-use lettre::transport::smtp::client::{Tls, TlsParameters};
-use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
+use lettre::Message;
 
 #[derive(Clone, Debug, PartialEq, thiserror::Error)]
 pub enum SendError {
@@ -145,51 +142,7 @@ impl SmtpUrl {
     }
 }
 
-/// lettre's pooled SMTP client.
-pub struct Smtp {
-    transport: AsyncSmtpTransport<Tokio1Executor>,
-}
-
-impl Smtp {
-    pub fn new(url: &SmtpUrl, timeout: Duration) -> Result<Smtp, String> {
-        let tls = match url.security {
-            Security::Plain => Tls::None,
-            Security::StartTls => Tls::Required(
-                TlsParameters::new(url.host.clone())
-                    .map_err(|e| format!("--smtp: TLS setup failed: {e}"))?,
-            ),
-            Security::Implicit => Tls::Wrapper(
-                TlsParameters::new(url.host.clone())
-                    .map_err(|e| format!("--smtp: TLS setup failed: {e}"))?,
-            ),
-        };
-        let mut builder = AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(url.host.clone())
-            .port(url.port)
-            .tls(tls)
-            .timeout(Some(timeout));
-        if let Some(user) = &url.user {
-            builder = builder.credentials(Credentials::new(
-                user.clone(),
-                url.password.clone().unwrap_or_default(),
-            ));
-        }
-        Ok(Smtp {
-            transport: builder.build(),
-        })
-    }
-}
-
-impl Transport for Smtp {
-    fn send<'a>(&'a self, message: &'a Message) -> Sending<'a> {
-        Box::pin(async move {
-            match self.transport.send(message.clone()).await {
-                Ok(_) => Ok(()),
-                Err(e) if e.is_permanent() => Err(SendError::Permanent(e.to_string())),
-                Err(e) => Err(SendError::Temporary(e.to_string())),
-            }
-        })
-    }
-}
+pub use super::smtp::Smtp;
 
 /// The in-memory twin: keeps every message sent; scripted failures are answered first, one per send.
 #[derive(Default)]

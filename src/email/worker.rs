@@ -31,8 +31,8 @@ const FIRST_BACKOFF: u64 = 60;
 const MAX_BACKOFF: u64 = 6 * 3600;
 /// Emails read from the outbox per round.
 const BATCH: usize = 256;
-/// Sends in flight at once.
-const IN_FLIGHT: usize = 8;
+/// Sends in flight at once (and SMTP connections kept open between rounds).
+pub const IN_FLIGHT: usize = 8;
 /// One SMTP conversation may take this long before it counts as a temporary failure.
 pub const SEND_TIMEOUT: Duration = Duration::from_secs(30);
 

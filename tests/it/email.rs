@@ -104,7 +104,8 @@ impl Mailing {
         std::fs::write(emails.path().join("triggers.yaml"), triggers).expect("write");
         let url =
             transport::SmtpUrl::parse(&format!("smtp://127.0.0.1:{}", sink.port)).expect("url");
-        let smtp = transport::Smtp::new(&url, Duration::from_secs(10)).expect("smtp");
+        let smtp = transport::Smtp::new(&url, Duration::from_secs(10), email::worker::IN_FLIGHT)
+            .expect("smtp");
         let mut mailer = Mailer::new(
             email::load_all(emails.path()).expect("templates load"),
             Arc::new(smtp),
@@ -174,7 +175,7 @@ pub async fn consent(client: &mut Client, address: &str) {
 }
 
 /// Answers every question of the shoe finder; the products message.
-async fn finish(client: &mut Client) -> Value {
+pub async fn finish(client: &mut Client) -> Value {
     for answer in answers_to_colour() {
         client.answer(answer).await;
     }

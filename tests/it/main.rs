@@ -9,6 +9,7 @@ mod chat;
 mod consent;
 mod crash;
 mod email;
+mod email_pool;
 mod events;
 mod experiment;
 mod faults;
