@@ -1,8 +1,12 @@
 //! Email benchmarks (`cargo bench --bench email`; needs python3 with aiosmtpd, as the tests do):
 //!
 //! 1. the outbox worker's throughput: 1 000 picks emails queued for consenting shoppers, rendered with the shipped
-//!    templates and sent through lettre to the real SMTP sink of the tests (`tests/smtp_sink.py`, aiosmtpd on
-//!    loopback, which decodes and writes every message); emails per second, three runs, the median;
+//!    templates and sent through lettre to a real SMTP server on loopback (`tests/smtp_sink.py`, aiosmtpd); emails
+//!    per second, three runs, the median; every email is then counted in the sink's folder. Three sinks:
+//!    - the tests' sink, which decodes every message with Python's email package before its 250 (milliseconds a
+//!      message: this sink is the limit, not the worker);
+//!    - `--raw`: aiosmtpd writing each message as received, one process;
+//!    - `--raw --processes 2`: the same, two processes on one port;
 //! 2. what queueing costs a chat turn: a turn's store work (an answer and the session queued, then the group
 //!    commit) with and without `email::queue::after_turn` for a consenting shopper (a profile and consent read,
 //!    the resume email queued or pushed back), p50 and p99 of 5 000 turns each, interleaved, and their ratio.
@@ -183,12 +187,13 @@ async fn turn_overhead(port: u16, turns: usize) -> ([Duration; 2], [Duration; 2]
     )
 }
 
-fn main() {
-    let out = tempfile::tempdir().expect("temp dir");
+/// Starts `tests/smtp_sink.py` writing into `out` with `extra` flags; the process and its port.
+fn start_sink(out: &std::path::Path, extra: &[&str]) -> (std::process::Child, u16) {
     let mut sink = Command::new("python3")
         .arg(repo("tests/smtp_sink.py"))
-        .arg(out.path())
+        .arg(out)
         .arg("600")
+        .args(extra)
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .spawn()
@@ -202,27 +207,68 @@ fn main() {
         .trim_start_matches("PORT ")
         .parse()
         .expect("PORT n");
+    (sink, port)
+}
+
+/// The messages the sink wrote (`.json` decoded, `.eml` as received).
+fn received(out: &std::path::Path) -> usize {
+    std::fs::read_dir(out)
+        .expect("the sink's folder")
+        .filter_map(Result::ok)
+        .filter(|e| {
+            let name = e.file_name();
+            let name = name.to_string_lossy();
+            name.ends_with(".json") || name.ends_with(".eml")
+        })
+        .count()
+}
+
+fn main() {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
         .expect("runtime");
-    runtime.block_on(async {
-        let mut rates = Vec::new();
-        for _ in 0..3 {
-            rates.push(worker_throughput(port, 1000).await);
-        }
+    let sinks: [(&str, &[&str]); 3] = [
+        ("the tests' decoding aiosmtpd sink", &[]),
+        ("aiosmtpd storing messages as received (--raw)", &["--raw"]),
+        (
+            "the same, two processes on one port (--raw --processes 2)",
+            &["--raw", "--processes", "2"],
+        ),
+    ];
+    let mut last_port = 0;
+    for (name, extra) in sinks {
+        let out = tempfile::tempdir().expect("temp dir");
+        let (mut sink, port) = start_sink(out.path(), extra);
+        let mut rates = runtime.block_on(async {
+            let mut rates = Vec::new();
+            for _ in 0..3 {
+                rates.push(worker_throughput(port, 1000).await);
+            }
+            rates
+        });
+        // Every email arrived (the sink writes each before its 250).
+        assert_eq!(received(out.path()), 3000, "{name}: emails missing");
         rates.sort_by(f64::total_cmp);
         println!(
-            "outbox worker to the aiosmtpd sink: {:.0} emails/s median of 3 runs (runs: {})",
+            "outbox worker to {name}: {:.0} emails/s median of 3 runs (runs: {})",
             rates[1],
-            rates.iter().map(|r| format!("{r:.0}")).collect::<Vec<_>>().join(", ")
+            rates
+                .iter()
+                .map(|r| format!("{r:.0}"))
+                .collect::<Vec<_>>()
+                .join(", ")
         );
-        let ([p50, p99], [m50, m99]) = turn_overhead(port, 5000).await;
+        let _ = sink.kill();
+        let _ = sink.wait();
+        last_port = port;
+    }
+    runtime.block_on(async {
+        // Queueing only: nothing is sent, so the sink's port need not answer.
+        let ([p50, p99], [m50, m99]) = turn_overhead(last_port, 5000).await;
         println!(
             "a turn's store work: p50 {p50:?} p99 {p99:?}; with queueing: p50 {m50:?} p99 {m99:?}; p99 ratio {:.3}",
             m99.as_secs_f64() / p99.as_secs_f64()
         );
     });
-    let _ = sink.kill();
-    let _ = sink.wait();
 }
