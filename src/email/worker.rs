@@ -1,20 +1,21 @@
 //! The outbox worker: sends the emails that are due, at a set rate, and records every attempt.
 //!
 //! One round: read the due emails; for each, check again that the shopper's consent stands and their address is
-//! not suppressed (else cancel or suppress it), hold it back through quiet hours and the frequency cap, render
-//! it and issue its links; make all of that durable; send them, a few at a time; record every outcome; make that
-//! durable. A crash between a send and its record costs one duplicate at most, and the duplicate carries the
+//! not suppressed (else cancel or suppress it), hold it back through quiet hours and the frequency cap (counting
+//! the emails already going to the same shopper this round), render it and issue its links; make that durable;
+//! send it, a few at a time, while the next ones are prepared; record every outcome; make that durable. A crash between a send and its record costs one duplicate at most, and the duplicate carries the
 //! same `Message-ID` and the same (already durable) links.
 //!
 //! Failures: a temporary one (4xx, connection refused, a timeout) is tried again after 1, 2, 4, … minutes
 //! (at most 6 hours apart) until three days after it was queued, then it fails; a permanent one (5xx) suppresses
 //! the address, so nothing is sent to it again.
 
+use std::collections::{HashMap, VecDeque};
 use std::sync::Arc;
 use std::time::Duration;
 
-use futures_util::StreamExt;
-use futures_util::stream::FuturesUnordered;
+use tokio::sync::mpsc;
+use tokio::task::JoinSet;
 
 use super::message::{self, Envelope};
 use super::transport::SendError;
@@ -76,6 +77,11 @@ pub async fn run(
 }
 
 /// One round over the due emails; how many were sent or finished.
+///
+/// Preparing and sending overlap: a blocking task prepares the due emails one by one and passes on those ready
+/// to go; whatever has arrived is made durable in one group commit (their links and `Message-ID` are on disk
+/// before anything leaves), then sent while the next ones are prepared. Every outcome is recorded, then made
+/// durable, at the end of the round.
 pub async fn round(
     mailer: &Arc<Mailer>,
     store: &Store,
@@ -83,58 +89,103 @@ pub async fn round(
     sources: &Sources,
 ) -> Result<usize, StoreError> {
     let now = clock.now();
-    let prepared = {
+    let (ready, mut prepared) = mpsc::channel(BATCH);
+    let preparing = {
         let (mailer, store, sources) = (mailer.clone(), store.clone(), sources.clone());
-        tokio::task::spawn_blocking(move || prepare(&mailer, &store, &sources, now))
-            .await
-            .map_err(|e| StoreError::Flush(e.to_string()))??
+        tokio::task::spawn_blocking(move || prepare(&mailer, &store, &sources, now, &ready))
     };
-    let (ready, finished) = prepared;
-    if ready.is_empty() && finished == 0 {
+    let (outcomes, sending) = send_all(mailer, store, &mut prepared).await;
+    // If sending stopped early, the preparer stops at its next email.
+    drop(prepared);
+    let finished = preparing
+        .await
+        .map_err(|e| StoreError::Flush(e.to_string()))?;
+    if outcomes.is_empty() && matches!(finished, Ok(0)) {
+        sending?;
         return Ok(0);
     }
-    // The links and the message's identity are on disk before anything leaves.
-    store.durable().await?;
-    let pace = Duration::from_secs_f64(1.0 / f64::from(mailer.rate.max(1)));
-    let mut next_start = tokio::time::Instant::now();
-    let mut pending = ready.into_iter();
-    let mut flying = FuturesUnordered::new();
-    let mut outcomes = Vec::new();
-    loop {
-        while flying.len() < IN_FLIGHT {
-            let Some(item) = pending.next() else { break };
-            tokio::time::sleep_until(next_start).await;
-            next_start = tokio::time::Instant::now() + pace;
-            let transport = mailer.transport.clone();
-            flying.push(async move {
-                let sent = tokio::time::timeout(SEND_TIMEOUT, transport.send(&item.message)).await;
-                let sent = sent.unwrap_or_else(|_| Err(SendError::Temporary("timed out".into())));
-                (item, sent)
-            });
-        }
-        match flying.next().await {
-            Some(outcome) => outcomes.push(outcome),
-            None => break,
-        }
-    }
-    let n = outcomes.len() + finished;
+    // What went out is recorded even when preparing or a group commit failed meanwhile.
+    let n = outcomes.len() + *finished.as_ref().unwrap_or(&0);
     let (mailer2, store2, now) = (mailer.clone(), store.clone(), clock.now());
     tokio::task::spawn_blocking(move || record(&mailer2, &store2, outcomes, now))
         .await
         .map_err(|e| StoreError::Flush(e.to_string()))??;
     store.durable().await?;
+    finished?;
+    sending?;
     Ok(n)
 }
 
-/// Reads the due emails and makes each ready or finishes it (cancelled, suppressed, failed, deferred).
+type Outcomes = Vec<(Ready, Result<(), SendError>)>;
+
+/// Sends what `prepared` passes on, [`IN_FLIGHT`] at a time at the mailer's rate, each batch made durable
+/// before any of it starts; the outcomes, and the group commit's failure if one failed (then no more start).
+async fn send_all(
+    mailer: &Arc<Mailer>,
+    store: &Store,
+    prepared: &mut mpsc::Receiver<Ready>,
+) -> (Outcomes, Result<(), StoreError>) {
+    let pace = Duration::from_secs_f64(1.0 / f64::from(mailer.rate.max(1)));
+    let mut next_start = tokio::time::Instant::now();
+    // Durable and waiting for a free slot.
+    let mut waiting: VecDeque<Ready> = VecDeque::new();
+    let mut sending = JoinSet::new();
+    let mut outcomes = Vec::new();
+    let mut open = true;
+    let mut failure = Ok(());
+    loop {
+        while sending.len() < IN_FLIGHT {
+            let Some(item) = waiting.pop_front() else {
+                break;
+            };
+            tokio::time::sleep_until(next_start).await;
+            next_start = tokio::time::Instant::now() + pace;
+            let transport = mailer.transport.clone();
+            sending.spawn(async move {
+                let sent = tokio::time::timeout(SEND_TIMEOUT, transport.send(&item.message)).await;
+                let sent = sent.unwrap_or_else(|_| Err(SendError::Temporary("timed out".into())));
+                (item, sent)
+            });
+        }
+        tokio::select! {
+            got = prepared.recv(), if open && failure.is_ok() && waiting.len() < IN_FLIGHT => match got {
+                Some(first) => {
+                    let mut fresh = vec![first];
+                    while let Ok(more) = prepared.try_recv() {
+                        fresh.push(more);
+                    }
+                    match store.durable().await {
+                        Ok(()) => waiting.extend(fresh),
+                        Err(error) => failure = Err(error),
+                    }
+                }
+                None => open = false,
+            },
+            Some(done) = sending.join_next(), if !sending.is_empty() => match done {
+                Ok(outcome) => outcomes.push(outcome),
+                // The email stays in the outbox, to be sent again (with its Message-ID) next round.
+                Err(error) => tracing::error!(%error, "an email's send task failed"),
+            },
+            else => return (outcomes, failure),
+        }
+        if failure.is_err() {
+            waiting.clear();
+        }
+    }
+}
+
+/// Reads the due emails and passes each on to `ready` or finishes it (cancelled, suppressed, failed) or defers it;
+/// how many were finished.
 fn prepare(
     mailer: &Mailer,
     store: &Store,
     sources: &Sources,
     now: u64,
-) -> Result<(Vec<Ready>, usize), StoreError> {
-    let mut ready = Vec::new();
+    ready: &mpsc::Sender<Ready>,
+) -> Result<usize, StoreError> {
     let mut finished = 0;
+    // The shoppers (profile ids) emailed this round: not yet in the mail log, yet under the frequency cap.
+    let mut this_round: HashMap<String, usize> = HashMap::new();
     for mut email in store.due_emails(now, BATCH)? {
         let profile = store.profile(&email.owner)?;
         let finish = |outcome: Outcome, reason: &str, email: &QueuedEmail| {
@@ -188,12 +239,14 @@ fn prepare(
             defer(&mut email, until, "quiet hours")?;
             continue;
         }
-        let sent: Vec<u64> = store
+        let mut sent: Vec<u64> = store
             .logged_emails_of(&profile.owners)?
             .iter()
             .filter(|e| e.outcome == Outcome::Sent)
             .map(|e| e.finished_at)
             .collect();
+        let going = this_round.get(&profile.id).copied().unwrap_or(0);
+        sent.extend(std::iter::repeat_n(now, going));
         if let Some(until) = mailer.triggers.cap_until(&sent, now) {
             defer(&mut email, until, "frequency cap")?;
             continue;
@@ -223,12 +276,17 @@ fn prepare(
         match built {
             Ok(message) => {
                 store.put_email(&email)?;
-                ready.push(Ready {
+                *this_round.entry(profile.id.clone()).or_default() += 1;
+                let item = Ready {
                     email,
                     message,
                     to: address,
                     subject: rendered.subject,
-                });
+                };
+                if ready.blocking_send(item).is_err() {
+                    // Sending stopped (a failed group commit): the rest waits for the next round.
+                    break;
+                }
             }
             Err(error) => {
                 finish(Outcome::Failed, &error.to_string(), &email)?;
@@ -236,7 +294,7 @@ fn prepare(
             }
         }
     }
-    Ok((ready, finished))
+    Ok(finished)
 }
 
 /// The unsubscribe link (and, for a resume email, the resume link) of an email.
@@ -338,14 +396,5 @@ fn record(
 }
 
 #[cfg(test)]
-mod tests {
-    use super::backoff;
-
-    #[test]
-    fn backoff_doubles_up_to_six_hours() {
-        assert_eq!(backoff(1), 60);
-        assert_eq!(backoff(2), 120);
-        assert_eq!(backoff(5), 960);
-        assert_eq!(backoff(30), 6 * 3600);
-    }
-}
+#[path = "worker_tests.rs"]
+mod tests;
