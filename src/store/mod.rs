@@ -248,25 +248,30 @@ impl Store {
         }
     }
 
+    /// A copy of the queued records of `kind` under `prefix` (`None`: a removal), the waiting laid over those
+    /// being applied.
+    fn queued_under(&self, kind: Kind, prefix: &[u8]) -> BTreeMap<Vec<u8>, Option<Vec<u8>>> {
+        let queued = self.writes.queued();
+        let layers = queued
+            .applying
+            .as_deref()
+            .into_iter()
+            .chain([&queued.waiting]);
+        let mut records = BTreeMap::new();
+        for layer in layers {
+            for (key, value) in layer.scan(kind, prefix) {
+                records.insert(key.to_vec(), value.map(<[u8]>::to_vec));
+            }
+        }
+        records
+    }
+
     /// The records of `kind` whose keys start with `prefix`, stored and queued (the queued win), in key order.
     fn scan(&self, kind: Kind, prefix: &[u8]) -> Result<BTreeMap<Vec<u8>, Vec<u8>>, StoreError> {
         // What is queued is copied first and the backend read after, so no lock is needed
         // ([`Writes::settled`]); the queued records are laid over the stored ones, the waiting over those being
         // applied.
-        let mut queued_records = Vec::new();
-        {
-            let queued = self.writes.queued();
-            let layers = queued
-                .applying
-                .as_deref()
-                .into_iter()
-                .chain([&queued.waiting]);
-            for layer in layers {
-                for (key, value) in layer.scan(kind, prefix) {
-                    queued_records.push((key.to_vec(), value.map(<[u8]>::to_vec)));
-                }
-            }
-        }
+        let queued_records = self.queued_under(kind, prefix);
         let mut records = BTreeMap::new();
         self.writes.backend.scan(kind, prefix, &mut |key, value| {
             records.insert(key.to_vec(), value.to_vec());
@@ -290,20 +295,7 @@ impl Store {
         prefix: &[u8],
         visit: &mut dyn FnMut(&[u8], &[u8]) -> bool,
     ) -> Result<(), StoreError> {
-        let mut queued_records: BTreeMap<Vec<u8>, Option<Vec<u8>>> = BTreeMap::new();
-        {
-            let queued = self.writes.queued();
-            let layers = queued
-                .applying
-                .as_deref()
-                .into_iter()
-                .chain([&queued.waiting]);
-            for layer in layers {
-                for (key, value) in layer.scan(kind, prefix) {
-                    queued_records.insert(key.to_vec(), value.map(<[u8]>::to_vec));
-                }
-            }
-        }
+        let queued_records = self.queued_under(kind, prefix);
         let mut pending = queued_records.iter().rev().peekable();
         let mut stopped = false;
         // A queued record newer than the stored one at hand goes first; a queued removal hides the stored record.
