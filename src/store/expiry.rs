@@ -29,6 +29,9 @@ const COMPACT_RATIO: u64 = 2;
 /// …and more than this much in all (a small store is never worth the pause).
 const COMPACT_FLOOR: u64 = 64 * 1024 * 1024;
 
+/// A sweep writes its removals this many at a time.
+const SWEEP_BATCH: usize = 1000;
+
 /// What one expiry removed, and whether it compacted.
 #[derive(Debug, Default, PartialEq, Serialize)]
 pub struct Expired {
@@ -82,10 +85,27 @@ impl Store {
             true
         })?;
         let removed = old.len();
+        let mut queued = 0;
         for key in old {
-            self.queue(Kind::Events, key, None);
+            self.queue_removal(Kind::Events, key, &mut queued)?;
         }
         Ok(removed)
+    }
+
+    /// Queues the removal of a record for a sweep, and every [`SWEEP_BATCH`] removals writes those queued so far,
+    /// so no group commit carries more than a batch of a sweep's removals and turns wait for a batch at most.
+    pub(super) fn queue_removal(
+        &self,
+        kind: Kind,
+        key: Vec<u8>,
+        queued: &mut usize,
+    ) -> Result<(), StoreError> {
+        self.queue(kind, key, None);
+        *queued += 1;
+        if (*queued).is_multiple_of(SWEEP_BATCH) {
+            self.writes.apply()?;
+        }
+        Ok(())
     }
 
     /// Bytes of every live record (keys and values), from a walk over all of them (without holding off the

@@ -225,6 +225,7 @@ impl Store {
                 }
             }
         }
+        let mut queued = 0;
         for (kind, records) in old {
             for (key, bytes) in records {
                 if !never_consented(self, &owner_of(&key))? {
@@ -233,9 +234,9 @@ impl Store {
                 if kind == Kind::ShopEvents
                     && let Ok(event) = serde_json::from_slice::<ShopEvent>(&bytes)
                 {
-                    self.queue(Kind::EventIds, event.id.into_bytes(), None);
+                    self.queue_removal(Kind::EventIds, event.id.into_bytes(), &mut queued)?;
                 }
-                self.queue(kind, key, None);
+                self.queue_removal(kind, key, &mut queued)?;
                 match kind {
                     Kind::Answers => swept.answers += 1,
                     Kind::Picks => swept.picks += 1,
