@@ -6,7 +6,7 @@ use std::collections::BTreeSet;
 
 use serde_json::Value;
 
-use crate::email::{Mailing, Sink, TRIGGERS, consent, finish, started};
+use crate::mailing::{Mailing, Sink, TRIGGERS, consent, finish, started};
 
 /// A shopper finishes the finder and consents: their picks email is queued; waits until the worker finished
 /// `done` emails in all.

@@ -19,6 +19,7 @@ mod index;
 mod insights;
 mod limits;
 mod logs;
+mod mailing;
 mod metrics;
 mod picks;
 mod privacy;

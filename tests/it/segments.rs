@@ -167,7 +167,7 @@ async fn a_finder_naming_an_undefined_segment_is_refused_naming_the_line() {
 /// shopper, who consented too, gets nothing.
 #[tokio::test]
 async fn a_segment_on_a_trigger_sends_the_picks_email_to_members_only() {
-    use crate::email::{Mailing, Sink, consent, started};
+    use crate::mailing::{Mailing, Sink, consent, started};
     let sink = Sink::start().await;
     let triggers = "finder_completed: { email: picks, segment: bargain-hunter }\nfrequency: { per_day: 5, per_week: 20 }\n";
     let mailing = Mailing::spawn(&sink, triggers).await;
