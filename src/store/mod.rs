@@ -52,6 +52,7 @@ mod privacy;
 mod profiles;
 mod sessions;
 mod shop_events;
+mod sled_files;
 mod sled_store;
 
 pub use answers::{ShownPicks, StoredAnswer, owner};

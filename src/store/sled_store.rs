@@ -6,6 +6,7 @@ use std::sync::RwLock;
 
 use super::StoreError;
 use super::backend::{Backend, Durability, Kind, Op};
+use super::sled_files::Files;
 
 /// The embedded backend: one sled tree per kind, in `DATA/store` or, after a rewrite, `DATA/store-N` (the file
 /// `DATA/store.current` names which).
@@ -44,60 +45,6 @@ struct Trees {
     generation: u64,
     /// sled's files, synced after its flush in [`Durability::Power`].
     files: Files,
-}
-
-/// sled 0.34 keeps everything in one log file, `db`, except values too big for a log segment (over 128 KiB),
-/// which go to files of their own in `blobs/` that it never syncs.
-struct Files {
-    log: std::fs::File,
-    blobs: PathBuf,
-    /// Blob files already synced (blobs are written once and never change).
-    synced: std::sync::Mutex<std::collections::HashSet<std::ffi::OsString>>,
-}
-
-impl Files {
-    fn open(folder: &Path) -> Result<Files, StoreError> {
-        let log = std::fs::File::open(folder.join("db")).map_err(|e| StoreError::Open {
-            path: folder.to_path_buf(),
-            reason: format!("cannot open sled's log `db` to sync it: {e}"),
-        })?;
-        Ok(Files {
-            log,
-            blobs: folder.join("blobs"),
-            synced: Default::default(),
-        })
-    }
-
-    /// `fdatasync` of the log and `fsync` of blob files (and their folder) not synced before. `fdatasync` on a
-    /// read-only descriptor writes the file's dirty pages and flushes the disk's cache, whoever wrote them.
-    fn sync(&self) -> Result<(), StoreError> {
-        let failed =
-            |what: &str, e: std::io::Error| StoreError::Flush(format!("syncing {what}: {e}"));
-        self.log
-            .sync_data()
-            .map_err(|e| failed("the store's log", e))?;
-        let Ok(entries) = std::fs::read_dir(&self.blobs) else {
-            return Ok(());
-        };
-        let mut synced = self.synced.lock().unwrap_or_else(|p| p.into_inner());
-        let mut new = false;
-        for entry in entries.flatten() {
-            if synced.contains(&entry.file_name()) {
-                continue;
-            }
-            std::fs::File::open(entry.path())
-                .and_then(|f| f.sync_all())
-                .map_err(|e| failed("a blob of the store", e))?;
-            synced.insert(entry.file_name());
-            new = true;
-        }
-        if new {
-            std::fs::File::open(&self.blobs)
-                .and_then(|d| d.sync_all())
-                .map_err(|e| failed("the store's blob folder", e))?;
-        }
-        Ok(())
-    }
 }
 
 const CURRENT: &str = "store.current";
@@ -433,123 +380,5 @@ impl Backend for Sled {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn the_power_mode_syncs_the_log_and_every_new_blob_and_reopens_whole() {
-        let dir = tempfile::tempdir().expect("temp dir");
-        let big = vec![b'x'; 300 * 1024];
-        for durability in [Durability::Power, Durability::Process] {
-            let data = dir.path().join(durability.to_string());
-            let sled = Sled::open(&data, durability).expect("open");
-            let ops = [
-                Op::Put(Kind::Sessions, b"small", b"a session"),
-                Op::Put(Kind::Outbox, b"big", &big),
-            ];
-            sled.write(&mut ops.into_iter()).expect("write");
-            sled.flush().expect("flush");
-            let blobs = std::fs::read_dir(data.join("store/blobs"))
-                .map(|d| d.count())
-                .unwrap_or(0);
-            assert!(blobs >= 1, "a value over 128 KiB goes to a blob file");
-            let synced = sled
-                .read()
-                .expect("open")
-                .files
-                .synced
-                .lock()
-                .expect("lock")
-                .len();
-            match durability {
-                Durability::Power => assert_eq!(synced, blobs, "every blob synced once"),
-                Durability::Process => assert_eq!(synced, 0),
-            }
-            drop(sled);
-            let again = Sled::open(&data, durability).expect("reopen");
-            assert_eq!(
-                again.get(Kind::Outbox, b"big").expect("read"),
-                Some(big.clone())
-            );
-            assert_eq!(
-                again
-                    .get(Kind::Sessions, b"small")
-                    .expect("read")
-                    .as_deref(),
-                Some(&b"a session"[..])
-            );
-        }
-    }
-
-    #[test]
-    fn a_rewrite_keeps_every_write_made_while_it_copies() {
-        use std::sync::Arc;
-        use std::sync::atomic::{AtomicBool, Ordering};
-        let dir = tempfile::tempdir().expect("temp dir");
-        let sled = Arc::new(Sled::open(dir.path(), Durability::Process).expect("open"));
-        let value = vec![b'v'; 200];
-        let key = |n: usize| format!("s{n:06}").into_bytes();
-        for n in 0..20_000 {
-            let ops = [Op::Put(Kind::Sessions, &key(n), &value)];
-            sled.write(&mut ops.into_iter()).expect("write");
-        }
-        sled.flush().expect("flush");
-        let (stop, started) = (
-            Arc::new(AtomicBool::new(false)),
-            Arc::new(AtomicBool::new(false)),
-        );
-        let writer = {
-            let (sled, stop, started) = (sled.clone(), stop.clone(), started.clone());
-            std::thread::spawn(move || {
-                let mut n = 0;
-                while !stop.load(Ordering::Relaxed) || n < 100 {
-                    let answer = format!("a{n:06}").into_bytes();
-                    let ops = [
-                        Op::Put(Kind::Answers, &answer, b"an answer"),
-                        Op::Remove(Kind::Sessions, &key(n % 20_000)),
-                    ];
-                    sled.write(&mut ops.into_iter()).expect("write");
-                    started.store(true, Ordering::Relaxed);
-                    n += 1;
-                }
-                n
-            })
-        };
-        while !started.load(Ordering::Relaxed) {
-            std::thread::yield_now();
-        }
-        sled.rewrite().expect("rewrite");
-        stop.store(true, Ordering::Relaxed);
-        let written = writer.join().expect("the writer ends");
-        sled.flush().expect("flush");
-        drop(sled);
-        let sled = Sled::open(dir.path(), Durability::Process).expect("reopen");
-        assert!(dir.path().join("store-1").exists(), "rewritten");
-        for n in 0..written {
-            let answer = format!("a{n:06}").into_bytes();
-            assert!(
-                sled.get(Kind::Answers, &answer).expect("read").is_some(),
-                "answer {n} of {written}"
-            );
-        }
-        let removed = written.min(20_000);
-        assert_eq!(sled.count(Kind::Sessions).expect("count"), 20_000 - removed);
-        assert_eq!(
-            sled.get(Kind::Sessions, &key(removed.saturating_sub(1)))
-                .expect("read"),
-            None
-        );
-    }
-
-    #[test]
-    fn a_durability_is_named_power_or_process() {
-        assert_eq!("power".parse(), Ok(Durability::Power));
-        assert_eq!(" Process ".parse(), Ok(Durability::Process));
-        assert_eq!(Durability::default(), Durability::Power);
-        let error = "fsync".parse::<Durability>().expect_err("unknown");
-        assert!(
-            error.contains("`power`") && error.contains("`process`"),
-            "{error}"
-        );
-    }
-}
+#[path = "sled_store_tests.rs"]
+mod tests;
