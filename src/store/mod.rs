@@ -373,6 +373,8 @@ pub fn new_token(bytes: usize) -> String {
 }
 
 #[cfg(test)]
+mod commit_tests;
+#[cfg(test)]
 mod ledger_tests;
 #[cfg(test)]
 mod tests;

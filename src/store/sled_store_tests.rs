@@ -32,7 +32,7 @@ fn the_power_mode_syncs_the_log_and_every_new_blob_and_reopens_whole() {
             Durability::Process => assert_eq!(synced, 0),
         }
         drop(sled);
-        let again = Sled::open(&data, durability).expect("reopen");
+        let again = crate::store::tests::reopen(|| Sled::open(&data, durability));
         assert_eq!(
             again.get(Kind::Outbox, b"big").expect("read"),
             Some(big.clone())
@@ -89,7 +89,7 @@ fn a_rewrite_keeps_every_write_made_while_it_copies() {
     let written = writer.join().expect("the writer ends");
     sled.flush().expect("flush");
     drop(sled);
-    let sled = Sled::open(dir.path(), Durability::Process).expect("reopen");
+    let sled = crate::store::tests::reopen(|| Sled::open(dir.path(), Durability::Process));
     assert!(dir.path().join("store-1").exists(), "rewritten");
     for n in 0..written {
         let answer = format!("a{n:06}").into_bytes();
