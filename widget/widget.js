@@ -243,7 +243,9 @@
       }
     },
   };
-  const NARROW = '(max-width:520px)';
+  // A phone: a narrow screen, or a touch screen as short as a phone on its side (where a floating panel would be
+  // a sliver). The panel is then full screen and a modal; the CSS below uses the same query.
+  const NARROW = '(max-width:520px),(max-height:520px) and (pointer:coarse)';
   const reducedMotion = () => W.matchMedia && W.matchMedia('(prefers-reduced-motion: reduce)').matches;
 
   // WCAG relative luminance of a #rgb / #rrggbb colour, or null.
@@ -293,7 +295,7 @@ height:min(660px,calc(100vh - 120px));box-shadow:0 12px 40px rgba(0,0,0,.28);ani
 .inline .panel{position:relative;width:100%;height:var(--sk-inline-height,600px);border:1px solid var(--bd)}
 .panel[hidden]{display:none}
 @keyframes pop{from{opacity:0;transform:translateY(12px) scale(.98)}to{opacity:1;transform:none}}
-@media (max-width:520px){.float .panel{inset:0;width:100%;height:100%;border-radius:0}.float.open .launch{display:none}}
+@media (max-width:520px),(max-height:520px) and (pointer:coarse){.float .panel{inset:0;width:100%;height:100%;border-radius:0}.float.open .launch{display:none}}
 header{background:var(--a);color:var(--at);padding:12px 12px 10px 16px;flex:none}
 .hrow{display:flex;align-items:center;gap:6px}
 h2{flex:1;margin:0;font-size:16px;font-weight:700;line-height:1.3;overflow:hidden;text-overflow:ellipsis;white-space:nowrap}
@@ -381,7 +383,7 @@ input[type=range]{flex:1;accent-color:var(--a);min-width:0;height:28px}
 form.comp{display:flex;gap:8px;padding:10px 12px;border-top:1px solid var(--bd);background:var(--bg);flex:none}
 .comp input{flex:1;min-width:0;border:1.5px solid var(--mu);border-radius:999px;padding:9px 14px;background:var(--bg)}
 .comp button{border:0;width:42px;height:42px;border-radius:50%;background:var(--a);color:var(--at);display:grid;place-items:center;flex:none}
-@media (max-width:520px){input{font-size:16px}}
+@media (max-width:520px),(pointer:coarse){input{font-size:16px}}
 @media (prefers-reduced-motion:reduce){*,*::before,*::after{animation:none!important;transition:none!important;scroll-behavior:auto!important}}
 @media (forced-colors:active){.chip[aria-pressed=true]{outline:3px solid CanvasText}.bar>i{background:CanvasText}}
 `;

@@ -43,6 +43,8 @@ export async function launch(extraArgs = []) {
 }
 
 export const PHONE = { width: 390, height: 844 };
+/** The same phone on its side. */
+export const PHONE_SIDEWAYS = { width: 844, height: 390 };
 export const DESKTOP = { width: 1280, height: 860 };
 
 /**
@@ -51,9 +53,10 @@ export const DESKTOP = { width: 1280, height: 860 };
  */
 export async function newPage(
   browser,
-  { viewport = DESKTOP, reducedMotion = 'reduce', locale = 'en-US', colorScheme = 'light' } = {},
+  { viewport = DESKTOP, reducedMotion = 'reduce', locale = 'en-US', colorScheme = 'light', touch = false } = {},
 ) {
-  const context = await browser.newContext({ viewport, reducedMotion, locale, colorScheme });
+  // touch: a phone or tablet (a touch screen, the page's viewport meta honoured)
+  const context = await browser.newContext({ viewport, reducedMotion, locale, colorScheme, hasTouch: touch, isMobile: touch });
   if (process.env.SHOPKEEP_DEV_WIDGET) {
     // Development shortcut: serve widget.js from this file instead of the one built into the server binary.
     const js = readFileSync(process.env.SHOPKEEP_DEV_WIDGET, 'utf8');

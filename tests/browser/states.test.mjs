@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import {
-  PHONE, activeInfo, answerWithMouse, completeWithMouse, current, launch, newPage, openWidget, shot, widget,
+  PHONE, PHONE_SIDEWAYS, activeInfo, answerWithMouse, completeWithMouse, current, launch, newPage, openWidget, shot, widget,
 } from './lib.mjs';
 
 describe('states', () => {
@@ -58,6 +58,45 @@ describe('states', () => {
       assert.equal((await activeInfo(page)).label, 'Open shopping assistant');
     } finally {
       await context.close();
+    }
+  });
+
+  test('a phone on its side is a modal too (full screen, 16 px inputs); a desktop window as short is not', async () => {
+    const look = (page) => page.evaluate(() => {
+      const root = document.querySelector('#shopkeep-widget').shadowRoot;
+      const r = root.querySelector('[role=dialog]').getBoundingClientRect();
+      return {
+        box: [r.x, r.y, r.width, r.height].map(Math.round).join(','),
+        modal: root.querySelector('[role=dialog]').getAttribute('aria-modal'),
+        mainInert: document.querySelector('main').inert,
+        input: getComputedStyle(root.querySelector('form.comp input')).fontSize,
+      };
+    });
+    const phone = await newPage(browser, { viewport: PHONE_SIDEWAYS, touch: true });
+    try {
+      const w = await openWidget(phone.page, { flow: 'running-shoes' });
+      await current(w);
+      const { width, height } = PHONE_SIDEWAYS;
+      assert.deepEqual(await look(phone.page), { box: `0,0,${width},${height}`, modal: 'true', mainInert: true, input: '16px' },
+        'a 390 px high touch screen gets the full-screen modal, not a sliver of a panel');
+      await w.locator('[data-current] .q').focus();
+      for (let i = 0; i < 20; i++) {
+        await phone.page.keyboard.press('Tab');
+        assert.ok((await activeInfo(phone.page)).inWidget, `Tab #${i + 1} left the panel`);
+      }
+      await shot(phone.page, 'phone-sideways');
+    } finally {
+      await phone.context.close();
+    }
+    const desktop = await newPage(browser, { viewport: PHONE_SIDEWAYS });
+    try {
+      const w = await openWidget(desktop.page, { flow: 'running-shoes' });
+      await current(w);
+      const got = await look(desktop.page);
+      assert.deepEqual([got.modal, got.mainInert, got.input], ['false', false, '15px'], 'a short desktop window keeps the floating panel');
+      assert.notEqual(got.box, `0,0,${PHONE_SIDEWAYS.width},${PHONE_SIDEWAYS.height}`);
+    } finally {
+      await desktop.context.close();
     }
   });
 
