@@ -974,7 +974,7 @@ form.comp{display:flex;gap:8px;padding:10px 12px;border-top:1px solid var(--bd);
 
     fmtUnit(v, unit) {
       if (/^[A-Z]{3}$/.test(unit || '')) {
-        const m = this.price(v, unit, true);
+        const m = this.price(v, unit, true, true);
         if (m) return m;
       }
       const n = new Intl.NumberFormat(this.nf).format(v);
@@ -1136,12 +1136,16 @@ form.comp{display:flex;gap:8px;padding:10px 12px;border-top:1px solid var(--bd);
     }
 
     /**
-     * One money format, the server's too (explanations, range labels, the `money` template filter): Intl's, with
-     * the yen sign always the half-width ¥ (Intl writes ￥ under ja, ¥ under en). `strict`: null for no currency.
+     * One money format, the server's too (explanations, range labels, the `money` template filter): Intl's with the
+     * plain symbol ($, ¥, €, £: not the US$ or JP¥ of an en-GB or en-AU page), the yen sign always the half-width ¥
+     * (Intl writes ￥ under ja). `strict`: null for no currency. `label`: a whole amount without cents ("Up to $150"),
+     * as the server's answer labels read.
      */
-    price(v, cur, strict) {
+    price(v, cur, strict, label) {
+      const o = { style: 'currency', currency: str(cur) || 'USD', currencyDisplay: 'narrowSymbol' };
+      if (label && v % 1 === 0) o.minimumFractionDigits = 0;
       try {
-        return new Intl.NumberFormat(this.nf, { style: 'currency', currency: str(cur) || 'USD' })
+        return new Intl.NumberFormat(this.nf, o)
           .format(v)
           .replace('￥', '¥');
       } catch {

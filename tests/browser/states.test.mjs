@@ -1,9 +1,10 @@
 // What a shopper sees across a session: the phone panel as a true modal, the transcript after a reload, the step
 // count of the path taken, and one money format.
 import assert from 'node:assert/strict';
+import { createServer } from 'node:http';
 import { after, before, describe, test } from 'node:test';
 import {
-  PHONE, PHONE_SIDEWAYS, activeInfo, answerWithMouse, completeWithMouse, current, launch, newPage, openWidget, shot, widget,
+  BASE, PHONE, PHONE_SIDEWAYS, activeInfo, answerUntil, answerWithMouse, completeWithMouse, current, launch, newPage, openWidget, shot, widget,
 } from './lib.mjs';
 
 describe('states', () => {
@@ -199,5 +200,39 @@ describe('states', () => {
       await context.close();
     }
   });
-});
 
+  test('a British page (lang en-GB) writes dollars as the server does: $139.99, Up to $150, never US$', async () => {
+    const { page, context } = await newPage(browser, { locale: 'en-GB' });
+    // a British shop's page (a real loopback server: Chromium keeps a page Playwright makes up from loopback)
+    const server = createServer((req, res) => {
+      res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
+      res.end('<!doctype html><html lang="en-GB"><title>A British shop</title><main><h1>Trainers</h1></main>' +
+        `<script src="${BASE}/widget.js" data-flow="running-shoes" data-open="true" async></script>`);
+    });
+    await new Promise((r) => server.listen(0, '127.0.0.1', r));
+    try {
+      await page.goto(`http://127.0.0.1:${server.address().port}/`);
+      const w = widget(page);
+      assert.equal(await page.evaluate(() => document.documentElement.lang), 'en-GB');
+      const range = await answerUntil(w, 'range');
+      assert.equal(range && range.id, 'budget', 'the path asks the budget');
+      assert.deepEqual(await range.el.locator('.scale span').allTextContents(), ['$40', '$250'], 'the slider ends');
+      assert.equal(await range.el.locator('output').textContent(), 'Up to $150', 'the slider value');
+      await completeWithMouse(w, { budget: 150 });
+      const res = w.locator('[data-current][data-kind=products]');
+      const prices = await res.locator('.price').allTextContents();
+      assert.ok(prices.length >= 1);
+      for (const p of prices) assert.match(p, /^\$\d{1,3}(,\d{3})*\.\d\d$/, `a card's price: ${p}`);
+      assert.ok((await w.locator('.msg.me').allTextContents()).includes('Up to $150'), 'the budget answer reads as the server labels it');
+      const intro = await res.locator('.intro').textContent();
+      assert.match(intro, /up to \$150\b/, 'the intro (a template with the money filter) writes it the same way');
+      const all = [...prices, ...(await w.locator('.msg, .why').allTextContents()), intro].join(' ');
+      assert.doesNotMatch(all, /US\$|USD|\$150\.00/, all);
+      await shot(page, 'dollars-en-gb');
+    } finally {
+      await context.close();
+      server.closeAllConnections();
+      server.close();
+    }
+  });
+});
