@@ -232,7 +232,7 @@ impl Walker<'_> {
 }
 
 /// Every answer a shopper can give to `q`, with how it reads.
-fn inputs(q: &Question, locale: &str, fallback: &str) -> Vec<(Input, String)> {
+pub(crate) fn inputs(q: &Question, locale: &str, fallback: &str) -> Vec<(Input, String)> {
     let mut out = Vec::new();
     match q.kind {
         Kind::Single | Kind::YesNo | Kind::Text => {

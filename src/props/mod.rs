@@ -1,7 +1,8 @@
 //! Property tests: what random and hostile input must never do, held over generated cases with `proptest`.
 //!
 //! One module per area: `flow` (the flow parser and validator never panic and locate every problem), `feeds`
-//! (every feed importer takes a row whole or reports it by line), `answers` (typed answers, in any script, never
+//! (every feed importer takes a row whole or reports it by line), `finders` (generated finders keep the promises
+//! of "How picks are chosen" on every answer path, and the catalog check reports what the shopper sees), `answers` (typed answers, in any script, never
 //! panic and read as ranges with lo ≤ hi), `templates` (emails and result titles rendered from hostile data stay
 //! escaped and bounded) and `store` (the session store against a `BTreeMap` model, with the store closed and opened
 //! again in between).
@@ -12,6 +13,7 @@
 
 mod answers;
 mod feeds;
+mod finders;
 mod flow;
 mod store;
 mod templates;

@@ -8,7 +8,8 @@
 //! (e) the diversity rule never drops an exact match for a loosened one;
 //! and: relaxation runs only when fewer than `min` products meet every answer; the picks are as many as `count`
 //! allows and the pool holds; products without the diversity field are never capped as one group.
-//! (d), a range bound the shopper gave is never dropped, is a property of the engine (`conversation::tests`).
+//! (d), a range bound the shopper gave is never dropped, is a property of the engine: `props::finders` holds all
+//! five over generated finders, answer path by answer path.
 //!
 //! `SHOPKEEP_PROPERTY_CASES=N` runs N cases instead of the CI's few hundred; every failure prints its seed.
 
