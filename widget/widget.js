@@ -792,6 +792,8 @@ form.comp{display:flex;gap:8px;padding:10px 12px;border-top:1px solid var(--bd);
         this.relabel();
       }
       if (m.title) this.titleEl.textContent = str(m.title);
+      // the question or picks that follow a resume are repeats: a shop's analytics should not count them twice
+      this.repeat = !!m.resumed;
       if (m.resumed) {
         // the server repeats the current question/products: drop our unanswered copy
         if (this.turn) {
@@ -860,6 +862,7 @@ form.comp{display:flex;gap:8px;padding:10px 12px;border-top:1px solid var(--bd);
 
     onQuestion(q) {
       const t = this.t;
+      this.repeat = false;
       this.drop();
       this.progress(q.step, q.steps);
       const el = h('div', {
@@ -1080,7 +1083,10 @@ form.comp{display:flex;gap:8px;padding:10px 12px;border-top:1px solid var(--bd);
       res.append(acts);
       if (m.email_capture) res.append(this.emailForm(m.consent));
       const titles = list.map((p) => str(p.title)).join(', ');
+      const resumed = !!this.repeat;
+      this.repeat = false;
       this.emit('results', {
+        resumed,
         title: str(m.title),
         products: list.map((p) => ({
           id: str(p.id), title: str(p.title), brand: str(p.brand), price: p.price, currency: str(p.currency),

@@ -99,6 +99,38 @@ describe('hooks for the shop', () => {
     }
   });
 
+  test('picks repeated after a dropped connection or a reload come with resumed: true, so a shop counts them once', async () => {
+    const { page, context } = await newPage(browser);
+    await listen(page);
+    try {
+      await page.goto(demoUrl({ flow: 'running-shoes', open: 'true' }));
+      const w = widget(page);
+      await completeWithMouse(w);
+      const first = await until(page, () => events(page, 'results').then((e) => e.length && e), 'shopkeep:results');
+      assert.equal(first.length, 1);
+      assert.equal(first[0].detail.resumed, false, 'picks shown for the first time');
+      const ids = first[0].detail.products.map((p) => p.id);
+
+      // the connection drops (a network blip): the widget resumes and the server repeats the picks
+      await page.evaluate(() => window.Shopkeep.instances[0].ws.close(4000));
+      const again = await until(page, () => events(page, 'results').then((e) => e.length > 1 && e), 'results after the resume');
+      assert.equal(again.length, 2);
+      assert.equal(again[1].detail.resumed, true, 'a repeat after a reconnection');
+      assert.deepEqual(again[1].detail.products.map((p) => p.id), ids);
+
+      await page.reload();
+      const reloaded = await until(page, () => events(page, 'results').then((e) => e.length && e), 'results after a reload');
+      assert.equal(reloaded[0].detail.resumed, true, 'a repeat after a reload');
+      // a new conversation's picks count again
+      await widget(page).locator('header button[aria-label="Start over"]').click();
+      await completeWithMouse(widget(page));
+      const fresh = await until(page, () => events(page, 'results').then((e) => e.length > 1 && e), 'results after a restart');
+      assert.equal(fresh[1].detail.resumed, false, 'picks of a new conversation');
+    } finally {
+      await context.close();
+    }
+  });
+
   test('add to cart through a URL template; Shopkeep.open({flow}) switches finder; options with pictures are tiles', async () => {
     const { page, context } = await newPage(browser, { locale: 'ja-JP' });
     const posted = [];
