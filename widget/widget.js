@@ -269,16 +269,16 @@
 :host{all:initial;display:block}
 :host([data-shopkeep=launcher]){all:initial!important}
 :host([hidden]){display:none!important}
-.w{all:initial;display:block;--a:var(--sk-accent,#0b6e4f);--at:var(--sk-accent-text,#fff);--ai:var(--sk-accent-ink,var(--a));
+.w{all:initial;display:block;--a:var(--sk-accent,#0b6e4f);--at:var(--sk-accent-text,#fff);--ai:var(--sk-accent-ink,var(--li,var(--a)));
 --bg:var(--sk-bg,#fff);--fg:var(--sk-fg,#1d232a);--mu:var(--sk-muted,#555f6b);--bd:var(--sk-border,#cfd6dd);
 --sf:var(--sk-surface,#f1f4f6);--r:var(--sk-radius,16px);
 --f:var(--sk-font,system-ui,-apple-system,"Segoe UI",Roboto,"Hiragino Sans","Hiragino Kaku Gothic ProN","Noto Sans JP","IPAGothic",Meiryo,sans-serif);
 --wb:#fff4d6;--wf:#4d3900;--eb:#fde8e8;--ef:#8a1111;--st:#7a4f00;color-scheme:light;
 font:15px/1.45 var(--f);color:var(--fg);direction:ltr;text-align:left;-webkit-text-size-adjust:100%;text-size-adjust:100%}
-@media (prefers-color-scheme:dark){.w:not(.cs-light){--bg:var(--sk-bg,#161b20);--fg:var(--sk-fg,#e9eef2);--mu:var(--sk-muted,#a9b4be);
---bd:var(--sk-border,#3b4651);--sf:var(--sk-surface,#242c34);--ai:var(--sk-accent-ink,#7fdcb8);--wb:#3d3214;--wf:#ffe3a1;--eb:#4a1d1d;--ef:#ffc9c9;--st:#ffd27a;color-scheme:dark}}
+@media (prefers-color-scheme:dark){.w:not(.cs-light):not(.cs-shop){--bg:var(--sk-bg,#161b20);--fg:var(--sk-fg,#e9eef2);--mu:var(--sk-muted,#a9b4be);
+--bd:var(--sk-border,#3b4651);--sf:var(--sk-surface,#242c34);--ai:var(--sk-accent-ink,color-mix(in srgb,var(--a) 40%,#fff));--wb:#3d3214;--wf:#ffe3a1;--eb:#4a1d1d;--ef:#ffc9c9;--st:#ffd27a;color-scheme:dark}}
 .w.cs-dark{--bg:var(--sk-bg,#161b20);--fg:var(--sk-fg,#e9eef2);--mu:var(--sk-muted,#a9b4be);--bd:var(--sk-border,#3b4651);
---sf:var(--sk-surface,#242c34);--ai:var(--sk-accent-ink,#7fdcb8);--wb:#3d3214;--wf:#ffe3a1;--eb:#4a1d1d;--ef:#ffc9c9;--st:#ffd27a;color-scheme:dark}
+--sf:var(--sk-surface,#242c34);--ai:var(--sk-accent-ink,color-mix(in srgb,var(--a) 40%,#fff));--wb:#3d3214;--wf:#ffe3a1;--eb:#4a1d1d;--ef:#ffc9c9;--st:#ffd27a;color-scheme:dark}
 *,*::before,*::after{box-sizing:border-box}
 button,input{font:inherit;color:inherit}
 button{cursor:pointer}
@@ -465,8 +465,9 @@ form.comp{display:flex;gap:8px;padding:10px 12px;border-top:1px solid var(--bd);
           const white = contrast(L, 1);
           const black = contrast(L, 0);
           this.host.style.setProperty('--sk-accent-text', white >= 4.5 || white >= black ? '#fff' : '#111');
-          // accent used as text/borders on white: fall back to dark ink if too light
-          if (white < 4.5) this.host.style.setProperty('--sk-accent-ink', '#1d232a');
+          // the accent as text and borders on the light background: dark ink if it is too light (the dark theme
+          // lightens the accent instead)
+          if (white < 4.5) wrap.style.setProperty('--li', '#1d232a');
         }
       }
       const titleId = this.id + '-title';
@@ -539,6 +540,16 @@ form.comp{display:flex;gap:8px;padding:10px 12px;border-top:1px solid var(--bd);
       wrap.append(this.panel);
       adoptStyles(root);
       root.append(wrap);
+      this.palette();
+    }
+    /**
+     * A shop that sets its own colours (--sk-bg, --sk-fg, …) gets them on every visitor's screen: the dark palette
+     * would fill the colours it did not set with dark ones (its dark text on our dark bubbles). Looked at again when
+     * the panel opens and when the page's styles have loaded.
+     */
+    palette() {
+      const cs = getComputedStyle(this.host);
+      this.wrap.classList.toggle('cs-shop', ['bg', 'fg', 'muted', 'border', 'surface'].some((p) => cs.getPropertyValue('--sk-' + p).trim()));
     }
 
     relabel() {
@@ -601,6 +612,7 @@ form.comp{display:flex;gap:8px;padding:10px 12px;border-top:1px solid var(--bd);
     }
     open(byUser) {
       if (!this.shown) this.emit('open', { byUser: !!byUser });
+      this.palette();
       this.shown = true;
       if (!this.inline) {
         this.panel.hidden = false;
@@ -1616,6 +1628,7 @@ form.comp{display:flex;gap:8px;padding:10px 12px;border-top:1px solid var(--bd);
         c.retryTimer = 0;
       }
     });
+    W.addEventListener('load', () => instances.forEach((c) => c.palette()));
     W.addEventListener('pageshow', (e) => {
       if (e.persisted) for (const c of instances) if (c.isOpen) c.connect();
     });

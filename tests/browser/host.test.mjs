@@ -7,7 +7,7 @@ import { createServer } from 'node:http';
 import { dirname, join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { BASE, T, current, launch, newPage, shot } from './lib.mjs';
+import { BASE, T, axe, current, fmtViolations, launch, newPage, shot } from './lib.mjs';
 
 const esc = (s) => s.replace(/&/g, '&amp;').replace(/"/g, '&quot;').replace(/</g, '&lt;');
 const WS_BASE = BASE.replace(/^http/, 'ws');
@@ -29,6 +29,10 @@ const page = (title, css, script) => `<!doctype html><html lang="en"><head><meta
 <meta name="viewport" content="width=device-width, initial-scale=1">${css ? `<link rel="stylesheet" href="/shop.css">` : ''}</head>
 <body><h1>${title}</h1><p>Some shop page.</p>${script}</body></html>`;
 const widgetTag = `<script src="${esc(BASE)}/widget.js" data-flow="running-shoes" data-locale="en" data-open="true" async></script>`;
+const inlineTag = `<div id="finder" data-shopkeep-inline data-flow="running-shoes" data-locale="en"></div>
+<script src="${esc(BASE)}/widget.js" async></script>`;
+/** A shop's theme, as docs/embedding.md documents it. */
+const THEME_CSS = `:root{--sk-accent:#8a1c7c;--sk-accent-text:#fff;--sk-radius:4px;--sk-font:Georgia,serif;--sk-bg:#fffbe6;--sk-fg:#2b2118}`;
 
 /** Computed styles of the widget's parts that a page could disturb. */
 function styles(pg) {
@@ -58,6 +62,13 @@ describe('on a shop page', () => {
     '/clean': { body: page('Clean shop', false, widgetTag) },
     '/hostile': { body: page('Hostile shop', true, widgetTag) },
     '/shop.css': { body: HOSTILE_CSS, type: 'text/css' },
+    '/inline-clean': { body: page('Clean shop', false, inlineTag) },
+    '/inline-hostile': { body: page('Hostile shop', true, inlineTag) },
+    '/themed': { body: page('Themed shop', false, widgetTag).replace('</head>', '<link rel="stylesheet" href="/theme.css"></head>') },
+    '/theme.css': { body: THEME_CSS, type: 'text/css' },
+    '/accent-only': { body: page('Purple shop', false, widgetTag).replace('</head>', '<link rel="stylesheet" href="/accent.css"></head>') },
+    '/accent.css': { body: ':root{--sk-accent:#8a1c7c}', type: 'text/css' },
+    '/light-accent': { body: page('Yellow shop', false, widgetTag.replace(' async', ' data-theme="#f5c518" async')) },
     '/csp': { body: page('Strict shop', true, widgetTag), csp: STRICT_CSP },
     '/csp-no-connect': { body: page('Strict shop', false, widgetTag), csp: `default-src 'none'; style-src 'self'; script-src ${BASE}` },
   };
@@ -129,6 +140,78 @@ describe('on a shop page', () => {
     } finally {
       await clean.context.close();
       await hostile.context.close();
+    }
+  });
+
+  test('an inline finder under hostile page CSS: its insides computed as on a clean page', async () => {
+    const clean = await visit('/inline-clean');
+    const hostile = await visit('/inline-hostile');
+    try {
+      const inside = (pg) => pg.evaluate(() => {
+        const root = document.querySelector('#finder').shadowRoot;
+        const props = ['font-size', 'font-family', 'font-style', 'font-weight', 'line-height', 'color', 'letter-spacing',
+          'text-transform', 'text-align', 'white-space', 'text-indent', 'text-shadow', 'box-sizing', 'background-color'];
+        return Object.fromEntries(['.panel', 'h2', '[data-current] .q', '[data-current] .chip', 'form.comp input'].map((sel) => {
+          const el = root.querySelector(sel);
+          if (!el) throw new Error(`no ${sel} in the inline finder`);
+          const cs = getComputedStyle(el);
+          return [sel, Object.fromEntries(props.map((p) => [p, cs.getPropertyValue(p)]))];
+        }));
+      });
+      for (const { page: pg } of [clean, hostile]) await current(pg.locator('#finder'));
+      const [want, got] = [await inside(clean.page), await inside(hostile.page)];
+      assert.equal(want['[data-current] .q']['font-size'], '15px');
+      // the host is the shop's own element: the page's div rule reaches it, and stops there
+      assert.equal(await hostile.page.locator('#finder').evaluate((e) => getComputedStyle(e).fontFamily), 'serif');
+      for (const sel of Object.keys(want)) assert.deepEqual(got[sel], want[sel], `${sel} unchanged by the page's CSS`);
+      await shot(hostile.page, 'host-hostile-inline');
+    } finally {
+      await clean.context.close();
+      await hostile.context.close();
+    }
+  });
+
+  test('the documented custom properties theme the widget; the dark theme keeps a shop’s colours and its accent readable', async () => {
+    const look = (pg) => pg.evaluate(() => {
+      const root = document.querySelector('#shopkeep-widget').shadowRoot;
+      const cs = (sel) => getComputedStyle(root.querySelector(sel));
+      return {
+        launcher: cs('.launch').backgroundColor,
+        radius: cs('.panel').borderTopLeftRadius,
+        panel: cs('.panel').backgroundColor,
+        text: cs('.log').color,
+        bubble: cs('[data-current] .q').backgroundColor,
+        font: cs('[data-current] .q').fontFamily,
+        chip: cs('[data-current] .chip').color,
+      };
+    });
+    const shop = { launcher: 'rgb(138, 28, 124)', radius: '4px', panel: 'rgb(255, 251, 230)', text: 'rgb(43, 33, 24)', font: 'Georgia, serif' };
+    for (const colorScheme of ['light', 'dark']) {
+      const seen = {};
+      for (const path of ['/themed', '/accent-only', '/light-accent']) {
+        const { page: pg, context } = await newPage(browser, { colorScheme });
+        try {
+          await pg.goto(`${origin}${path}`);
+          await current(pg.locator('#shopkeep-widget'));
+          seen[path] = await look(pg);
+          const found = await axe(pg);
+          assert.deepEqual(found, [], `${path} under ${colorScheme}: ${fmtViolations(found)}`);
+          if (colorScheme === 'dark') await shot(pg, `host-theme-${path.slice(1)}-dark`);
+        } finally {
+          await context.close();
+        }
+      }
+      const { bubble, chip, ...themed } = seen['/themed'];
+      // the shop's palette on every screen, its unset colours (the bubbles) from the light palette, not the dark
+      assert.deepEqual(themed, shop, `the shop's theme under ${colorScheme}`);
+      assert.equal(bubble, 'rgb(241, 244, 246)', `the bubbles under ${colorScheme}`);
+      // setting only the accent keeps the visitor's scheme
+      assert.equal(seen['/accent-only'].launcher, 'rgb(138, 28, 124)');
+      assert.equal(seen['/accent-only'].panel, colorScheme === 'dark' ? 'rgb(22, 27, 32)' : 'rgb(255, 255, 255)');
+      // a light accent (data-theme) is dark ink on the light background, lightened on the dark one
+      const ink = seen['/light-accent'].chip;
+      if (colorScheme === 'light') assert.equal(ink, 'rgb(29, 35, 42)');
+      else assert.notEqual(ink, 'rgb(29, 35, 42)', 'no dark ink on the dark background');
     }
   });
 
