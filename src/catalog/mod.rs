@@ -28,7 +28,7 @@ use serde::{Deserialize, Serialize};
 
 pub use constraint::{Constraint, Op, Scalar, format_number};
 pub use index::{Catalog, IndexError, Stage};
-pub use matcher::{Explanation, Hit, MatchOutcome, MatchRequest, Relaxed, Want};
+pub use matcher::{Explanation, Hit, MatchOutcome, MatchRequest, Miss, Relaxed, Want};
 pub use shelf::{Origin, Shelf};
 
 /// One product, as every feed format is mapped to it (and as the native JSON Lines feed spells it).

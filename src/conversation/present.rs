@@ -96,7 +96,69 @@ pub fn range_reason(
     }
 }
 
-fn explanation_line(pick: &crate::catalog::Hit, locale: &str) -> String {
+/// How far a pick lies past a numeric answer, as the shopper reads it: money in the product's currency, a range
+/// question's unit ("18 L over your maximum"), a rating as the product's own ("rated 3.5, below 4.5"), else the
+/// answer and the product's value.
+fn numeric_miss(
+    flow: &Flow,
+    pick: &crate::catalog::Hit,
+    miss: &crate::catalog::Miss,
+    (field, gap): (&str, f64),
+    ja: bool,
+) -> String {
+    let over = gap > 0.0;
+    let rounded = |n: f64| crate::catalog::format_number((n * 100.0).round() / 100.0);
+    if field == "price" {
+        let by = money::format(gap.abs(), &pick.product.currency);
+        return match (ja, over) {
+            (true, true) => format!("予算より{by}高い"),
+            (true, false) => format!("下限より{by}安い"),
+            (false, true) => format!("{by} over your budget"),
+            (false, false) => format!("{by} under your minimum"),
+        };
+    }
+    let unit = flow
+        .question(&miss.question)
+        .filter(|q| q.within.iter().any(|f| f == field))
+        .and_then(|q| q.range.as_ref())
+        .and_then(|r| r.unit.as_deref());
+    if let Some(unit) = unit {
+        let by = amount((gap.abs() * 100.0).round() / 100.0, Some(unit));
+        return match (ja, over) {
+            (true, true) => format!("上限より{by}大きい"),
+            (true, false) => format!("下限より{by}小さい"),
+            (false, true) => format!("{by} over your maximum"),
+            (false, false) => format!("{by} under your minimum"),
+        };
+    }
+    if field == "rating"
+        && let Some(rating) = pick.product.rating
+    {
+        let (value, bound) = (rounded(rating), rounded(rating - gap));
+        return match (ja, over) {
+            (true, true) => format!("評価{value}（{bound}超）"),
+            (true, false) => format!("評価{value}（{bound}未満）"),
+            (false, true) => format!("rated {value}, above {bound}"),
+            (false, false) => format!("rated {value}, below {bound}"),
+        };
+    }
+    let value = pick
+        .product
+        .values(field)
+        .into_iter()
+        .find_map(|v| match v {
+            crate::catalog::FieldValue::Number(n) => Some(rounded(n)),
+            _ => None,
+        })
+        .unwrap_or_default();
+    if ja {
+        format!("「{}」ではありません（{field}：{value}）", miss.label)
+    } else {
+        format!("not {} ({field} {value})", miss.label)
+    }
+}
+
+fn explanation_line(flow: &Flow, pick: &crate::catalog::Hit, locale: &str) -> String {
     let ja = locale.starts_with("ja");
     let mut parts = Vec::new();
     if !pick.explanation.matched.is_empty() {
@@ -106,24 +168,7 @@ fn explanation_line(pick: &crate::catalog::Hit, locale: &str) -> String {
     }
     for miss in &pick.explanation.missed {
         let text = match &miss.gap {
-            Some((field, gap)) if field == "price" => {
-                let by = money::format(gap.abs(), &pick.product.currency);
-                match (ja, *gap > 0.0) {
-                    (true, true) => format!("予算より{by}高い"),
-                    (true, false) => format!("下限より{by}安い"),
-                    (false, true) => format!("{by} over your budget"),
-                    (false, false) => format!("{by} under your minimum"),
-                }
-            }
-            Some((field, gap)) => {
-                let by = crate::catalog::format_number((gap.abs() * 100.0).round() / 100.0);
-                match (ja, *gap > 0.0) {
-                    (true, true) => format!("{field}が{by}大きい"),
-                    (true, false) => format!("{field}が{by}小さい"),
-                    (false, true) => format!("{field} {by} over"),
-                    (false, false) => format!("{field} {by} under"),
-                }
-            }
+            Some((field, gap)) => numeric_miss(flow, pick, miss, (field, *gap), ja),
             None => match (&miss.unknown, ja) {
                 (Some(field), true) if field == "rating" => "まだ評価がありません".to_string(),
                 (Some(field), false) if field == "rating" => "no rating yet".to_string(),
@@ -249,7 +294,7 @@ pub fn present(flow: &Flow, session: &Session, result: &str, outcome: MatchOutco
             .hits
             .into_iter()
             .map(|hit| {
-                let line = explanation_line(&hit, locale);
+                let line = explanation_line(flow, &hit, locale);
                 Pick {
                     product: hit.product,
                     exact: hit.exact,

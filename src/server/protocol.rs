@@ -308,7 +308,7 @@ pub struct RecommendationOut {
 pub struct ExplanationOut {
     /// The answers it satisfies, as the shopper reads them.
     pub matched: Vec<String>,
-    /// The answers it misses, with by how much for numbers ("$12.00 over your budget").
+    /// The answers it misses, as the shopper reads them ("under $120"); `line` says by how much.
     pub missed: Vec<String>,
     /// One line for a product card: "Matches: Trail, Waterproof · $12.00 over your budget".
     pub line: String,

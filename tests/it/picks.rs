@@ -548,3 +548,87 @@ fn reasons_name_what_an_answer_means_and_say_nothing_of_unmet_preferences() {
         );
     }
 }
+
+#[test]
+fn a_miss_reads_as_the_products_own_value_against_the_answer() {
+    // A loosened pick says how it misses a number in the answer's own terms: a rating as the product's rating
+    // against the bound, a range in its question's unit, never the catalog's field name.
+    let flow = finder(&GIFT_FINDER.replace("count: 20", "count: 5\n    min: 5"));
+    for (locale, rated) in [("en", "rated 3.1, below 4.5"), ("ja", "評価3.1（4.5未満）")] {
+        let shown = show(
+            &flow,
+            &gifts(),
+            locale,
+            &[value("sports"), value("yes"), None],
+        );
+        let low = shown
+            .picks
+            .iter()
+            .find(|p| p.product.id == "sp-5")
+            .expect("the 3.1-rated product is shown once the rating is loosened");
+        assert!(low.line.contains(rated), "{locale}: {}", low.line);
+        assert!(!low.line.contains("rating 1.4"), "{}", low.line);
+    }
+    let packs = finder(
+        r#"
+id: packs
+title: {en: Packs, ja: リュック}
+locales: [en, ja]
+relax: [capacity]
+questions:
+  - id: capacity
+    kind: range
+    text: {en: How big?, ja: 容量は？}
+    range: {min: 10, max: 70, step: 5, unit: L}
+    filter: {field: capacity_l}
+results:
+  - id: picks
+    count: 2
+    min: 2
+"#,
+    );
+    let products: Vec<Product> = [("small", 20.0), ("mid", 35.0), ("big", 50.0)]
+        .iter()
+        .map(|(id, litres)| {
+            serde_json::from_value(serde_json::json!({"id": id, "title": id, "price": 50,
+                "stock": 1, "attributes": {"capacity_l": litres}}))
+            .expect("product")
+        })
+        .collect();
+    let catalog = Catalog::from_products(&products).expect("index");
+    for (locale, over) in [
+        ("en", "10 L over your maximum"),
+        ("ja", "上限より10 L大きい"),
+    ] {
+        let shown = show(&packs, &catalog, locale, &[up_to(25.0)]);
+        assert_eq!(ids(&shown), ["small", "mid"], "{locale}");
+        assert!(
+            shown.picks[1].line.contains(over) && !shown.picks[1].line.contains("capacity_l"),
+            "{locale}: {}",
+            shown.picks[1].line
+        );
+    }
+}
+
+#[test]
+fn the_shipped_backpack_intro_keeps_the_units_of_a_loosened_answer() {
+    // "under 12 L" was lowered into "under 12 l" by the intro's `| lower`.
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let (flows, _) = shopkeep::flow::Flows::load_dir(&root.join("flows")).expect("flows");
+    let flow = flows.get("backpacks").expect("the shipped finder");
+    let (catalog, _) = Catalog::from_dir(&root.join("catalog")).expect("the shipped catalog");
+    let shown = show(
+        flow,
+        &catalog,
+        "en",
+        &[value("hiking"), value("yes"), up_to(12.0), None],
+    );
+    assert_eq!(relaxed(&shown), ["capacity"]);
+    let intro = shown.intro.unwrap_or_default();
+    assert!(intro.contains("under 12 L"), "{intro}");
+    assert!(
+        shown.picks.iter().all(|p| !p.line.contains("capacity_l")),
+        "{:?}",
+        shown.picks.iter().map(|p| &p.line).collect::<Vec<_>>()
+    );
+}
