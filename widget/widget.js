@@ -709,10 +709,13 @@ form.comp{display:flex;gap:8px;padding:10px 12px;border-top:1px solid var(--bd);
       this.wrap.setAttribute('data-state', 'unavailable');
       this.input.disabled = this.input.nextElementSibling.disabled = true;
       if (this.turn && this.turn.ctrl) this.turn.ctrl.inert = true;
+      const o = location.origin;
       console.error(
         why ||
-          `shopkeep: the server at ${BASE.origin} refuses chats from pages of ${location.origin}. ` +
-            `Start it with --allow-origin ${location.origin} (see docs/embedding.md).`,
+          (/^https?:\/\//.test(o)
+            ? `shopkeep: the server at ${BASE.origin} refuses chats from pages of ${o}. Start it with --allow-origin ${o}`
+            : `shopkeep: this page has no web origin (${o}: a file opened from disk or a sandboxed frame), so the server at ${BASE.origin} refuses its chats. Serve the page over https (or http) from an origin given to --allow-origin`) +
+            ' (see docs/embedding.md).',
       );
     }
     retry() {

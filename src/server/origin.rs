@@ -195,6 +195,17 @@ pub(super) fn request_allowed(state: &AppState, headers: &HeaderMap) -> bool {
     state.0.settings.allowed_origins.allows(origin, host)
 }
 
+/// What makes a refused page's origin allowed. A page without a web origin (`null`: a file opened from disk, a
+/// sandboxed frame) cannot be allowed by `--allow-origin`, which would refuse `null` at start.
+fn fix(page: &str) -> String {
+    match normalize(page) {
+        Ok(origin) => format!("start shopkeep with --allow-origin {origin}"),
+        Err(_) => format!(
+            "this page has no web origin (`{page}`: a file opened from disk or a sandboxed frame); serve it over https (or http) from an origin given to --allow-origin"
+        ),
+    }
+}
+
 /// `GET /v1/access`: 200 `{"allowed":true}` or 403 `{"allowed":false,"fix":…}`, readable by the asking page
 /// (CORS), never cached.
 pub(super) async fn access(State(state): State<AppState>, headers: HeaderMap) -> Response {
@@ -210,7 +221,7 @@ pub(super) async fn access(State(state): State<AppState>, headers: HeaderMap) ->
         serde_json::json!({
             "allowed": false,
             "origin": page,
-            "fix": format!("start shopkeep with --allow-origin {page}"),
+            "fix": fix(page),
         })
     };
     let status = if allowed {

@@ -2,11 +2,12 @@
 // refuses, and a server that is away. Pages come from a node server on 127.0.0.1:0 (a loopback origin, which the
 // server allows) or are answered by Playwright for a made-up origin (http://shop.test, which it refuses).
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { createServer } from 'node:http';
 import { dirname, join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { BASE, T, axe, current, fmtViolations, launch, newPage, shot } from './lib.mjs';
 
 const esc = (s) => s.replace(/&/g, '&amp;').replace(/"/g, '&quot;').replace(/</g, '&lt;');
@@ -269,6 +270,31 @@ describe('connection states', () => {
       await shot(pg, 'refused-origin');
     } finally {
       await context.close();
+    }
+  });
+
+  test('a page without a web origin (a file opened from disk): unavailable, and the console says to serve it over http(s)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'shopkeep-file-'));
+    const file = join(dir, 'shop.html');
+    writeFileSync(file, page('Shop on disk', false, widgetTag));
+    const { page: pg, context } = await newPage(browser);
+    const errors = [];
+    pg.on('console', (m) => m.type() === 'error' && errors.push(m.text()));
+    try {
+      await pg.goto(pathToFileURL(file).href);
+      const w = pg.locator('#shopkeep-widget');
+      await w.locator('.status', { hasText: 'isn’t available on this page' }).waitFor();
+      const deadline = Date.now() + T;
+      while (!errors.some((e) => e.startsWith('shopkeep:'))) {
+        assert.ok(Date.now() < deadline, `no shopkeep console message: ${errors.join('\n')}`);
+        await new Promise((r) => setTimeout(r, 25));
+      }
+      const said = errors.find((e) => e.startsWith('shopkeep:'));
+      assert.match(said, /no web origin .*Serve the page over https/, said);
+      assert.doesNotMatch(said, /--allow-origin (file|null)/, 'advice the server would refuse at start');
+    } finally {
+      await context.close();
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 

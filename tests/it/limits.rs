@@ -105,6 +105,19 @@ async fn the_access_endpoint_tells_a_page_whether_its_origin_may_chat() {
             .await
             .is_ok()
     );
+
+    // a file opened from disk (or a sandboxed frame) has no origin to allow: the fix says so, not `--allow-origin
+    // null`, which the server would refuse at start
+    let file_page = http_raw(app.addr, "GET", "/v1/access", &[("Origin", "null")]).await;
+    assert_eq!(file_page.status, 403);
+    let body: serde_json::Value = serde_json::from_slice(&file_page.body).expect("json");
+    let fix = body["fix"].as_str().expect("a fix");
+    assert!(
+        fix.contains("no web origin")
+            && fix.contains("serve it over https")
+            && !fix.contains("--allow-origin null"),
+        "{fix}"
+    );
 }
 
 #[tokio::test]
