@@ -91,6 +91,9 @@
       consentNeeded: 'Please tick the box to agree first.',
       emailInvalid: 'Please enter a valid email address.',
       emailSent: (e) => `Sending your picks to ${e}.`,
+      subscribed: 'You get our recommendations by email.',
+      stopEmails: 'Stop emails',
+      emailsStopped: 'Done: no more emails from us.',
       err: {
         bad_message: 'Sorry, I couldn’t read that. Please try again.',
         unknown_type: 'Sorry, something went wrong. Please try again.',
@@ -155,6 +158,9 @@
       consentNeeded: '先に同意のチェックを入れてください。',
       emailInvalid: '正しいメールアドレスを入力してください。',
       emailSent: (e) => `${e} にお送りします。`,
+      subscribed: 'おすすめ商品のメールをお届けしています。',
+      stopEmails: 'メール配信を停止',
+      emailsStopped: '配信を停止しました。今後メールはお送りしません。',
       err: {
         bad_message: 'すみません、うまく読み取れませんでした。もう一度お試しください。',
         unknown_type: 'すみません、問題が発生しました。もう一度お試しください。',
@@ -1096,7 +1102,7 @@ form.comp{display:flex;gap:8px;padding:10px 12px;border-top:1px solid var(--bd);
       if (m.can_back) acts.append(this.ghost(t.back, () => this.back(), I_BACK));
       acts.append(this.ghost(t.restart, () => this.restart(), I_RESTART));
       res.append(acts);
-      if (m.email_capture) res.append(this.emailForm(m.consent));
+      if (m.email_capture) res.append(this.emailForm(m.consent, m.consented === true));
       const titles = list.map((p) => str(p.title)).join(', ');
       const resumed = !!this.repeat;
       this.repeat = false;
@@ -1236,8 +1242,24 @@ form.comp{display:flex;gap:8px;padding:10px 12px;border-top:1px solid var(--bd);
       go();
     }
 
-    emailForm(consent) {
+    // One action withdraws the consent (the server records it at once and cancels every queued email).
+    stopEmailsButton(box, before) {
       const t = this.t;
+      const stop = h('button', {
+        type: 'button', class: 'ghost stop',
+        onclick: () => {
+          if (this.send({ type: 'consent', email: '', consent: false })) {
+            box.replaceChildren(h('p', { class: 'help', role: 'status', text: t.emailsStopped }));
+          }
+        },
+      }, t.stopEmails);
+      box.replaceChildren(h('p', { class: 'help', role: 'status', text: before }), stop);
+      return box;
+    }
+
+    emailForm(consent, consented) {
+      const t = this.t;
+      if (consented) return this.stopEmailsButton(h('div', { class: 'email' }), t.subscribed);
       const eid = this.id + '-em' + ++seq;
       const cid = this.id + '-ck' + seq;
       const email = h('input', { type: 'email', id: eid, autocomplete: 'email', required: true });
@@ -1262,7 +1284,7 @@ form.comp{display:flex;gap:8px;padding:10px 12px;border-top:1px solid var(--bd);
             return;
           }
           if (this.send({ type: 'consent', email: v, consent: true })) {
-            form.replaceChildren(h('p', { class: 'help', role: 'status', text: t.emailSent(v) }));
+            this.stopEmailsButton(form, t.emailSent(v));
           }
         },
       },

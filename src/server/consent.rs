@@ -33,6 +33,19 @@ pub(super) fn text(flow: &Flow, locale: &str) -> ConsentOut {
     }
 }
 
+/// Whether the shopper of `session` stands by their consent to recommendations by email now (a store error reads
+/// as no: the widget then offers the form again, which is harmless).
+pub(super) fn standing(app_store: &store::Store, session: &Session) -> bool {
+    let owner = store::owner(session);
+    app_store
+        .profile(owner)
+        .and_then(|profile| app_store.has_consent(&profile, Purpose::EmailRecommendations))
+        .unwrap_or_else(|error| {
+            tracing::warn!(%error, "reading the consent ledger failed");
+            false
+        })
+}
+
 /// The `consent` message: records consent (or its withdrawal) durably, then thanks the shopper.
 pub(super) async fn given(
     state: &AppState,

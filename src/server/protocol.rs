@@ -247,6 +247,9 @@ pub struct ProductsOut {
     pub email_capture: bool,
     /// The consent text to show beside the email field (when `email_capture`), as the finder words it.
     pub consent: Option<ConsentOut>,
+    /// The shopper already agreed to recommendations by email (when `email_capture`): offer to stop them
+    /// (`consent` with `consent: false`) instead of asking for an address again.
+    pub consented: bool,
 }
 
 /// The consent a shopper is asked for, word for word as the ledger records it.
@@ -400,6 +403,7 @@ impl ProductsOut {
             can_back,
             email_capture: showcase.email_capture,
             consent: None,
+            consented: false,
         }
     }
 }

@@ -110,6 +110,8 @@ pub(super) async fn carry_out(
                                 &conv.flow,
                                 &conv.session.locale,
                             ));
+                            products.consented =
+                                super::super::consent::standing(&app.store, &conv.session);
                         }
                         replies.push(ServerMsg::Products(products));
                     }
