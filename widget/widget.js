@@ -231,6 +231,15 @@
       return null;
     }
   }
+  /**
+   * A decorative picture. One that cannot load (a page CSP without img-src, a dead link) gives up its place (a card
+   * keeps an empty frame) instead of showing a broken-image icon.
+   */
+  function pic(src, cls) {
+    const i = h('img', { class: cls, src, alt: '', loading: 'lazy', decoding: 'async' });
+    i.addEventListener('error', () => (cls ? i.replaceWith(h('div', { class: cls, 'aria-hidden': 'true' })) : i.remove()), { once: true });
+    return i;
+  }
   const str = (v) => (v == null ? '' : typeof v === 'string' ? v : String(v));
   const store = {
     get(k) {
@@ -938,7 +947,7 @@ form.comp{display:flex;gap:8px;padding:10px 12px;border-top:1px solid var(--bd);
           h('li', null, h('button', {
             type: 'button', class: cls, 'data-value': str(o.value),
             onclick: () => this.answer({ value: str(o.value) }, label, true),
-          }, img ? h('img', { src: img, alt: '', loading: 'lazy' }) : null, label)),
+          }, img ? pic(img) : null, label)),
         );
       }
       return ul;
@@ -986,7 +995,7 @@ form.comp{display:flex;gap:8px;padding:10px 12px;border-top:1px solid var(--bd);
             else if (chosen.size < max) chosen.add(v);
             sync();
           },
-        }, img ? h('img', { src: img, alt: '', loading: 'lazy' }) : null, label);
+        }, img ? pic(img) : null, label);
         chips.push([b, v]);
         ul.append(h('li', null, b));
       }
@@ -1130,7 +1139,7 @@ form.comp{display:flex;gap:8px;padding:10px 12px;border-top:1px solid var(--bd);
       const title = str(p.title);
       const li = h('li', { class: 'card', 'data-product': str(p.id) });
       const img = safeUrl(p.image);
-      li.append(img ? h('img', { class: 'im', src: img, alt: '', loading: 'lazy', decoding: 'async' }) : h('div', { class: 'im', 'aria-hidden': 'true' }));
+      li.append(img ? pic(img, 'im') : h('div', { class: 'im', 'aria-hidden': 'true' }));
       const body = h('div', { class: 'cb' });
       if (p.brand) body.append(h('span', { class: 'brand', text: str(p.brand) }));
       body.append(h('h4', { class: 'ttl', text: title }));
@@ -1630,12 +1639,22 @@ form.comp{display:flex;gap:8px;padding:10px 12px;border-top:1px solid var(--bd);
       else if (sc.autoOpen) autoOpen(c, sc.autoOpen);
     }
     // A page CSP without the server in connect-src blocks the socket and the access check alike: say which line.
+    const warned = {};
     D.addEventListener('securitypolicyviolation', (e) => {
       const dir = String(e.effectiveDirective || e.violatedDirective || '');
       let origin = '';
       try {
         origin = new URL(e.blockedURI).host;
       } catch {
+        return;
+      }
+      if (/^img-src/.test(dir)) {
+        // one of the widget's pictures (from shopkeep or the catalog's CDN): say which line shows them, once per host
+        const ours = instances.some((c) => [...c.root.querySelectorAll('img')].some((i) => i.src === e.blockedURI));
+        if (ours && !warned[origin]) {
+          warned[origin] = 1;
+          console.warn(`shopkeep: this page's Content-Security-Policy blocks the product pictures. Add to it: img-src ${new URL(e.blockedURI).origin} (see docs/embedding.md).`);
+        }
         return;
       }
       if (!/^(connect|default)-src/.test(dir) || origin !== BASE.host) return;

@@ -8,7 +8,7 @@ import { createServer } from 'node:http';
 import { dirname, join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { BASE, T, axe, current, fmtViolations, launch, newPage, shot } from './lib.mjs';
+import { BASE, T, axe, completeWithMouse, current, fmtViolations, launch, newPage, shot } from './lib.mjs';
 
 const esc = (s) => s.replace(/&/g, '&amp;').replace(/"/g, '&quot;').replace(/</g, '&lt;');
 const WS_BASE = BASE.replace(/^http/, 'ws');
@@ -71,6 +71,10 @@ describe('on a shop page', () => {
     '/accent.css': { body: ':root{--sk-accent:#8a1c7c}', type: 'text/css' },
     '/light-accent': { body: page('Yellow shop', false, widgetTag.replace(' async', ' data-theme="#f5c518" async')) },
     '/csp': { body: page('Strict shop', true, widgetTag), csp: STRICT_CSP },
+    '/csp-no-img': {
+      body: page('Strict knife shop', false, widgetTag.replace('data-flow="running-shoes" data-locale="en"', 'data-flow="knives" data-locale="ja"')),
+      csp: `default-src 'none'; style-src 'self'; script-src ${BASE}; connect-src ${BASE} ${WS_BASE}`,
+    },
     '/csp-no-connect': { body: page('Strict shop', false, widgetTag), csp: `default-src 'none'; style-src 'self'; script-src ${BASE}` },
   };
   before(async () => {
@@ -213,6 +217,43 @@ describe('on a shop page', () => {
       const ink = seen['/light-accent'].chip;
       if (colorScheme === 'light') assert.equal(ink, 'rgb(29, 35, 42)');
       else assert.notEqual(ink, 'rgb(29, 35, 42)', 'no dark ink on the dark background');
+    }
+  });
+
+  test('a CSP without img-src for the server: tiles without broken pictures, and the console names the line to add', async () => {
+    const { page: pg, context } = await visit('/csp-no-img');
+    const warnings = [];
+    pg.on('console', (m) => m.type() === 'warning' && warnings.push(m.text()));
+    try {
+      const w = pg.locator('#shopkeep-widget');
+      const c = await current(w);
+      assert.equal(c.id, 'knife_type');
+      assert.equal(await c.el.locator('.tile').count(), 7, 'the options are still there');
+      // every blocked picture leaves its tile (which keeps its label), none shows a broken-image icon
+      const deadline = Date.now() + T;
+      while ((await c.el.locator('.tile img').count()) > 0 || !warnings.some((m) => m.includes('img-src'))) {
+        assert.ok(Date.now() < deadline, `pictures left: ${await c.el.locator('.tile img').count()}; warnings: ${warnings}`);
+        await new Promise((r) => setTimeout(r, 25));
+      }
+      assert.equal(await c.el.locator('.tile').first().textContent(), '三徳包丁');
+      assert.deepEqual(warnings.filter((m) => m.startsWith('shopkeep:')),
+        [`shopkeep: this page's Content-Security-Policy blocks the product pictures. Add to it: img-src ${BASE} (see docs/embedding.md).`],
+        'said once');
+      await c.el.locator('.tile').first().click();
+      assert.equal((await current(w)).id, 'steel', 'the chat goes on');
+      // the picks' cards keep an empty frame where the picture would be
+      await completeWithMouse(w);
+      const cards = w.locator('[data-current] .card');
+      const n = await cards.count();
+      assert.ok(n >= 1);
+      while ((await cards.locator('img').count()) > 0) {
+        assert.ok(Date.now() < deadline, 'the cards still show blocked pictures');
+        await new Promise((r) => setTimeout(r, 25));
+      }
+      assert.equal(await cards.locator('div.im').count(), n, 'one empty frame a card');
+      await shot(pg, 'host-csp-no-img');
+    } finally {
+      await context.close();
     }
   });
 

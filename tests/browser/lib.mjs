@@ -60,7 +60,7 @@ export async function newPage(
   if (process.env.SHOPKEEP_DEV_WIDGET) {
     // Development shortcut: serve widget.js from this file instead of the one built into the server binary.
     const js = readFileSync(process.env.SHOPKEEP_DEV_WIDGET, 'utf8');
-    await context.route(`${BASE}/widget.js`, (route) => route.fulfill({ contentType: 'text/javascript', body: js }));
+    await context.route(`${BASE}/widget.js`, (route) => route.fulfill({ contentType: 'text/javascript; charset=utf-8', body: js }));
   }
   const page = await context.newPage();
   page.setDefaultTimeout(T);
