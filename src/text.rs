@@ -126,6 +126,40 @@ pub fn escape_markup(text: &str) -> String {
     out
 }
 
+/// A text cell of a CSV file shopkeep writes (insights tables, a segment's members), safe to open in a spreadsheet:
+/// one that begins with `=`, `+`, `-`, `@` (or their full-width forms), a tab or a carriage return gets a leading
+/// `'`, so Excel, LibreOffice or Google Sheets show it as text instead of running it as a formula ("CSV
+/// injection": a shopper could type `=HYPERLINK(…)` into a finder and see it reach the merchandiser's sheet).
+pub fn spreadsheet_cell(text: &str) -> std::borrow::Cow<'_, str> {
+    match text.chars().next() {
+        Some('=' | '+' | '-' | '@' | '\t' | '\r' | '＝' | '＋' | '－' | '＠') => {
+            std::borrow::Cow::Owned(format!("'{text}"))
+        }
+        _ => std::borrow::Cow::Borrowed(text),
+    }
+}
+
+/// Whether `c` changes how a terminal or a page shows the text around it instead of being shown itself: control
+/// characters (escape sequences, bell, backspace, line breaks) and the bidirectional formatting characters that
+/// can make text read backwards (U+202E and its kin).
+pub fn is_unprintable(c: char) -> bool {
+    c.is_control()
+        || matches!(c, '\u{061C}' | '\u{200E}' | '\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
+}
+
+/// `text` without the characters of [`is_unprintable`], each replaced by `�` (U+FFFD) so a reader sees that
+/// something was there.
+pub fn printable(text: &str) -> std::borrow::Cow<'_, str> {
+    if !text.chars().any(is_unprintable) {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    std::borrow::Cow::Owned(
+        text.chars()
+            .map(|c| if is_unprintable(c) { '\u{FFFD}' } else { c })
+            .collect(),
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -180,5 +214,33 @@ mod tests {
             words("ダマスカスsteel"),
             ["ダマ", "マス", "スカ", "カス", "steel"]
         );
+    }
+
+    #[test]
+    fn cells_that_a_spreadsheet_would_run_are_kept_as_text() {
+        for formula in [
+            "=HYPERLINK(\"http://evil.example\",\"x\")",
+            "+1+1",
+            "-2+3",
+            "@SUM(A1)",
+            "\t=1",
+            "\r=1",
+            "＝1+1",
+        ] {
+            assert_eq!(spreadsheet_cell(formula), format!("'{formula}"));
+        }
+        for text in ["trail", "–150", "on the moon", "1+1", "a=b", ""] {
+            assert_eq!(spreadsheet_cell(text), text);
+        }
+    }
+
+    #[test]
+    fn unprintable_characters_are_replaced() {
+        assert_eq!(
+            printable("zz\u{1b}[31mred\u{7}\u{202e}abc"),
+            "zz\u{FFFD}[31mred\u{FFFD}\u{FFFD}abc"
+        );
+        assert_eq!(printable("ロード 走る"), "ロード 走る");
+        assert!(matches!(printable("plain"), std::borrow::Cow::Borrowed(_)));
     }
 }

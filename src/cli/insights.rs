@@ -9,7 +9,7 @@ use std::path::PathBuf;
 use anyhow::{Context, bail};
 
 use crate::flow::Flows;
-use crate::insights::report::{TABLES, arm_flow, date_label};
+use crate::insights::report::{TABLES, Table, arm_flow, date_label};
 use crate::insights::{Grain, Insights, Range, Report};
 use crate::store::Store;
 
@@ -216,19 +216,27 @@ pub fn render(report: &Report, rows: usize) -> String {
         .unwrap_or_default();
     let mut out = format!("{}: {range}{version}\n", report.finder);
     for table in TABLES {
-        let csv = report.csv(table).unwrap_or_default();
-        let mut reader = csv::ReaderBuilder::new()
-            .has_headers(false)
-            .from_reader(csv.as_bytes());
-        let mut cells: Vec<Vec<String>> = reader
-            .records()
-            .filter_map(Result::ok)
-            .map(|r| r.iter().map(str::to_string).collect())
+        let Some(Table {
+            columns,
+            rows: body,
+        }) = report.table(table)
+        else {
+            continue;
+        };
+        // What shoppers typed is shown, never obeyed: no escape sequence or bidirectional override reaches the
+        // terminal (figures stored before texts were cleaned when kept could still hold them).
+        let mut cells: Vec<Vec<String>> = body
+            .into_iter()
+            .map(|row| {
+                row.into_iter()
+                    .map(|c| crate::text::printable(&c.text).into_owned())
+                    .collect()
+            })
             .collect();
-        let total = cells.len().saturating_sub(1);
+        let total = cells.len();
         if table == "series" {
-            // Bucket starts as dates, not seconds.
-            for row in cells.iter_mut().skip(1) {
+            // Bucket starts as dates, not seconds; the latest buckets when they are too many to show.
+            for row in &mut cells {
                 if let Some(start) = row
                     .first_mut()
                     .and_then(|c| c.parse::<u64>().ok().map(|s| (c, s)))
@@ -236,25 +244,29 @@ pub fn render(report: &Report, rows: usize) -> String {
                     *start.0 = date_label(start.1, report.step);
                 }
             }
+            cells.drain(..total.saturating_sub(rows));
         }
-        cells.truncate(rows + 1);
+        cells.truncate(rows);
         out.push_str(&format!(
             "\n{table}{}\n",
-            if total > rows {
-                format!(" ({rows} of {total})")
-            } else {
-                String::new()
+            match (total > rows, table) {
+                (true, "series") => format!(" (the latest {rows} of {total})"),
+                (true, _) => format!(" ({rows} of {total})"),
+                _ => String::new(),
             }
         ));
         if total == 0 {
             out.push_str("  (nothing yet)\n");
             continue;
         }
+        cells.insert(0, columns);
+        // Columns aligned by the width a terminal gives each character (two for Japanese).
+        let width = |cell: &str| unicode_width::UnicodeWidthStr::width(cell);
         let widths: Vec<usize> = (0..cells[0].len())
             .map(|i| {
                 cells
                     .iter()
-                    .map(|r| r.get(i).map_or(0, |c| c.chars().count()))
+                    .map(|r| r.get(i).map_or(0, |c| width(c)))
                     .max()
                     .unwrap_or(0)
             })
@@ -263,7 +275,7 @@ pub fn render(report: &Report, rows: usize) -> String {
             let line: Vec<String> = row
                 .iter()
                 .zip(&widths)
-                .map(|(cell, w)| format!("{cell}{}", " ".repeat(w - cell.chars().count())))
+                .map(|(cell, w)| format!("{cell}{}", " ".repeat(w.saturating_sub(width(cell)))))
                 .collect();
             out.push_str(&format!("  {}\n", line.join("  ").trim_end()));
         }

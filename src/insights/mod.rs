@@ -156,9 +156,11 @@ pub fn answer_key(answer: &Answer) -> String {
 
 /// A not-understood text as kept: normalised, shortened, and `None` when it may be personal: an email address,
 /// or ten or more digits in a row (separators `-`, `.`, `(`, `)`, `+` and spaces between them), such as a phone
-/// number.
+/// number. Control characters (a terminal's escape sequences) and the bidirectional overrides that make text read
+/// backwards are replaced by `�`: the text reaches the dashboard, the CSV and `shopkeep insights` in a terminal.
 pub fn keepable_text(text: &str) -> Option<String> {
     let text = crate::text::normalize(text.trim());
+    let text = crate::text::printable(&text);
     let mut digits = 0;
     for c in text.chars() {
         if c.is_ascii_digit() {

@@ -151,27 +151,90 @@ pub const TABLES: [&str; 9] = [
     "answer_products",
 ];
 
+/// One table of a report as cells: its column names and its rows, each cell its text and whether it is a number.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Table {
+    pub columns: Vec<String>,
+    pub rows: Vec<Vec<Cell>>,
+}
+
+/// One cell of a [`Table`].
+#[derive(Clone, Debug, PartialEq)]
+pub struct Cell {
+    pub text: String,
+    /// A number (or an empty figure): written as it is, never taken for a formula.
+    pub number: bool,
+}
+
+impl Table {
+    /// The table as CSV (a header row, then the rows). Text cells go through [`crate::text::spreadsheet_cell`], so a
+    /// typed answer cannot become a formula in the merchandiser's sheet; numbers are written as they are (a
+    /// negative difference stays a number).
+    pub fn csv(&self) -> String {
+        let mut out = csv::WriterBuilder::new()
+            .has_headers(false)
+            .from_writer(Vec::new());
+        // Writing into memory cannot fail.
+        let _ = out.write_record(&self.columns);
+        for row in &self.rows {
+            let _ = out.write_record(row.iter().map(|cell| {
+                if cell.number {
+                    cell.text.clone()
+                } else {
+                    crate::text::spreadsheet_cell(&cell.text).into_owned()
+                }
+            }));
+        }
+        String::from_utf8(out.into_inner().unwrap_or_default()).unwrap_or_default()
+    }
+}
+
 impl Report {
-    /// One table as CSV (a header row, then the rows); `None` for an unknown table name.
+    /// One table as CSV ([`Table::csv`]); `None` for an unknown table name.
     pub fn csv(&self, table: &str) -> Option<String> {
-        fn write<T: Serialize + Default>(rows: &[T]) -> String {
-            let mut out = csv::Writer::from_writer(Vec::new());
-            // Rows are flat structs of strings and numbers: serialising them cannot fail.
-            if rows.is_empty() {
-                // The header alone, so an empty table still says what it would hold.
-                let _ = out.serialize(T::default());
-                let text =
-                    String::from_utf8(out.into_inner().unwrap_or_default()).unwrap_or_default();
-                return text
-                    .lines()
-                    .next()
-                    .map(|h| format!("{h}\n"))
-                    .unwrap_or_default();
-            }
-            for row in rows {
-                let _ = out.serialize(row);
-            }
-            String::from_utf8(out.into_inner().unwrap_or_default()).unwrap_or_default()
+        self.table(table).map(|t| t.csv())
+    }
+
+    /// One table as cells, for CSV and the terminal; `None` for an unknown table name.
+    pub fn table(&self, table: &str) -> Option<Table> {
+        fn write<T: Serialize + Default>(rows: &[T]) -> Table {
+            // The columns from the row type itself, so an empty table still says what it would hold. Rows are flat
+            // structs of strings and numbers: serialising them cannot fail.
+            let mut header = csv::Writer::from_writer(Vec::new());
+            let _ = header.serialize(T::default());
+            let header =
+                String::from_utf8(header.into_inner().unwrap_or_default()).unwrap_or_default();
+            let columns: Vec<String> = header
+                .lines()
+                .next()
+                .unwrap_or_default()
+                .split(',')
+                .map(str::to_string)
+                .collect();
+            let rows = rows
+                .iter()
+                .map(|row| {
+                    let row = serde_json::to_value(row).unwrap_or_default();
+                    columns
+                        .iter()
+                        .map(|column: &String| match &row[column.as_str()] {
+                            serde_json::Value::String(text) => Cell {
+                                text: text.clone(),
+                                number: false,
+                            },
+                            serde_json::Value::Null => Cell {
+                                text: String::new(),
+                                number: true,
+                            },
+                            other => Cell {
+                                text: other.to_string(),
+                                number: true,
+                            },
+                        })
+                        .collect()
+                })
+                .collect();
+            Table { columns, rows }
         }
         Some(match table {
             "funnel" => write(&self.funnel),

