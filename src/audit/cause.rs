@@ -102,13 +102,39 @@ impl Cause {
 
     /// Every answer loosened on some of its paths, first seen first.
     pub fn relaxed(&self) -> Vec<&str> {
-        let mut out: Vec<&str> = Vec::new();
+        self.relaxed_on()
+            .into_iter()
+            .map(|(label, _)| label)
+            .collect()
+    }
+
+    /// Every answer loosened on some of its paths with the number of paths it is loosened on, first seen first.
+    pub fn relaxed_on(&self) -> Vec<(&str, usize)> {
+        let mut out: Vec<(&str, usize)> = Vec::new();
         for label in self.paths.iter().flat_map(|p| &p.relaxed) {
-            if !out.contains(&label.as_str()) {
-                out.push(label);
+            match out.iter_mut().find(|(seen, _)| seen == label) {
+                Some((_, n)) => *n += 1,
+                None => out.push((label, 1)),
             }
         }
         out
+    }
+
+    /// What gets loosened, as the check prints it: the answers loosened on every path of the cause, then those
+    /// loosened on only some with how many ("under $50, rated 4.5+ on 1 of 2 paths"); empty when nothing is.
+    pub fn loosened(&self) -> String {
+        let all = self.paths.len();
+        self.relaxed_on()
+            .into_iter()
+            .map(|(label, n)| {
+                if n == all {
+                    label.to_string()
+                } else {
+                    format!("{label} on {n} of {all} paths")
+                }
+            })
+            .collect::<Vec<_>>()
+            .join(", ")
     }
 }
 
@@ -158,6 +184,32 @@ mod tests {
             relaxable: label.starts_with("budget"),
             bits: Some(set(bits)),
         }
+    }
+
+    #[test]
+    fn loosened_answers_say_on_how_many_paths() {
+        let path = |relaxed: &[&str]| PathOutcome {
+            answers: vec![],
+            result: "picks".into(),
+            products: 0,
+            shown: 3,
+            relaxed: relaxed.iter().map(|r| r.to_string()).collect(),
+            cause: vec![],
+            cause_products: 0,
+        };
+        let cause = Cause {
+            error: false,
+            answers: vec!["kind: A watch".into(), "budget: Under $10".into()],
+            products: 0,
+            paths: vec![path(&["rated 4.5+", "under $10"]), path(&["under $10"])],
+        };
+        assert_eq!(cause.relaxed(), ["rated 4.5+", "under $10"]);
+        assert_eq!(cause.loosened(), "rated 4.5+ on 1 of 2 paths, under $10");
+        let nothing = Cause {
+            paths: vec![path(&[])],
+            ..cause
+        };
+        assert_eq!(nothing.loosened(), "");
     }
 
     #[test]

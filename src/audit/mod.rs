@@ -12,7 +12,7 @@
 mod cause;
 pub mod picture;
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::Arc;
 
 use fixedbitset::FixedBitSet;
@@ -62,8 +62,14 @@ pub struct Audit {
     pub truncated: bool,
     /// Every edge a shopper can take, `(from question, answer, to node)`, with the fewest and most products that
     /// meet every answer so far on the paths through it: what [`picture`] draws.
-    pub edges: BTreeMap<(String, String, String), (usize, usize)>,
+    pub edges: BTreeMap<Edge, (usize, usize)>,
+    /// The edges whose answer is part of an error's cause on some path through them: answers that, together,
+    /// leave the shopper nothing even after relaxation ([`picture`] draws them red).
+    pub dead: BTreeSet<Edge>,
 }
+
+/// An edge of the finder a shopper can take: `(from question, answer, to node)`.
+pub type Edge = (String, String, String);
 
 struct Walker<'a> {
     flow: &'a Flow,
@@ -72,6 +78,8 @@ struct Walker<'a> {
     /// The finder's scope (and stock) as a set: where every path starts.
     base: FixedBitSet,
     audit: Audit,
+    /// The edge each answer of the current path took (`None`: it led nowhere to draw), beside the steps.
+    trail: Vec<Option<Edge>>,
     progress: &'a mut dyn FnMut(usize),
 }
 
@@ -93,6 +101,7 @@ pub fn audit(
             thin_below,
             ..Audit::default()
         },
+        trail: Vec::new(),
         progress,
     };
     let session = Session::new("audit".into(), flow, None, None);
@@ -147,6 +156,7 @@ impl Walker<'_> {
                     cause_products,
                 };
                 if outcome.shown == 0 {
+                    self.mark_dead(steps, &outcome.cause);
                     self.audit.empty.push(outcome)
                 } else {
                     self.audit.thin.push(outcome)
@@ -188,15 +198,13 @@ impl Walker<'_> {
                     Position::Asking(id) => Some(id.clone()),
                     _ => None,
                 });
-            if let Some(to) = to {
+            let edge = to.map(|to| (question.id.clone(), label.clone(), to));
+            if let Some(edge) = &edge {
                 let left = narrowed.count_ones(..);
-                let edge = self
-                    .audit
-                    .edges
-                    .entry((question.id.clone(), label.clone(), to))
-                    .or_insert((left, left));
-                *edge = (edge.0.min(left), edge.1.max(left));
+                let counts = self.audit.edges.entry(edge.clone()).or_insert((left, left));
+                *counts = (counts.0.min(left), counts.1.max(left));
             }
+            self.trail.push(edge);
             steps.push(Step {
                 label: format!("{}: {label}", question.id),
                 relaxable: self.flow.relax.contains(&question.id),
@@ -204,8 +212,26 @@ impl Walker<'_> {
             });
             self.visit(next, &effects, &narrowed, steps, depth + 1)?;
             steps.pop();
+            self.trail.pop();
         }
         Ok(())
+    }
+
+    /// Marks the edges of the current path whose answers make up `cause`, the smallest cause of a path that shows
+    /// nothing; the path's last edge when the scope alone is the cause.
+    fn mark_dead(&mut self, steps: &[Step], cause: &[String]) {
+        let mut marked = false;
+        for (step, edge) in steps.iter().zip(&self.trail) {
+            if let Some(edge) = edge
+                && cause.contains(&step.label)
+            {
+                self.audit.dead.insert(edge.clone());
+                marked = true;
+            }
+        }
+        if !marked && let Some(Some(last)) = self.trail.last() {
+            self.audit.dead.insert(last.clone());
+        }
     }
 
     /// The products the latest answer to `question` allows (`None`: it filters nothing).

@@ -1,7 +1,9 @@
 //! A picture of a finder: its questions, the answers that lead on from each and, with a catalog, the products
-//! left on every edge (thin edges orange, empty ones red). Written as Graphviz DOT from the flow and the audit's
-//! walk, and rendered to SVG in-process by `layout-rs` (a pure-Rust DOT layout and SVG renderer: no `dot` binary
-//! to install, nothing downloaded).
+//! left on every edge: orange where fewer than `thin` products meet every answer so far on some path through it,
+//! red where its answer is part of a cause that leaves the shopper nothing even after relaxation (the check's
+//! errors). An edge with no exact match that relaxation rescues is orange, not red: the shopper sees picks.
+//! Written as Graphviz DOT from the flow and the audit's walk, and rendered to SVG in-process by `layout-rs` (a
+//! pure-Rust DOT layout and SVG renderer: no `dot` binary to install, nothing downloaded).
 
 use std::fmt::Write;
 
@@ -16,8 +18,9 @@ pub enum PictureError {
     Layout(String),
 }
 
-/// An answer on an edge with the fewest and most products left on the paths through it.
-type Answer<'a> = (&'a str, usize, usize);
+/// An answer on an edge with the fewest and most products left on the paths through it, and whether it is part of
+/// a dead end.
+type Answer<'a> = (&'a str, usize, usize, bool);
 
 /// More answers than this between the same two nodes are drawn as one edge ("10 answers").
 const MAX_PARALLEL: usize = 4;
@@ -49,8 +52,8 @@ fn short(text: &str, max: usize) -> String {
 }
 
 /// The finder as DOT, in `locale`. With `counts`, each edge says how many products meet every answer so far on the
-/// paths through it ("12" or "3–40") and is coloured when some path through it is thin (fewer than `thin`) or
-/// empty.
+/// paths through it ("12" or "3–40") and is coloured: red when its answer is part of a dead end (the shopper sees
+/// nothing, even after relaxation), else orange when some path through it is thin (fewer than `thin`).
 pub fn dot(flow: &Flow, audit: &Audit, locale: &str, counts: bool, thin: usize) -> String {
     let fallback = flow.default_locale();
     let mut out = String::new();
@@ -79,26 +82,31 @@ pub fn dot(flow: &Flow, audit: &Audit, locale: &str, counts: bool, thin: usize) 
     }
     // Many answers between the same two nodes (a multi-choice's combinations) are drawn as one edge.
     let mut grouped: std::collections::BTreeMap<(&str, &str), Vec<Answer<'_>>> = Default::default();
-    for ((from, answer, to), (fewest, most)) in &audit.edges {
-        grouped
-            .entry((from, to))
-            .or_default()
-            .push((answer, *fewest, *most));
+    for (edge, (fewest, most)) in &audit.edges {
+        let (from, answer, to) = edge;
+        grouped.entry((from, to)).or_default().push((
+            answer,
+            *fewest,
+            *most,
+            audit.dead.contains(edge),
+        ));
     }
-    let mut edges: Vec<(&str, String, &str, usize, usize)> = Vec::new();
+    let mut edges: Vec<(&str, String, &str, usize, usize, bool)> = Vec::new();
     for ((from, to), answers) in grouped {
         if answers.len() <= MAX_PARALLEL {
-            for (answer, fewest, most) in answers {
+            for (answer, fewest, most, dead) in answers {
                 let answer = short(answer.trim_start_matches(&format!("{from}: ")), 24);
-                edges.push((from, answer, to, fewest, most));
+                edges.push((from, answer, to, fewest, most, dead));
             }
         } else {
             let fewest = answers.iter().map(|a| a.1).min().unwrap_or(0);
             let most = answers.iter().map(|a| a.2).max().unwrap_or(0);
-            edges.push((from, format!("{} answers", answers.len()), to, fewest, most));
+            let dead = answers.iter().any(|a| a.3);
+            let label = format!("{} answers", answers.len());
+            edges.push((from, label, to, fewest, most, dead));
         }
     }
-    for (from, answer, to, fewest, most) in &edges {
+    for (from, answer, to, fewest, most, dead) in &edges {
         let mut label = answer.clone();
         let mut colour = "";
         if counts {
@@ -108,7 +116,7 @@ pub fn dot(flow: &Flow, audit: &Audit, locale: &str, counts: bool, thin: usize) 
                 format!("{fewest}–{most}")
             };
             label = format!("{label}\n{left}");
-            colour = if *fewest == 0 {
+            colour = if *dead {
                 ", color=\"#c62828\", fontcolor=\"#c62828\""
             } else if *fewest < thin {
                 ", color=\"#ef6c00\", fontcolor=\"#ef6c00\""

@@ -309,11 +309,9 @@ fn print_causes(flow: &crate::flow::Flow, audit: &Audit, causes: &[Cause], all_p
             } else {
                 format!("{fewest}–{most}")
             };
-            let relaxed = cause.relaxed();
-            let loosened = if relaxed.is_empty() {
-                String::new()
-            } else {
-                format!(", loosened: {}", relaxed.join(", "))
+            let loosened = match cause.loosened() {
+                l if l.is_empty() => l,
+                l => format!(", loosened: {l}"),
             };
             let leaves = match cause.products {
                 0 => "leaves no product that meets every answer".to_string(),
@@ -372,6 +370,7 @@ fn audit_json(audit: &Audit, causes: &[Cause], all_paths: bool) -> Value {
                 "paths": c.paths.len(),
                 "shown": {"min": fewest, "max": most},
                 "relaxed": c.relaxed(),
+                "relaxed_on": c.relaxed_on().into_iter().map(|(label, paths)| json!({"label": label, "paths": paths})).collect::<Vec<_>>(),
             });
             if all_paths {
                 cause["all_paths"] = c.paths.iter().map(path_json).collect();

@@ -19,7 +19,7 @@ pub struct GraphArgs {
     /// thin and empty ones.
     #[arg(long, num_args = 0..=1, default_missing_value = "catalog", value_name = "DIR")]
     pub catalog: Option<PathBuf>,
-    /// Edges with fewer products than this are drawn orange (empty ones red).
+    /// Edges with fewer products than this are drawn orange; red marks answers that leave the shopper nothing, even after relaxation.
     #[arg(long, default_value_t = 4)]
     pub thin: usize,
     #[arg(long)]
@@ -61,7 +61,14 @@ pub(super) fn graph(args: GraphArgs) -> anyhow::Result<()> {
         Some(dir) => Catalog::from_dir(dir)?.0,
         None => Catalog::from_products(&[])?,
     };
-    let audit = crate::audit::audit(flow, &catalog, Some(0), &mut |_| {})?;
+    // With a catalog, thin paths are matched as the shopper's would be (relaxation included), so an edge is red
+    // only when the shopper is shown nothing; without one, no path is matched.
+    let matched = if args.catalog.is_some() {
+        None
+    } else {
+        Some(0)
+    };
+    let audit = crate::audit::audit(flow, &catalog, matched, &mut |_| {})?;
     let locale = flow.locale(args.locale.as_deref());
     let dot = picture::dot(flow, &audit, &locale, args.catalog.is_some(), args.thin);
     match args.format {

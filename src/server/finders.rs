@@ -91,7 +91,7 @@ async fn finder(
                 products => c.products,
                 paths => c.paths.len(),
                 shown => if fewest == most { fewest.to_string() } else { format!("{fewest}–{most}") },
-                relaxed => c.relaxed().join(", "),
+                relaxed => c.loosened(),
             }
         })
         .collect();
@@ -125,7 +125,7 @@ const FINDER: &str = concat!(
     r#"<link rel="icon" href="data:,"><link rel="stylesheet" href="/admin/finders.css"></head><body>"#,
     r#"<p><a href="/admin/finders">All finders</a></p><h1>{{ id }}</h1><main>"#,
     r#"<figure><img src="{{ image }}" alt="The questions and answers of {{ id }}, with the products left on each edge">"#,
-    r#"<figcaption>Each edge: an answer and the products that meet every answer so far (fewest–most over the paths through it); orange under 4, red at 0.</figcaption></figure>"#,
+    r#"<figcaption>Each edge: an answer and the products that meet every answer so far (fewest–most over the paths through it); orange where a path has fewer than 4 (its picks are few, or loosened), red where the answer is part of a cause that leaves the shopper nothing, even after loosening.</figcaption></figure>"#,
     r#"<aside><h2>What shoppers see</h2><p>{{ paths }} answer paths{% if truncated %} (stopped early){% endif %}."#,
     r#"{% if not causes %} Every path shows products that meet every answer.{% endif %}</p><ul>"#,
     r#"{% for c in causes %}<li class="{{ 'error' if c.error else 'warning' }}"><strong>{{ 'error' if c.error else 'warning' }}</strong>: "#,

@@ -201,3 +201,39 @@ fn graph_draws_each_shipped_finder_as_svg_and_dot() {
             .contains("the finders there: backpacks, knives, running-shoes")
     );
 }
+
+#[test]
+fn the_picture_is_red_only_where_the_shopper_sees_nothing() {
+    // An edge with no exact match that relaxation rescues is orange (the shopper sees loosened picks); red marks the
+    // answers of a cause that leaves the shopper nothing, as the check's errors name them.
+    let dot = |id: &str| {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_shopkeep"))
+            .args(["graph", id, "--format", "dot", "--flows"])
+            .arg(repo("tests/fixtures/audit/flows"))
+            .arg("--catalog")
+            .arg(repo("tests/fixtures/audit/catalog"))
+            .output()
+            .expect("shopkeep runs");
+        assert!(out.status.success(), "{out:?}");
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    let red = |dot: &str| -> Vec<String> {
+        dot.lines()
+            .filter(|l| l.contains("->") && l.contains("#c62828"))
+            .filter_map(|l| l.split("label=\"").nth(1))
+            .filter_map(|l| l.split("\\n").next())
+            .map(String::from)
+            .collect()
+    };
+    let rescued = dot("rescued");
+    assert!(
+        rescued
+            .contains("\"waterproof\" -> \"picks\" [label=\"Waterproof\\n0–1\", color=\"#ef6c00\""),
+        "{rescued}"
+    );
+    assert!(red(&rescued).is_empty(), "{rescued}");
+    // dead-end's errors: track + Yes, and Yes + From 100.
+    let mut dead = red(&dot("dead-end"));
+    dead.sort();
+    assert_eq!(dead, ["From 100", "Yes", "track"]);
+}
