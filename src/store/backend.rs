@@ -111,6 +111,18 @@ pub trait Backend: Send + Sync {
     fn remove_if(&self, kind: Kind, key: &[u8], seen: &[u8]) -> Result<bool, StoreError>;
     /// Makes every write so far durable.
     fn flush(&self) -> Result<(), StoreError>;
+    /// The group commit's flush in two steps: this one makes every write so far survive a crash of the process
+    /// and says what is left for the chosen durability — nothing, or a [`Backend::sync`] of the returned epoch,
+    /// which the group commit runs on another thread while the next batch is written.
+    fn flush_out(&self) -> Result<Flushed, StoreError> {
+        self.flush().map(|()| Flushed::Durable)
+    }
+    /// Makes what [`Backend::flush_out`] wrote out in `epoch` durable (and everything written out before it);
+    /// fails when the storage was opened again since, for then what was written out may be lost.
+    fn sync(&self, epoch: u64) -> Result<(), StoreError> {
+        let _ = epoch;
+        Ok(())
+    }
     /// How many records of a kind there are (for tests and metrics; may walk the records).
     fn count(&self, kind: Kind) -> Result<usize, StoreError>;
     /// Rewrites the storage so that no byte of a removed record is left on disk (erasure, compaction); durable on
@@ -118,6 +130,15 @@ pub trait Backend: Send + Sync {
     fn rewrite(&self) -> Result<(), StoreError>;
     /// Bytes the storage takes on disk.
     fn disk_bytes(&self) -> Result<u64, StoreError>;
+}
+
+/// What [`Backend::flush_out`] left to do.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Flushed {
+    /// The writes are as durable as the store was asked to make them.
+    Durable,
+    /// They survive a crash of the process; a [`Backend::sync`] of this epoch makes them survive a power cut.
+    Sync(u64),
 }
 
 /// How far a flushed write is durable (docs/durability.md).

@@ -159,9 +159,18 @@ pub(super) struct Request {
     pub(super) writes: Arc<Writes>,
 }
 
-/// Serves flush requests on a thread of its own: takes every request waiting, runs one flush, answers them all.
+/// Serves flush requests on a thread of its own: takes every request waiting, writes them and flushes them out
+/// of the process, and hands them to the syncer thread when a power-safe sync is still to come — so the next
+/// batch is written while the disk syncs the last one, and one sync may cover several batches.
 /// Ends when the last [`Store`] is gone (the channel closes) and nothing is left to flush.
 pub(super) fn flusher(waiting: &mpsc::Receiver<Request>, flushed: &AtomicU64) {
+    let (to_sync, unsynced) = mpsc::channel::<Unsynced>();
+    let syncing = std::thread::Builder::new()
+        .name("shopkeep-syncer".into())
+        .spawn(move || syncer(&unsynced));
+    if let Err(error) = &syncing {
+        tracing::warn!(%error, "cannot start the store's sync thread; syncs run on the flusher");
+    }
     let mut concurrent = false;
     while let Ok(first) = waiting.recv() {
         let mut batch = vec![first.waiter];
@@ -188,16 +197,83 @@ pub(super) fn flusher(waiting: &mpsc::Receiver<Request>, flushed: &AtomicU64) {
         }
         concurrent = batch.len() > 1;
         flushed.fetch_add(1, Ordering::Relaxed);
-        let outcome = first
-            .writes
-            .apply()
-            .and_then(|()| first.writes.backend.flush())
-            .map_err(|e| e.to_string());
+        let writes = first.writes;
+        let outcome = writes.apply().and_then(|()| writes.backend.flush_out());
+        let outcome = match outcome {
+            Ok(Flushed::Sync(epoch)) => {
+                let written = Unsynced {
+                    epoch,
+                    waiters: batch,
+                    writes,
+                };
+                match &syncing {
+                    Ok(_) => {
+                        if let Err(mpsc::SendError(written)) = to_sync.send(written) {
+                            sync_all(vec![written]);
+                        }
+                    }
+                    Err(_) => sync_all(vec![written]),
+                }
+                continue;
+            }
+            Ok(Flushed::Durable) => Ok(()),
+            Err(error) => Err(error.to_string()),
+        };
         // Let go of the store before answering: once the last waiter hears back, no flush holds it open.
-        drop(first.writes);
+        drop(writes);
         for waiter in batch {
             let _ = waiter.send(outcome.clone());
         }
+    }
+}
+
+/// A group commit written out of the process, waiting for its power-safe sync.
+pub(super) struct Unsynced {
+    pub(super) epoch: u64,
+    pub(super) waiters: Vec<Waiter>,
+    pub(super) writes: Arc<Writes>,
+}
+
+/// Syncs what the flusher wrote out: every batch waiting shares one sync (a sync covers everything written out
+/// before it began), answered in the order they were written.
+fn syncer(unsynced: &mpsc::Receiver<Unsynced>) {
+    while let Ok(first) = unsynced.recv() {
+        let mut batches = vec![first];
+        while let Ok(more) = unsynced.try_recv() {
+            batches.push(more);
+        }
+        sync_all(batches);
+    }
+}
+
+/// One sync for `batches` (non-empty, oldest first), then their answers. A batch written out before the store
+/// was opened again (after a failed write) is answered with an error: what it wrote may be lost.
+pub(super) fn sync_all(batches: Vec<Unsynced>) {
+    let Some(newest) = batches.last() else {
+        return;
+    };
+    let epoch = newest.epoch;
+    let outcome = newest
+        .writes
+        .backend
+        .sync(epoch)
+        .map_err(|error| error.to_string());
+    let mut answers = Vec::new();
+    for batch in batches {
+        let result = if batch.epoch == epoch {
+            outcome.clone()
+        } else {
+            Err(
+                "the store was opened again after a failed write; this write may be lost"
+                    .to_string(),
+            )
+        };
+        answers.extend(batch.waiters.into_iter().map(|w| (w, result.clone())));
+        // Let go of the store before answering, as the flusher does.
+        drop(batch.writes);
+    }
+    for (waiter, result) in answers {
+        let _ = waiter.send(result);
     }
 }
 

@@ -1,6 +1,7 @@
 //! The group commit under concurrency: many waiters share a flush, two appliers never write an older record over
 //! a newer one, and readers racing applies never miss a record nor go back.
 
+use super::commit::{Unsynced, sync_all};
 use super::sessions::StoredSession;
 use super::tests::session;
 use super::*;
@@ -141,4 +142,136 @@ async fn reads_during_applies_never_miss_a_record_nor_go_back() {
     other.join().expect("join");
     let reads = reader.join().expect("no read missed or went back");
     assert!(reads > 0, "the reader ran");
+}
+
+/// sled in power mode, with each sync counted and slowed down (a slow disk), so batches pile up behind it.
+struct SlowSync {
+    sled: super::sled_store::Sled,
+    syncs: Arc<AtomicU64>,
+}
+
+impl Backend for SlowSync {
+    fn get(&self, kind: Kind, key: &[u8]) -> Result<Option<Vec<u8>>, StoreError> {
+        self.sled.get(kind, key)
+    }
+    fn scan(
+        &self,
+        kind: Kind,
+        prefix: &[u8],
+        visit: &mut dyn FnMut(&[u8], &[u8]) -> bool,
+    ) -> Result<(), StoreError> {
+        self.sled.scan(kind, prefix, visit)
+    }
+    fn scan_newest(
+        &self,
+        kind: Kind,
+        prefix: &[u8],
+        visit: &mut dyn FnMut(&[u8], &[u8]) -> bool,
+    ) -> Result<(), StoreError> {
+        self.sled.scan_newest(kind, prefix, visit)
+    }
+    fn write(&self, ops: &mut dyn Iterator<Item = Op<'_>>) -> Result<(), StoreError> {
+        self.sled.write(ops)
+    }
+    fn remove_if(&self, kind: Kind, key: &[u8], seen: &[u8]) -> Result<bool, StoreError> {
+        self.sled.remove_if(kind, key, seen)
+    }
+    fn flush(&self) -> Result<(), StoreError> {
+        self.sled.flush()
+    }
+    fn flush_out(&self) -> Result<Flushed, StoreError> {
+        self.sled.flush_out()
+    }
+    fn sync(&self, epoch: u64) -> Result<(), StoreError> {
+        std::thread::sleep(std::time::Duration::from_millis(10));
+        self.syncs.fetch_add(1, Ordering::Relaxed);
+        self.sled.sync(epoch)
+    }
+    fn count(&self, kind: Kind) -> Result<usize, StoreError> {
+        self.sled.count(kind)
+    }
+    fn rewrite(&self) -> Result<(), StoreError> {
+        self.sled.rewrite()
+    }
+    fn disk_bytes(&self) -> Result<u64, StoreError> {
+        self.sled.disk_bytes()
+    }
+}
+
+#[tokio::test]
+async fn batches_written_while_the_disk_syncs_share_the_next_sync_and_every_ack_is_on_disk() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let syncs = Arc::new(AtomicU64::new(0));
+    {
+        let sled = super::sled_store::Sled::open(dir.path(), Durability::Power).expect("open");
+        let store = Store::with_backend(Box::new(SlowSync {
+            sled,
+            syncs: syncs.clone(),
+        }))
+        .expect("store");
+        // 40 conversations, 5 turns each, every turn waiting for its acknowledgement.
+        let turns: Vec<_> = (0..40)
+            .map(|c| {
+                let store = store.clone();
+                tokio::spawn(async move {
+                    for t in 0..5 {
+                        store
+                            .put_session(&format!("c{c}-t{t}"), &session("s"))
+                            .expect("put");
+                        store.durable().await.expect("durable");
+                    }
+                })
+            })
+            .collect();
+        for turn in turns {
+            turn.await.expect("join");
+        }
+        let (flushes, syncs) = (store.flush_count(), syncs.load(Ordering::Relaxed));
+        assert!(
+            syncs < flushes,
+            "each sync should cover the batches written while the last one ran: {syncs} syncs for {flushes} flushes"
+        );
+    }
+    let store = super::tests::reopen(|| Store::open(dir.path()));
+    assert_eq!(
+        store.writes.backend.count(Kind::Sessions).expect("count"),
+        200,
+        "every acknowledged turn is in the store after it is closed and opened again"
+    );
+}
+
+#[test]
+fn a_batch_written_out_before_the_store_was_opened_again_is_not_acknowledged() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let syncs = Arc::new(AtomicU64::new(0));
+    let sled = super::sled_store::Sled::open(dir.path(), Durability::Power).expect("open");
+    let writes = Arc::new(Writes {
+        backend: Box::new(SlowSync {
+            sled,
+            syncs: syncs.clone(),
+        }),
+        queued: Default::default(),
+        applying: Default::default(),
+        sequence: AtomicU64::new(0),
+    });
+    let batch = |epoch| {
+        let (waiter, answer) = oneshot::channel();
+        let unsynced = Unsynced {
+            epoch,
+            waiters: vec![waiter],
+            writes: writes.clone(),
+        };
+        (unsynced, answer)
+    };
+    // The sled backend is at epoch 0; a batch counted in another epoch stands for one written before a reopen.
+    let (older, older_answer) = batch(u64::MAX);
+    let (current, current_answer) = batch(0);
+    let (newest, newest_answer) = batch(0);
+    sync_all(vec![older, current, newest]);
+    assert_eq!(syncs.load(Ordering::Relaxed), 1, "one sync for the three");
+    let answer = |mut rx: oneshot::Receiver<Result<(), String>>| rx.try_recv().expect("answered");
+    let refused = answer(older_answer).expect_err("the older batch is not acknowledged");
+    assert!(refused.contains("opened again"), "{refused}");
+    answer(current_answer).expect("the current batch is durable");
+    answer(newest_answer).expect("the newest batch is durable");
 }

@@ -56,7 +56,7 @@ mod sled_files;
 mod sled_store;
 
 pub use answers::{ShownPicks, StoredAnswer, owner};
-pub use backend::{Backend, Durability, Kind, Op};
+pub use backend::{Backend, Durability, Flushed, Kind, Op};
 pub use consents::{Action, Channel, ConsentEntry, ConsentState, Purpose};
 pub use events::RecordedEvent;
 pub use expiry::{Expired, Retention};

@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 use std::sync::RwLock;
 
 use super::StoreError;
-use super::backend::{Backend, Durability, Kind, Op};
+use super::backend::{Backend, Durability, Flushed, Kind, Op};
 use super::sled_files::Files;
 
 /// The embedded backend: one sled tree per kind, in `DATA/store` or, after a rewrite, `DATA/store-N` (the file
@@ -21,6 +21,9 @@ pub struct Sled {
     dirty: std::sync::Mutex<Option<Written>>,
     /// One rewrite at a time.
     rewriting: std::sync::Mutex<()>,
+    /// How often the database was opened again after a failed write: what was written out before that may be
+    /// lost, so a sync asked for an earlier epoch fails ([`Backend::sync`]). Changed under the write lock.
+    epoch: std::sync::atomic::AtomicU64,
 }
 
 /// Keys written while a rewrite copies.
@@ -145,6 +148,7 @@ impl Sled {
             generation: generation.into(),
             dirty: Default::default(),
             rewriting: Default::default(),
+            epoch: Default::default(),
         })
     }
 
@@ -171,6 +175,8 @@ impl Sled {
         let mut inner = self.inner.write().unwrap_or_else(|p| p.into_inner());
         // Closing first: sled holds the folder's lock until the last handle of the old database is gone.
         *inner = None;
+        self.epoch
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let generation = self.generation.load(std::sync::atomic::Ordering::Relaxed);
         *inner = Some(open_trees(&self.dir, generation)?);
         tracing::warn!("the store was opened again after a failed write");
@@ -293,6 +299,33 @@ impl Backend for Sled {
     fn flush(&self) -> Result<(), StoreError> {
         let flushed = self.read().and_then(|trees| trees.flush(self.durability));
         self.recovering(flushed)
+    }
+
+    fn flush_out(&self) -> Result<Flushed, StoreError> {
+        let flushed = self.read().and_then(|trees| {
+            trees.flush(Durability::Process)?;
+            // Read under the read lock: no reopen can come between the flush and the epoch it is counted in.
+            let epoch = self.epoch.load(std::sync::atomic::Ordering::Relaxed);
+            Ok(match self.durability {
+                Durability::Process => Flushed::Durable,
+                Durability::Power => Flushed::Sync(epoch),
+            })
+        });
+        self.recovering(flushed)
+    }
+
+    fn sync(&self, epoch: u64) -> Result<(), StoreError> {
+        let trees = self.read()?;
+        if self.epoch.load(std::sync::atomic::Ordering::Relaxed) != epoch {
+            return Err(StoreError::Flush(
+                "the store was opened again after a failed write, so what was written before may be lost; \
+                 it is reported as not stored"
+                    .into(),
+            ));
+        }
+        let synced = trees.files.sync();
+        drop(trees);
+        self.recovering(synced)
     }
 
     fn count(&self, kind: Kind) -> Result<usize, StoreError> {
