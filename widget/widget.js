@@ -311,12 +311,12 @@ height:min(660px,calc(100vh - 120px));box-shadow:0 12px 40px rgba(0,0,0,.28);ani
 .panel[hidden]{display:none}
 @keyframes pop{from{opacity:0;transform:translateY(12px) scale(.98)}to{opacity:1;transform:none}}
 @media (max-width:520px),(max-height:520px) and (pointer:coarse){.float .panel{inset:0;width:100%;height:100%;border-radius:0}.float.open .launch{display:none}}
-header{background:var(--a);color:var(--at);padding:12px 12px 10px 16px;flex:none}
+.hd{background:var(--a);color:var(--at);padding:12px 12px 10px 16px;flex:none}
 .hrow{display:flex;align-items:center;gap:6px}
 h2{flex:1;margin:0;font-size:16px;font-weight:700;line-height:1.3;overflow:hidden;text-overflow:ellipsis;white-space:nowrap}
 .ib{border:0;background:transparent;color:inherit;width:36px;height:36px;border-radius:50%;display:grid;place-items:center;flex:none}
 .ib:hover{background:rgba(255,255,255,.18)}
-header :focus-visible{outline-color:var(--at)}
+.hd :focus-visible{outline-color:var(--at)}
 .prog{display:flex;align-items:center;gap:10px;margin-top:6px;font-size:12.5px;font-weight:600}
 .prog[hidden]{display:none}
 .bar{flex:1;height:6px;border-radius:3px;background:rgba(255,255,255,.35);overflow:hidden}
@@ -532,7 +532,7 @@ form.comp{display:flex;gap:8px;padding:10px 12px;border-top:1px solid var(--bd);
         role: this.inline ? 'region' : 'dialog',
         'aria-labelledby': titleId,
         'aria-modal': this.inline ? null : 'false',
-      }, h('header', null, hrow, this.prog), this.status, this.log, form, this.live);
+      }, h('div', { class: 'hd' }, hrow, this.prog), this.status, this.log, form, this.live);
       this.panel.addEventListener('keydown', (e) => {
         if (e.key === 'Escape' && !this.inline) {
           e.preventDefault();

@@ -71,6 +71,27 @@ describe('accessibility', () => {
     }
   });
 
+  test('the whole shop page with the widget open: no axe violation of any impact (no second banner landmark)', async () => {
+    const { page, context } = await newPage(browser);
+    try {
+      const w = await openWidget(page, { flow: 'knives', locale: 'ja' });
+      await current(w);
+      assert.ok(await page.locator('header').count(), 'the shop page has its own banner');
+      const all = () => page.evaluate(async () => {
+        // eslint-disable-next-line no-undef
+        const r = await axe.run(document, { resultTypes: ['violations'] });
+        return r.violations.map((v) => `${v.id} (${v.impact}): ${v.nodes.map((n) => JSON.stringify(n.target)).join(' ')}`);
+      });
+      await axe(page); // loads axe-core into the page
+      assert.deepEqual(await all(), [], 'with a question');
+      await completeWithMouse(w);
+      await w.locator('[data-current][data-kind=products]').waitFor();
+      assert.deepEqual(await all(), [], 'with the picks');
+    } finally {
+      await context.close();
+    }
+  });
+
   test('the panel is a labelled dialog; every control has an accessible name; messages are announced', async () => {
     const { page, context } = await newPage(browser);
     try {

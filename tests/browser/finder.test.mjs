@@ -224,7 +224,7 @@ describe('running-shoes finder', () => {
       const first = await current(w);
       await answerWithMouse(w, PREFS);
       await current(w);
-      await w.locator('header button[aria-label="Start over"]').click();
+      await w.locator('.hd button[aria-label="Start over"]').click();
       await waitFrames(rec, 'sent', (m) => m.type === 'restart', 'restart');
       const c = await current(w);
       assert.equal(c.id, first.id);

@@ -122,7 +122,7 @@ describe('hooks for the shop', () => {
       const reloaded = await until(page, () => events(page, 'results').then((e) => e.length && e), 'results after a reload');
       assert.equal(reloaded[0].detail.resumed, true, 'a repeat after a reload');
       // a new conversation's picks count again
-      await widget(page).locator('header button[aria-label="Start over"]').click();
+      await widget(page).locator('.hd button[aria-label="Start over"]').click();
       await completeWithMouse(widget(page));
       const fresh = await until(page, () => events(page, 'results').then((e) => e.length > 1 && e), 'results after a restart');
       assert.equal(fresh[1].detail.resumed, false, 'picks of a new conversation');

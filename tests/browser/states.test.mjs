@@ -129,7 +129,7 @@ describe('states', () => {
       // the rest of the path still counts five; a restart forgets the transcript
       const rest = await completeWithMouse(w, { priorities: 'cushioning' });
       assert.equal(rest.length, 3);
-      await w.locator('header button[aria-label="Start over"]').click();
+      await w.locator('.hd button[aria-label="Start over"]').click();
       await current(w);
       await page.reload();
       await current(widget(page));
