@@ -237,3 +237,36 @@ fn the_picture_is_red_only_where_the_shopper_sees_nothing() {
     dead.sort();
     assert_eq!(dead, ["From 100", "Yes", "track"]);
 }
+
+#[test]
+fn check_without_a_catalog_folder_fails_and_names_the_fix() {
+    // A finder with a misspelt catalog field passed `shopkeep check DIR` when there was no `./catalog`: the mapping
+    // was never checked. Now the check fails and says how to name the catalog, or to check the flow files alone.
+    let dir = tempfile::tempdir().expect("temp dir");
+    let flows = dir.path().join("flows");
+    std::fs::create_dir(&flows).expect("flows folder");
+    std::fs::copy(
+        repo("tests/fixtures/audit/flows/rescued.yaml"),
+        flows.join("rescued.yaml"),
+    )
+    .expect("copy a finder");
+    let run = |args: &[&str]| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_shopkeep"))
+            .args(args)
+            .current_dir(dir.path())
+            .output()
+            .expect("shopkeep runs")
+    };
+    let out = run(&["check", "flows"]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "{stderr}");
+    assert!(
+        stderr.contains("cannot check the field mappings")
+            && stderr.contains("--catalog DIR")
+            && stderr.contains("--no-catalog"),
+        "{stderr}"
+    );
+    let alone = run(&["check", "flows", "--no-catalog"]);
+    assert!(alone.status.success(), "{alone:?}");
+    assert!(String::from_utf8_lossy(&alone.stderr).contains("field mappings are not checked"));
+}

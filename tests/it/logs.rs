@@ -1,7 +1,8 @@
 //! No personal data in shopkeep's own logs: the real `shopkeep serve` with `RUST_LOG=shopkeep=trace` (every level
 //! of shopkeep's own targets, none of the libraries') while a shopper gives a visitor id, a signed customer id,
 //! typed answers, a malformed message, an email with consent, and resumes with the token. The log must show the
-//! conversation (so the filter was on) and none of those values, nor the shopper's address and port.
+//! conversation (so the filter was on) and none of those values, nor the shopper's address and port; and, written
+//! to a file, no terminal colour codes.
 
 use std::process::Stdio;
 
@@ -92,6 +93,11 @@ async fn shopkeeps_own_logs_at_trace_hold_no_personal_data() {
             && log.contains("turn")
             && log.contains("consent recorded"),
         "the log shows the conversations at trace level:\n{log}"
+    );
+    // A log file is no terminal: plain text, without the ANSI colour codes a terminal would get.
+    assert!(
+        log.contains("Z DEBUG chat") && !log.contains('\x1b'),
+        "the log is plain text:\n{log}"
     );
     let secrets = [
         visitor.to_string(),
