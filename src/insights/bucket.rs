@@ -161,7 +161,13 @@ impl QuestionStats {
 impl Bucket {
     pub fn question(&mut self, id: &str) -> &mut QuestionStats {
         // Questions come from the finder file: few, and never capped.
-        self.questions.entry(id.to_string()).or_default()
+        if !self.questions.contains_key(id) {
+            self.questions
+                .insert(id.to_string(), QuestionStats::default());
+        }
+        self.questions
+            .get_mut(id)
+            .expect("the question was just added")
     }
 
     /// Counts `product` shown after `answer`, within the pairs cap.
@@ -175,11 +181,20 @@ impl Bucket {
         } else {
             (OTHER, OTHER)
         };
-        let products = self.pairs.entry(answer.to_string()).or_default();
-        if !products.contains_key(product) {
-            self.n_pairs += 1;
+        if !self.pairs.contains_key(answer) {
+            self.pairs.insert(answer.to_string(), BTreeMap::new());
         }
-        *products.entry(product.to_string()).or_default() += 1;
+        let products = self
+            .pairs
+            .get_mut(answer)
+            .expect("the answer was just added");
+        match products.get_mut(product) {
+            Some(count) => *count += 1,
+            None => {
+                self.n_pairs += 1;
+                products.insert(product.to_string(), 1);
+            }
+        }
     }
 
     /// Adds `other` into this bucket. Merged buckets (a date range) are not capped: they are read, not kept.

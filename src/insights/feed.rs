@@ -4,21 +4,29 @@
 use super::*;
 
 impl Insights {
-    /// The bucket of `grain` holding `at` (seconds) for a finder version, marked changed.
+    /// The bucket of `grain` holding `at` (seconds) for a finder version, marked changed. Looked up with a key
+    /// kept for the purpose, so a turn allocates no key unless its bucket is new.
     fn bucket(&mut self, finder: &str, version: &str, grain: Grain, at: u64) -> &mut Bucket {
-        let key = Key {
-            finder: finder.to_string(),
-            version: version.to_string(),
-            grain,
-            start: grain.start(at),
-        };
+        let start = grain.start(at);
         if grain == Grain::Day {
-            self.sums.changed(finder, version, key.start);
+            self.sums.changed(finder, version, start);
         }
-        if !self.changed.contains(&key) {
-            self.changed.insert(key.clone());
+        let key = &mut self.scratch;
+        key.finder.clear();
+        key.finder.push_str(finder);
+        key.version.clear();
+        key.version.push_str(version);
+        key.grain = grain;
+        key.start = start;
+        if !self.changed.contains(&self.scratch) {
+            self.changed.insert(self.scratch.clone());
         }
-        self.buckets.entry(key).or_default()
+        if !self.buckets.contains_key(&self.scratch) {
+            self.buckets.insert(self.scratch.clone(), Bucket::default());
+        }
+        self.buckets
+            .get_mut(&self.scratch)
+            .expect("the bucket was just made")
     }
 
     /// Applies `change` to the hourly and the daily bucket of `at`.
@@ -113,11 +121,8 @@ impl Insights {
             .filter(|a| a.answer != Answer::Skipped)
             .map(|a| (a.question.as_str(), answer_key(&a.answer)))
             .collect();
-        let path = given
-            .iter()
-            .map(|(q, a)| format!("{q}={a}"))
-            .collect::<Vec<_>>()
-            .join(" › ");
+        let pairs: Vec<String> = given.iter().map(|(q, a)| format!("{q}={a}")).collect();
+        let path = pairs.join(" › ");
         self.add(shown.finder, shown.version, at, |b| {
             b.shown += 1;
             b.zero += u64::from(zero);
@@ -130,8 +135,8 @@ impl Insights {
             }
             for product in shown.products {
                 capped(&mut b.products, product, MAX_PRODUCTS).shown += 1;
-                for (question, answer) in &given {
-                    b.pair(&format!("{question}={answer}"), product);
+                for pair in &pairs {
+                    b.pair(pair, product);
                 }
             }
         });

@@ -48,9 +48,12 @@ const HOUR: u64 = 3600;
 const DAY: u64 = 24 * HOUR;
 
 /// Which buckets: an hour or a day (UTC).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum Grain {
+    #[default]
     Hour,
     Day,
 }
@@ -69,7 +72,7 @@ impl Grain {
 }
 
 /// Where a bucket belongs: finder, finder version, grain and start (seconds since the epoch).
-#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub struct Key {
     pub finder: String,
     pub version: String,
@@ -121,6 +124,8 @@ pub struct Insights {
     picks: live::Recent<Attribution>,
     /// Sums of whole days that reports read again until one of their days changes.
     sums: sums::DaySums,
+    /// The key [`Insights::bucket`] looks buckets up with (its text reused from turn to turn).
+    scratch: Key,
 }
 
 /// The question ids of a finder in its order (info messages left out), for the order of the question rows.

@@ -40,14 +40,22 @@ fn key(flow: &str, signature: &str) -> String {
 impl Alike {
     /// The shopper's answers to `flow` are now `signature`.
     pub(super) fn answered(&mut self, shopper: &str, flow: &str, signature: String) {
-        let old = self
-            .signatures
-            .entry(shopper.to_string())
-            .or_default()
-            .insert(flow.to_string(), signature.clone());
-        if old.as_deref() == Some(signature.as_str()) {
-            return;
+        // Looked up before anything is copied: most answers come from a shopper already known.
+        if !self.signatures.contains_key(shopper) {
+            self.signatures.insert(shopper.to_string(), HashMap::new());
         }
+        let flows = self
+            .signatures
+            .get_mut(shopper)
+            .expect("the shopper was just added");
+        let old = match flows.get_mut(flow) {
+            Some(same) if *same == signature => return,
+            Some(other) => Some(std::mem::replace(other, signature.clone())),
+            None => {
+                flows.insert(flow.to_string(), signature.clone());
+                None
+            }
+        };
         let Some(chosen) = self.chosen.get(shopper) else {
             return;
         };
