@@ -250,6 +250,9 @@ const AROUND: &[&str] = &[
     "程度",
     "前後",
     "ほど",
+    "約",
+    "だいたい",
+    "大体",
 ];
 
 /// `rest` (the text after an amount) without a leading currency word.
@@ -268,7 +271,8 @@ fn without_unit(rest: &str) -> &str {
 /// 120`). One amount is:
 /// - a band with `台` (`2万円台` → 20,000–29,999, `3000円台` → 3,000–3,999: up to the next step of its last
 ///   significant digit);
-/// - ±20 % with `around`, `about`, `くらい`, `前後`, `程度`, `~` before it (`around 100` → 80–120);
+/// - ±20 % with `around`, `about`, `くらい` (`位`), `ほど` (`程`), `前後`, `程度`, `約`, `だいたい` (`around 100` →
+///   80–120, `約2万円` → 16,000–24,000);
 /// - a lower bound with `over`, `from`, `以上`, `から`, `超`, or `〜` after it (`5000円〜`);
 /// - otherwise an upper bound, a budget (`5万円`, `under 500`, `〜5000円`, `1万円以下`).
 ///
@@ -287,7 +291,9 @@ pub fn parse_range(input: &str) -> Option<(Option<f64>, Option<f64>)> {
             if band {
                 return Some((Some(one.value), Some(one.value + one.place - 1.0)));
             }
-            if AROUND.iter().any(|w| text.contains(w)) {
+            // `くらい` and `ほど` are also written `位` and `程` right after the amount (`2万円位`, `1万円程`).
+            let around_kanji = without_unit(after).starts_with(['位', '程']);
+            if around_kanji || AROUND.iter().any(|w| text.contains(w)) {
                 return Some((Some(one.value * 0.8), Some(one.value * 1.2)));
             }
             // `5000円〜` is "from"; `〜5000円` (`～` reads `~` once normalised) is "up to".
@@ -340,6 +346,11 @@ mod tests {
             ("1万円以下", Some((None, Some(10000.0)))),
             ("3万円以上", Some((Some(30000.0), None))),
             ("up to 2.5k", Some((None, Some(2500.0)))),
+            // Approximations in kanji and before the amount (`2万円位` was read as "¥20,000以下").
+            ("2万円位", Some((Some(16000.0), Some(24000.0)))),
+            ("1万円程", Some((Some(8000.0), Some(12000.0)))),
+            ("約2万円", Some((Some(16000.0), Some(24000.0)))),
+            ("だいたい5000円", Some((Some(4000.0), Some(6000.0)))),
         ];
         for (input, expected) in cases {
             assert_eq!(parse_range(input), *expected, "{input}");
