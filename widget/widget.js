@@ -555,6 +555,12 @@ form.comp{display:flex;gap:8px;padding:10px 12px;border-top:1px solid var(--bd);
       wrap.append(this.panel);
       adoptStyles(root);
       root.append(wrap);
+      // The launcher and its panel live in the top layer (a manual popover), so no page style puts them elsewhere:
+      // a transform or filter on <body> would make `position: fixed` follow the page instead of the screen.
+      if (!this.inline && wrap.showPopover) {
+        wrap.popover = 'manual';
+        wrap.showPopover();
+      }
       this.palette();
     }
     /**

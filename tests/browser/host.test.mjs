@@ -15,11 +15,15 @@ const WS_BASE = BASE.replace(/^http/, 'ws');
 /** The CSP lines docs/embedding.md tells a shop to add, for this server. */
 const CSP_LINES = `script-src ${BASE}; connect-src ${BASE} ${WS_BASE}; img-src ${BASE}`;
 const STRICT_CSP = `default-src 'none'; style-src 'self'; ${CSP_LINES}`;
-/** Page CSS that would wreck a widget reached by inheritance or by element selectors. */
+/**
+ * Page CSS that would wreck a widget reached by inheritance or by element selectors; a transform or filter on <body>
+ * would make the widget's fixed launcher and panel follow the page instead of the screen.
+ */
 const HOSTILE_CSS = `
 html{font-size:30px}
 body{font:italic 22px/3 serif;color:#f0f;letter-spacing:3px;word-spacing:9px;text-transform:uppercase;text-align:right;
-  white-space:pre;text-shadow:1px 1px red;cursor:wait;font-weight:900;text-indent:40px;font-variant:small-caps}
+  white-space:pre;text-shadow:1px 1px red;cursor:wait;font-weight:900;text-indent:40px;font-variant:small-caps;
+  transform:translateZ(0);filter:saturate(1)}
 div{font-size:22px!important;line-height:3!important;font-family:serif!important;color:red!important;
   transform:translateX(40px)!important;display:flex!important;opacity:.5!important;filter:blur(1px)!important;
   padding:30px!important;position:relative!important;z-index:0!important}
