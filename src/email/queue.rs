@@ -7,7 +7,8 @@
 //! Ids are chosen so one cause queues one email: `picks-SESSION`, `resume-SESSION` (pushed back by every answer,
 //! so it goes out `after` the last one), `cart-EVENT`, `browse-DAY`, `inactive`. Later events cancel: the picks
 //! cancel the resume email of their conversation; `purchased` cancels cart and browse emails; `added_to_cart`
-//! cancels browse emails; any visit pushes the inactivity email back.
+//! cancels browse emails (and no browse email is queued while a cart email waits); any visit pushes the inactivity
+//! email back.
 
 use crate::conversation::{Position, Session};
 use crate::shop_events::{Kind as EventKind, ShopEvent};
@@ -176,7 +177,12 @@ pub fn after_events(
 ) -> Result<Queued, StoreError> {
     let mut done = Queued::default();
     for event in events {
-        let owners = vec![event.visitor.clone()];
+        // A purchase or cart add cancels what waits for any id of the shopper's profile (the cart may have been
+        // filled on another device than the one that pays).
+        let owners = match event.kind {
+            EventKind::Purchased | EventKind::AddedToCart => store.profile(&event.visitor)?.owners,
+            _ => vec![event.visitor.clone()],
+        };
         let cancel = |reason: &str, which: &[Trigger]| {
             store
                 .cancel_emails(&owners, now, reason, |e| which.contains(&e.trigger))
@@ -216,12 +222,14 @@ pub fn after_events(
             && in_segment(mailer, store, trigger, &event.visitor, now)?
             && let Some(mut queued) = email(mailer, &event.visitor, id, trigger, locale, now)
         {
-            let cart_open = trigger != Trigger::CartAbandoned
-                || !store
-                    .queued_emails_of(&profile_owners)?
-                    .iter()
-                    .any(|e| e.trigger == trigger);
-            if cart_open {
+            // One cart email waits per shopper, and a shopper with a cart waiting is not browsing without one:
+            // no browse email beside it.
+            let waiting = store.queued_emails_of(&profile_owners)?;
+            let wanted_now = !waiting.iter().any(|e| {
+                e.trigger == Trigger::CartAbandoned
+                    && matches!(trigger, Trigger::CartAbandoned | Trigger::BrowseAbandoned)
+            });
+            if wanted_now {
                 queued.products = event.products().iter().map(|p| p.to_string()).collect();
                 done.queued += usize::from(store.queue_email(&queued)?);
             }

@@ -1,5 +1,6 @@
 //! The one integration-test binary: the real server on port 0, real WebSocket clients, a real browser.
 
+mod abandonment;
 mod assets;
 mod attacks;
 mod audit;

@@ -442,3 +442,14 @@ impl Client {
         panic!("no question, products or error arrived");
     }
 }
+
+/// A product's title in the shipped catalog (`catalog/products.jsonl`).
+pub fn shipped_title(id: &str) -> String {
+    let feed =
+        std::fs::read_to_string(repo("catalog/products.jsonl")).expect("the shipped catalog");
+    feed.lines()
+        .map(|line| serde_json::from_str::<serde_json::Value>(line).expect("a product"))
+        .find(|p| p["id"] == id)
+        .and_then(|p| p["title"].as_str().map(str::to_string))
+        .expect("the product is in the shipped catalog")
+}
