@@ -7,7 +7,8 @@ use anyhow::Context;
 
 use super::load;
 use crate::email::{self, Content, Links, Shop};
-use crate::store::Store;
+use crate::shop_events::Kind as EventKind;
+use crate::store::{Store, Trigger};
 
 #[derive(Debug, clap::Args)]
 pub struct EmailArgs {
@@ -73,6 +74,16 @@ fn preview(args: PreviewArgs) -> anyhow::Result<()> {
         );
     }
     let (flows, catalog) = load(&args.flows, &args.catalog, None)?;
+    // The cart email shows the items left in the cart: the shopper's latest cart add, or a sample one.
+    let cart_email = email::load_all(&args.emails)
+        .ok()
+        .and_then(|(_, triggers)| {
+            triggers
+                .rule(Trigger::CartAbandoned)
+                .map(|r| r.email.clone())
+        })
+        .is_some_and(|name| name == args.name);
+    let mut items = Vec::new();
     let (answers, locale) = match &args.visitor {
         Some(visitor) => {
             let store = Store::open(&args.data)?;
@@ -84,6 +95,20 @@ fn preview(args: PreviewArgs) -> anyhow::Result<()> {
             })?;
             let locale = store.consents(&profile)?.last().map(|c| c.locale.clone());
             let locale = args.locale.clone().or(locale);
+            if cart_email {
+                let mut carted = Vec::new();
+                for owner in &profile.owners {
+                    carted.extend(
+                        store
+                            .shop_events_of(owner)?
+                            .into_iter()
+                            .filter(|e| e.kind == EventKind::AddedToCart),
+                    );
+                }
+                if let Some(latest) = carted.iter().max_by_key(|e| e.at) {
+                    items = latest.products().iter().map(|p| p.to_string()).collect();
+                }
+            }
             (
                 store.profile_answers(&profile)?,
                 locale.unwrap_or_else(|| "en".into()),
@@ -91,7 +116,15 @@ fn preview(args: PreviewArgs) -> anyhow::Result<()> {
         }
         None => {
             let locale = args.locale.clone().unwrap_or_else(|| "en".into());
-            (email::content::sample_answers(&flows, &locale), locale)
+            let answers = email::content::sample_answers(&flows, &locale);
+            if cart_email {
+                // The sample shopper left the first of their picks in the cart.
+                items = email::content::picks_for(&flows, &catalog, &answers, &locale, 1)
+                    .and_then(|(_, picks)| picks.into_iter().next())
+                    .map(|(product, _)| vec![product.id])
+                    .unwrap_or_default();
+            }
+            (answers, locale)
         }
     };
     let shop = Shop {
@@ -108,7 +141,7 @@ fn preview(args: PreviewArgs) -> anyhow::Result<()> {
         &shop,
         (&flows, &catalog),
         &answers,
-        &[],
+        &items,
         &locale,
         (&args.name, links),
     );

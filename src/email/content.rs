@@ -162,7 +162,7 @@ impl Content {
     }
 
     /// The content for a shopper: the picks the finder they answered last makes from their answers (at most
-    /// [`PICKS`]), and `items` (a cart's products) as the catalog has them.
+    /// [`PICKS`], none of the items), and `items` (a cart's products) as the catalog has them.
     pub fn build(
         shop: &Shop,
         (flows, catalog): (&Flows, &Catalog),
@@ -171,8 +171,17 @@ impl Content {
         locale: &str,
         (campaign, links): (&str, Links),
     ) -> Content {
-        let (finder, picks) = match picks_for(flows, catalog, answers, locale, PICKS) {
-            Some((flow, picks)) => (flow.title.get(locale, "en").to_string(), picks),
+        // The picks are alternatives to the items (a cart's): never an item again.
+        let (finder, picks) = match picks_for(flows, catalog, answers, locale, PICKS + items.len())
+        {
+            Some((flow, picks)) => (
+                flow.title.get(locale, "en").to_string(),
+                picks
+                    .into_iter()
+                    .filter(|(product, _)| !items.contains(&product.id))
+                    .take(PICKS)
+                    .collect::<Vec<_>>(),
+            ),
             None => (String::new(), Vec::new()),
         };
         let mut told: Vec<String> = Vec::new();

@@ -23,6 +23,7 @@ mod logs;
 mod mailing;
 mod metrics;
 mod picks;
+mod preview;
 mod privacy;
 mod process;
 mod profiles;
