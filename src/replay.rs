@@ -8,8 +8,8 @@ use crate::catalog::{Catalog, Product};
 use crate::conversation::{self, Answer, Answered, Position, Session};
 use crate::flow::{Flow, Node};
 
-/// The picks of `flow` for `given` answers (question id and answer, oldest first; answers to questions the finder
-/// no longer has are left out), in `locale`, at most `limit`; only picks that meet at least one answer, each with
+/// The picks of `flow` for `given` answers (question id and answer, one per question; answers to questions the
+/// finder no longer has are left out), in `locale`, at most `limit`; only picks that meet at least one answer, each with
 /// the answers it meets. Empty when the finder has no result or the match fails.
 pub fn picks(
     flow: &Flow,
@@ -19,12 +19,21 @@ pub fn picks(
     limit: usize,
 ) -> Vec<(Arc<Product>, Vec<String>)> {
     let mut session = Session::new("replay".into(), flow, Some(locale), None);
-    session.answers = given
+    // In the finder's order of questions, as the chat has them: the reasons then read as the chat's do ("Road,
+    // Cushioning, under $150"), not in the order the store keeps them (by question id).
+    let mut given: Vec<(usize, &str, &Answer)> = given
         .iter()
-        .filter(|(question, _)| flow.question(question).is_some())
-        .map(|(question, answer)| Answered {
+        .filter_map(|(question, answer)| {
+            let at = flow.questions().position(|q| q.id == *question)?;
+            Some((at, *question, *answer))
+        })
+        .collect();
+    given.sort_by_key(|(at, _, _)| *at);
+    session.answers = given
+        .into_iter()
+        .map(|(_, question, answer)| Answered {
             question: question.to_string(),
-            answer: (*answer).clone(),
+            answer: answer.clone(),
         })
         .collect();
     let Some(result) = flow.nodes.iter().find_map(|n| match n {

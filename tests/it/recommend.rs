@@ -145,6 +145,31 @@ async fn a_shopper_who_answered_a_finder_gets_picks_because_of_what_they_told() 
     app.stop().await;
 }
 
+#[tokio::test]
+async fn the_reason_names_the_answers_in_the_finders_order_as_the_chat_does() {
+    let app = spawn_private().await;
+    let mut client = app.client().await;
+    client
+        .send(
+            json!({"type": "start", "flow": "running-shoes", "locale": "en", "visitor": "v-order"}),
+        )
+        .await;
+    client.until("question").await;
+    client.answer(json!({"value": "road"})).await;
+    client.answer(json!({"values": ["cushioning"]})).await;
+    client.answer(json!({"value": "no"})).await;
+    let recs = recommend(&app, "v-order/recommendations?limit=2").await;
+    assert!(!recs.is_empty());
+    for (_, kind, reason) in &recs {
+        assert_eq!(kind, "from_answers");
+        assert!(
+            reason.starts_with("Because you told us: Road, Cushioning"),
+            "terrain, then priorities (the store keeps them by question id): {reason}"
+        );
+    }
+    app.stop().await;
+}
+
 /// A shopper `visitor` tells the running-shoe finder where they run and whether they want waterproof shoes.
 async fn tell(app: &TestApp, visitor: &str, terrain: &str, waterproof: &str) {
     let mut client = app.client().await;
