@@ -16,6 +16,7 @@
 //! bookkeeping. `SHOPKEEP_PROPERTY_CASES=N` runs N finders instead of CI's 40; a failure names its seed and prints the finder.
 
 mod generate;
+mod shipped;
 
 use std::collections::HashMap;
 
