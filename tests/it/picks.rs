@@ -286,6 +286,14 @@ fn a_budget_past_the_slider_is_kept_and_labelled_as_given() {
     );
     assert!(!ids(&shown).contains(&"be-3"), "{:?}", ids(&shown));
     assert_eq!(shown.intro.as_deref(), Some("All under $5,000."));
+    // Each pick's reason names the budget as given, never "not Any".
+    for pick in &shown.picks {
+        assert!(
+            pick.matched.contains(&"under $5,000".to_string()) && !pick.line.contains("Any"),
+            "{}",
+            pick.line
+        );
+    }
     let shown = show(
         &flow,
         &catalog,
@@ -297,6 +305,13 @@ fn a_budget_past_the_slider_is_kept_and_labelled_as_given() {
         ],
     );
     assert_eq!(shown.intro.as_deref(), Some("すべて$5〜$5,000です。"));
+    for pick in &shown.picks {
+        assert!(
+            pick.matched.contains(&"$5〜$5,000".to_string()) && !pick.line.contains("指定なし"),
+            "{}",
+            pick.line
+        );
+    }
 }
 
 #[test]
