@@ -87,6 +87,7 @@ fn update(c: &mut Criterion) {
                 history: &history,
                 from_answers: &[],
                 in_stock_only: true,
+                answers_stale: false,
                 answered: &[],
                 rules: &rules,
                 signature: None,

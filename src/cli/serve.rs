@@ -89,6 +89,10 @@ pub struct ServeArgs {
     /// Days kept of the conversation analytics events (the insights keep their aggregates).
     #[arg(long, env = "SHOPKEEP_EVENTS_DAYS", default_value_t = 30)]
     pub events_days: u64,
+    /// Days a shopper's finder answers count in full for recommendations; older ones weigh less (their picks come
+    /// after what the shopper viewed and bought since).
+    #[arg(long, env = "SHOPKEEP_ANSWERS_FRESH_DAYS", default_value_t = 90)]
+    pub answers_fresh_days: u64,
     /// The SMTP server follow-up emails go through: smtp://HOST:PORT (STARTTLS; plain on loopback) or
     /// smtps://HOST:PORT (implicit TLS). Without it no email is queued or sent.
     #[arg(long, env = "SHOPKEEP_SMTP")]
@@ -228,6 +232,7 @@ pub(super) fn serve(args: ServeArgs) -> anyhow::Result<()> {
             customer_secret: args.customer_secret.clone().filter(|s| !s.trim().is_empty()),
             retention: Duration::from_secs(args.retention_days.max(1) * 24 * 3600),
             events_retention: Duration::from_secs(args.events_days.max(1) * 24 * 3600),
+            answers_fresh: Duration::from_secs(args.answers_fresh_days.max(1) * 24 * 3600),
             clock: crate::store::Clock::system(),
             email,
             limits: Limits {

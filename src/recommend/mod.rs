@@ -72,6 +72,9 @@ pub struct Request<'a> {
     /// What the finder's matcher picked from the shopper's stored answers, each with the answers it matched.
     pub from_answers: &'a [(String, Vec<String>)],
     pub in_stock_only: bool,
+    /// The answers behind `from_answers` are older than the server's `answers_fresh`: their picks weigh less, and
+    /// come after what the shopper did since (bought or viewed together, recently viewed).
+    pub answers_stale: bool,
     /// The shopper's stored answers: finder, question and the option values given.
     pub answered: &'a [(String, String, Vec<String>)],
     /// The merchant's rules, applied on top of every kind.
@@ -194,10 +197,12 @@ pub fn recommend(
             (p.to_string(), Kind::RecentlyViewed, reason.to_string())
         })
         .collect();
-    if request.context.is_some() {
-        lists.extend([bought_together, viewed_together, answers, alike, recently]);
-    } else {
-        lists.extend([answers, alike, bought_together, viewed_together, recently]);
+    match (request.context.is_some(), request.answers_stale) {
+        (true, false) => lists.extend([bought_together, viewed_together, answers, alike, recently]),
+        (false, false) => {
+            lists.extend([answers, alike, bought_together, viewed_together, recently])
+        }
+        (_, true) => lists.extend([bought_together, viewed_together, recently, answers, alike]),
     }
     // The cold start: what is popular in the category of the product in view (or last seen), else overall.
     let category = anchors.first().and_then(|p| lookup(p)).map(|c| c.category);

@@ -68,6 +68,7 @@ fn a_product_page_gets_its_companions_and_a_returning_visitor_their_own_history(
         history: &[],
         from_answers: &[],
         in_stock_only: true,
+        answers_stale: false,
         answered: &[],
         rules: &Rules::default(),
         signature: None,
@@ -102,6 +103,7 @@ fn a_product_page_gets_its_companions_and_a_returning_visitor_their_own_history(
         history: &history,
         from_answers: &told,
         in_stock_only: true,
+        answers_stale: false,
         answered: &[],
         rules: &Rules::default(),
         signature: None,
@@ -121,6 +123,17 @@ fn a_product_page_gets_its_companions_and_a_returning_visitor_their_own_history(
         !recs.iter().any(|r| r.product == "sock-1"),
         "what they bought is left out"
     );
+
+    // Answers older than the server's freshness weigh less: what the shopper did since comes before their picks.
+    let stale = Request {
+        answers_stale: true,
+        ..request
+    };
+    let recs = recommend(&model, &stale, &lookup);
+    let at = |product: &str| recs.iter().position(|r| r.product == product);
+    assert_ne!(recs[0].product, "shoe-c", "{recs:#?}");
+    assert!(at("shoe-c") > at("bag-1"), "{recs:#?}");
+    assert!(at("shoe-c") > at("shoe-a"), "{recs:#?}");
 }
 
 #[test]
@@ -136,6 +149,7 @@ fn a_first_time_visitor_gets_the_popular_products_of_the_category_in_view() {
         history: &[],
         from_answers: &[],
         in_stock_only: true,
+        answers_stale: false,
         answered: &[],
         rules: &Rules::default(),
         signature: None,

@@ -85,6 +85,9 @@ pub struct Settings {
     pub retention: Duration,
     /// Conversation analytics events are deleted once older than this (the insights keep their aggregates).
     pub events_retention: Duration,
+    /// Answers older than this weigh less in recommendations: their picks come after what the shopper did since
+    /// (bought or viewed together, recently viewed), before the popular products.
+    pub answers_fresh: Duration,
     /// The time the background sweeps go by (tests set it).
     pub clock: crate::store::Clock,
     /// Templates, triggers and SMTP of follow-up email; `None`: no email is queued or sent.
@@ -109,6 +112,7 @@ impl Default for Settings {
             customer_secret: None,
             retention: Duration::from_secs(30 * 24 * 3600),
             events_retention: Duration::from_secs(30 * 24 * 3600),
+            answers_fresh: Duration::from_secs(90 * 24 * 3600),
             clock: crate::store::Clock::system(),
             email: None,
         }

@@ -170,6 +170,42 @@ async fn the_reason_names_the_answers_in_the_finders_order_as_the_chat_does() {
     app.stop().await;
 }
 
+#[tokio::test]
+async fn answers_older_than_the_freshness_weigh_less_than_what_the_shopper_viewed_since() {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicU64, Ordering};
+    let later = Arc::new(AtomicU64::new(0));
+    let clock = {
+        let later = later.clone();
+        shopkeep::store::Clock::from_fn(move || {
+            shopkeep::store::now() + later.load(Ordering::SeqCst)
+        })
+    };
+    let settings = shopkeep::server::Settings {
+        clock,
+        answers_fresh: std::time::Duration::from_secs(90 * 24 * 3600),
+        ..private_settings()
+    };
+    let app = spawn_with(tempfile::tempdir().expect("temp dir"), settings).await;
+    tell(&app, "v-stale", "trail", "yes").await;
+    post(
+        &app,
+        json!({"id": "stale-1", "visitor": "v-stale", "kind": "viewed", "product": "rs-002"}),
+    )
+    .await;
+    let fresh = recommend(&app, "v-stale/recommendations?limit=4").await;
+    assert_eq!(fresh[0].1, "from_answers", "{fresh:#?}");
+    later.store(91 * 24 * 3600, Ordering::SeqCst);
+    let stale = recommend(&app, "v-stale/recommendations?limit=4").await;
+    let at = |kind: &str| stale.iter().position(|r| r.1 == kind);
+    assert!(at("recently_viewed").is_some(), "{stale:#?}");
+    assert!(
+        at("from_answers") > at("recently_viewed"),
+        "three months on, what they viewed comes first: {stale:#?}"
+    );
+    app.stop().await;
+}
+
 /// A shopper `visitor` tells the running-shoe finder where they run and whether they want waterproof shoes.
 async fn tell(app: &TestApp, visitor: &str, terrain: &str, waterproof: &str) {
     let mut client = app.client().await;

@@ -123,7 +123,7 @@ pub(in crate::server) fn gather(app: &App, id: &str, ask: &Ask) -> Result<Gather
         None => (Vec::new(), Vec::new()),
     };
     let flows = app.flows();
-    let (flow, from_answers, signature) = from_answers(
+    let (flow, from_answers, signature, answered_at) = from_answers(
         &flows,
         &catalog,
         &answers,
@@ -160,6 +160,8 @@ pub(in crate::server) fn gather(app: &App, id: &str, ask: &Ask) -> Result<Gather
         .map(|a| (a.flow.clone(), a.question.clone(), a.answer.values()))
         .collect();
     let rules = app.live.rules();
+    let answers_stale =
+        app.settings.clock.now().saturating_sub(answered_at) > app.settings.answers_fresh.as_secs();
     let request = recommend::Request {
         limit,
         context: ask.context.as_deref(),
@@ -167,6 +169,7 @@ pub(in crate::server) fn gather(app: &App, id: &str, ask: &Ask) -> Result<Gather
         history: &history,
         from_answers: &from_answers,
         in_stock_only: flow.as_ref().is_none_or(|f| f.in_stock_only),
+        answers_stale,
         answered: &answered,
         rules: &rules,
         signature: flow
@@ -194,7 +197,8 @@ pub(in crate::server) fn gather(app: &App, id: &str, ask: &Ask) -> Result<Gather
 }
 
 /// The finder in play — `wanted`, else the one the shopper answered last — its picks for the shopper's stored
-/// answers to it (each with the answers it matched), and those answers as a signature.
+/// answers to it (each with the answers it matched), those answers as a signature, and when the newest of them was
+/// given (0 when none).
 fn from_answers(
     flows: &crate::flow::Flows,
     catalog: &crate::catalog::Catalog,
@@ -202,7 +206,7 @@ fn from_answers(
     wanted: Option<&str>,
     locale: &str,
     limit: usize,
-) -> (Option<Arc<Flow>>, Picks, Option<String>) {
+) -> (Option<Arc<Flow>>, Picks, Option<String>, u64) {
     let mut by_flow: HashMap<&str, Vec<&StoredAnswer>> = HashMap::new();
     for answer in answers {
         by_flow
@@ -215,17 +219,18 @@ fn from_answers(
         .max_by_key(|(flow, answers)| (answers.iter().map(|a| a.at).max().unwrap_or(0), **flow))
         .map(|(flow, _)| *flow);
     let Some(flow) = wanted.or(last).and_then(|id| flows.get(id)).cloned() else {
-        return (None, Vec::new(), None);
+        return (None, Vec::new(), None, 0);
     };
     let mut given = by_flow.remove(flow.id.as_str()).unwrap_or_default();
     if given.is_empty() {
-        return (Some(flow), Vec::new(), None);
+        return (Some(flow), Vec::new(), None, 0);
     }
     given.sort_by_key(|a| a.at);
     let signature =
         recommend::alike::signature(given.iter().map(|a| (a.question.as_str(), a.answer.key())));
     let picks = picks_for(&flow, catalog, &given, locale, limit);
-    (Some(flow), picks, Some(signature))
+    let newest = given.iter().map(|a| a.at).max().unwrap_or(0);
+    (Some(flow), picks, Some(signature), newest)
 }
 
 /// Products with the answers each matched.
