@@ -75,6 +75,7 @@ fn feed(ins: &mut Insights, events: u64) -> u64 {
                 answers,
                 asking,
                 typed: None,
+                flow: None,
             });
         };
         turn(ins, at_ms, &[Event::Started], &answers, Some(QUESTIONS[0]));
@@ -99,6 +100,7 @@ fn feed(ins: &mut Insights, events: u64) -> u64 {
                     answers: &answers,
                     asking: Some(question),
                     typed: Some(["mud", "snow", "beach", "moon"][i % 4]),
+                    flow: None,
                 });
                 fed += 1;
             }
@@ -141,6 +143,7 @@ fn feed(ins: &mut Insights, events: u64) -> u64 {
             answers: &answers,
             products: if r.is_multiple_of(31) { &[] } else { &products },
             relaxed: &relaxed,
+            flow: None,
         });
         fed += 1;
         for (k, kind) in [Kind::Clicked, Kind::AddedToCart, Kind::Purchased]
@@ -210,6 +213,7 @@ fn insights(c: &mut Criterion) {
                 answers: &[],
                 asking: Some(QUESTIONS[0]),
                 typed: None,
+                flow: None,
             });
             let started = Instant::now();
             black_box(ins.report("shoes", &range, None, &[]));
@@ -251,6 +255,7 @@ fn insights(c: &mut Criterion) {
                 answers: &answers,
                 asking: Some("priorities"),
                 typed: None,
+                flow: None,
             })
         })
     });

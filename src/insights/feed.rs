@@ -3,6 +3,14 @@
 
 use super::*;
 
+/// The scale of range question `question` in `flow`, if it is one.
+fn scale<'a>(
+    flow: Option<&'a crate::flow::Flow>,
+    question: &str,
+) -> Option<&'a crate::flow::Range> {
+    flow?.question(question)?.range.as_ref()
+}
+
 impl Insights {
     /// The bucket of `grain` holding `at` (seconds) for a finder version, marked changed. Looked up with a key
     /// kept for the purpose, so a turn allocates no key unless its bucket is new.
@@ -54,7 +62,7 @@ impl Insights {
                         .iter()
                         .rev()
                         .find(|a| &a.question == question)
-                        .map(|a| answer_key(&a.answer));
+                        .map(|a| answer_key(&a.answer, scale(turn.flow, question)));
                     let first = conv.moved_on(question);
                     let took = conv
                         .asked_since(question)
@@ -119,7 +127,10 @@ impl Insights {
             .answers
             .iter()
             .filter(|a| a.answer != Answer::Skipped)
-            .map(|a| (a.question.as_str(), answer_key(&a.answer)))
+            .map(|a| {
+                let scale = scale(shown.flow, &a.question);
+                (a.question.as_str(), answer_key(&a.answer, scale))
+            })
             .collect();
         let pairs: Vec<String> = given.iter().map(|(q, a)| format!("{q}={a}")).collect();
         let path = pairs.join(" › ");

@@ -96,6 +96,8 @@ pub struct Turn<'a> {
     pub asking: Option<&'a str>,
     /// What the shopper typed this turn, if they typed.
     pub typed: Option<&'a str>,
+    /// The finder version the conversation is on: the scales of its range questions (see [`answer_key`]).
+    pub flow: Option<&'a crate::flow::Flow>,
 }
 
 /// A result shown to a shopper.
@@ -112,6 +114,8 @@ pub struct Shown<'a> {
     pub products: &'a [String],
     /// Questions whose answers were loosened.
     pub relaxed: &'a [String],
+    /// The finder version that showed them: the scales of its range questions (see [`answer_key`]).
+    pub flow: Option<&'a crate::flow::Flow>,
 }
 
 /// The aggregates, and what keeping them current needs.
@@ -141,8 +145,11 @@ pub fn question_order(flow: &crate::flow::Flow) -> Vec<String> {
         .collect()
 }
 
-/// How an answer reads in the tables: the option's value, values joined with `+`, a range `min–max`.
-pub fn answer_key(answer: &Answer) -> String {
+/// How an answer reads in the tables: the option's value, values joined with `+`, a range `min–max`. A range's
+/// bound beyond its question's scale (`scale`, the question's `range` in `flow`) reads as the scale's end, or open:
+/// "up to 100000" on a 40–250 scale reads `–` like "any budget", so a number typed by mistake (a phone number read
+/// as an amount) never reaches the figures, and one over-the-top answer does not get a row of its own.
+pub fn answer_key(answer: &Answer, scale: Option<&crate::flow::Range>) -> String {
     match answer {
         Answer::Choice { value } => value.clone(),
         Answer::Choices { values } => {
@@ -151,7 +158,14 @@ pub fn answer_key(answer: &Answer) -> String {
             values.join("+")
         }
         Answer::Range { min, max } => {
-            let bound = |v: &Option<f64>| v.map(crate::catalog::format_number).unwrap_or_default();
+            let (min, max) = match scale {
+                Some(s) => (
+                    min.filter(|v| *v >= s.min).map(|v| v.min(s.max)),
+                    max.filter(|v| *v <= s.max).map(|v| v.max(s.min)),
+                ),
+                None => (*min, *max),
+            };
+            let bound = |v: Option<f64>| v.map(crate::catalog::format_number).unwrap_or_default();
             format!("{}–{}", bound(min), bound(max))
         }
         Answer::Text { .. } => "(typed text)".to_string(),

@@ -75,7 +75,12 @@ pub(super) struct Observed {
 }
 
 /// Takes one turn in (a few map updates under the lock).
-pub(super) fn observe(state: &AppState, session: &Session, observed: &Observed) {
+pub(super) fn observe(
+    state: &AppState,
+    flow: &crate::flow::Flow,
+    session: &Session,
+    observed: &Observed,
+) {
     let at_ms = now_ms();
     let mut insights = lock(state);
     insights.turn(&Turn {
@@ -87,6 +92,7 @@ pub(super) fn observe(state: &AppState, session: &Session, observed: &Observed) 
         answers: &session.answers,
         asking: observed.asking.as_deref(),
         typed: observed.typed.as_deref(),
+        flow: Some(flow),
     });
     if let Some((products, relaxed)) = &observed.shown {
         insights.shown(&Shown {
@@ -98,6 +104,7 @@ pub(super) fn observe(state: &AppState, session: &Session, observed: &Observed) 
             answers: &session.answers,
             products,
             relaxed,
+            flow: Some(flow),
         });
     }
 }

@@ -526,3 +526,46 @@ async fn typed_formulas_and_escape_sequences_reach_the_figures_as_harmless_text(
     );
     app.stop().await;
 }
+
+/// A phone number typed where the budget is asked is read as an amount; the figures show the budget as open
+/// ("any"), never the number.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_phone_number_typed_as_a_budget_never_reaches_the_figures() {
+    let app = spawn_with(tempfile::tempdir().expect("temp dir"), settings()).await;
+    let mut client = app.client().await;
+    client
+        .send(json!({"type": "start", "flow": "running-shoes", "locale": "en", "visitor": "vp"}))
+        .await;
+    client.until("question").await;
+    for answer in [
+        json!({"value": "road"}),
+        json!({"values": ["light"]}),
+        json!({"value": "no"}),
+    ] {
+        client.answer(answer).await;
+    }
+    let next = client
+        .answer(json!({"text": "call me on 09012345678"}))
+        .await;
+    assert_eq!(
+        next["id"], "colour",
+        "the text was taken as a budget: {next}"
+    );
+    client.send(json!({"type": "skip"})).await;
+    assert_eq!(client.next_step().await["type"], "products");
+    let body = report(&app, "?since=1d").await;
+    assert!(
+        !body.to_string().contains("9012345678"),
+        "no phone number in the figures: {body:#}"
+    );
+    let budget = row(&body["answers"], "question", "budget");
+    assert_eq!(budget["answer"], "–", "{budget}");
+    assert_eq!(budget["results_shown"], 1, "{budget}");
+    assert!(
+        body["paths"][0]["path"]
+            .as_str()
+            .is_some_and(|p| p.contains("budget=– ›") || p.ends_with("budget=–")),
+        "{body:#}"
+    );
+    app.stop().await;
+}

@@ -205,6 +205,7 @@ fn another_version_is_its_own_row_and_can_be_chosen() {
         answers: &[],
         asking: Some("terrain"),
         typed: None,
+        flow: None,
     });
     let report = ins.report("shoes", &day(), Some("v2"), &[]);
     let versions: Vec<_> = report
@@ -358,6 +359,7 @@ fn a_later_version_is_compared_with_the_first() {
             answers: &[],
             asking: Some("terrain"),
             typed: None,
+            flow: None,
         };
         ins.turn(&turn);
         let done = [Event::Finished {
@@ -453,4 +455,27 @@ fn a_kept_sum_of_days_gives_way_when_one_of_its_days_changes() {
         None,
     );
     assert_eq!(ins.report("shoes", &range, None, &[]).funnel[0].starts, 13);
+}
+
+#[test]
+fn range_bounds_beyond_the_questions_scale_read_as_its_ends_or_open() {
+    let scale = crate::flow::Range {
+        min: 40.0,
+        max: 250.0,
+        step: 10.0,
+        unit: None,
+        buckets: vec![80.0, 120.0],
+    };
+    let key =
+        |min: Option<f64>, max: Option<f64>, scale| answer_key(&Answer::Range { min, max }, scale);
+    // "call 09012345678" read as an amount: no phone number in the figures.
+    assert_eq!(key(None, Some(9_012_345_678.0), Some(&scale)), "–");
+    assert_eq!(key(None, Some(150.0), Some(&scale)), "–150");
+    assert_eq!(key(None, Some(250.0), Some(&scale)), "–250");
+    assert_eq!(key(Some(10.0), Some(100.0), Some(&scale)), "–100");
+    assert_eq!(key(Some(1e9), None, Some(&scale)), "250–");
+    assert_eq!(key(None, Some(1.0), Some(&scale)), "–40");
+    assert_eq!(key(Some(80.0), Some(120.0), Some(&scale)), "80–120");
+    // Without the finder (figures fed before it was known) the bounds are as answered.
+    assert_eq!(key(None, Some(9_012_345_678.0), None), "–9012345678");
 }

@@ -50,6 +50,7 @@ pub(super) fn step(
         answers,
         asking,
         typed,
+        flow: None,
     });
 }
 
@@ -73,6 +74,7 @@ pub(super) fn show(
         answers,
         products: &products,
         relaxed: &relaxed,
+        flow: None,
     });
 }
 

@@ -129,7 +129,7 @@ pub(super) async fn carry_out(
         }
     }
     if typed.is_some() {
-        super::super::insights::observe(state, &conv.session, &observed);
+        super::super::insights::observe(state, &conv.flow, &conv.session, &observed);
     }
     if mails {
         // Queued with the turn's records: durable in the same group commit.
