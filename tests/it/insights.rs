@@ -238,6 +238,21 @@ async fn seeded_conversations_and_events_give_exact_figures_that_survive_a_resta
     .await;
     assert_eq!(csv.status, 200);
     assert_eq!(csv.header("content-type"), Some("text/csv; charset=utf-8"));
+    assert_eq!(
+        csv.header("content-disposition"),
+        Some(r#"attachment; filename="running-shoes-questions.csv""#)
+    );
+    // The file name holds the finder id, which must be a loaded finder: a line break in it adds no header.
+    let injected = http_raw(
+        app.addr,
+        "GET",
+        "/admin/insights/running-shoes%0d%0aSet-Cookie:%20taken=1/questions.csv?since=1d",
+        &[("Authorization", &auth)],
+    )
+    .await;
+    assert_eq!(injected.status, 404);
+    assert!(injected.header("set-cookie").is_none());
+    assert!(injected.header("content-disposition").is_none());
     let text = String::from_utf8_lossy(&csv.body).to_string();
     let mut lines = text.lines();
     assert!(
