@@ -114,9 +114,14 @@ pub fn after_turn(
             })?
             .len();
     }
-    if session.answers.is_empty() || reachable(store, owner)?.is_none() {
+    if session.answers.is_empty() {
         return Ok(done);
     }
+    let Some(profile_owners) = reachable(store, owner)? else {
+        return Ok(done);
+    };
+    // A conversation is a visit too.
+    done.queued += inactive(mailer, store, owner, &profile_owners, &session.locale, now)?;
     let trigger = if finished {
         Trigger::FinderCompleted
     } else {
@@ -234,28 +239,43 @@ pub fn after_events(
                 done.queued += usize::from(store.queue_email(&queued)?);
             }
         }
-        // Any visit pushes the inactivity email back (one waits per shopper).
-        if in_segment(mailer, store, Trigger::Inactive, &event.visitor, now)?
-            && let Some(queued) = email(
-                mailer,
-                &event.visitor,
-                format!("inactive-{now}"),
-                Trigger::Inactive,
-                locale,
-                now,
-            )
-        {
-            let waiting = store.queued_emails_of(&profile_owners)?;
-            match waiting.into_iter().find(|e| e.trigger == Trigger::Inactive) {
-                Some(mut waiting) => {
-                    waiting.due = queued.due;
-                    store.put_email(&waiting)?;
-                }
-                None => done.queued += usize::from(store.queue_email(&queued)?),
-            }
-        }
+        done.queued += inactive(mailer, store, &event.visitor, &profile_owners, locale, now)?;
     }
     Ok(done)
+}
+
+/// Any visit (a shop event, a chat turn) pushes the inactivity email back, or queues it: one waits per shopper.
+/// The number queued.
+fn inactive(
+    mailer: &Mailer,
+    store: &Store,
+    owner: &str,
+    profile_owners: &[String],
+    locale: &str,
+    now: u64,
+) -> Result<usize, StoreError> {
+    if !in_segment(mailer, store, Trigger::Inactive, owner, now)? {
+        return Ok(0);
+    }
+    let Some(queued) = email(
+        mailer,
+        owner,
+        format!("inactive-{now}"),
+        Trigger::Inactive,
+        locale,
+        now,
+    ) else {
+        return Ok(0);
+    };
+    let waiting = store.queued_emails_of(profile_owners)?;
+    match waiting.into_iter().find(|e| e.trigger == Trigger::Inactive) {
+        Some(mut waiting) => {
+            waiting.due = queued.due;
+            store.put_email(&waiting)?;
+            Ok(0)
+        }
+        None => Ok(usize::from(store.queue_email(&queued)?)),
+    }
 }
 
 /// After consent was withdrawn: every waiting email of the shopper is cancelled.

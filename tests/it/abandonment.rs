@@ -117,3 +117,30 @@ async fn a_cart_left_alone_is_emailed_a_purchase_cancels_it_and_a_cart_holds_off
     );
     assert_eq!(mailing.mailer.counters.cancelled.get(), 1);
 }
+
+#[tokio::test]
+async fn a_shopper_who_only_chats_gets_the_inactivity_email_pushed_back_by_each_visit() {
+    let sink = Sink::start().await;
+    let mailing = Mailing::spawn(&sink, "inactive: { email: browse, after: 30d }\n").await;
+    let mut client = started(&mailing.app, "v-away", "en").await;
+    client.answer(json!({"value": "trail"})).await;
+    consent(&mut client, "away@example.com").await;
+    drop(client);
+    // Twenty days on, the shopper comes back to a finder: the email waits thirty days from then.
+    mailing.advance(20 * 86_400);
+    let mut back = started(&mailing.app, "v-away", "en").await;
+    back.answer(json!({"value": "road"})).await;
+    drop(back);
+    mailing.advance(20 * 86_400);
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert!(sink.messages().is_empty(), "the visit pushed it back");
+    mailing.advance(11 * 86_400);
+    let messages = sink.wait_for(1).await;
+    assert_eq!(messages.len(), 1, "{messages:#?}");
+    assert_eq!(messages[0]["rcpt_tos"], json!(["away@example.com"]));
+    let text = messages[0]["text"].as_str().expect("text");
+    assert!(
+        text.contains("Because you told us: Road"),
+        "recommendations from their stored answers: {text}"
+    );
+}
