@@ -55,9 +55,9 @@ fn row<'a>(rows: &'a Value, key: &str, value: &str) -> &'a Value {
 }
 
 /// Three shoppers: `va` finishes and clicks (in the chat) and buys a pick; `vb` is not understood once and
-/// leaves at the priorities; `vc` finishes without clicking. Returns va's first pick and how many of the two
+/// leaves at the priorities; `vc` finishes without clicking. Returns va's first pick, its title and how many of the two
 /// results shown were loosened.
-async fn seed(app: &TestApp) -> (String, u64) {
+async fn seed(app: &TestApp) -> (String, String, u64) {
     let mut relaxed = 0;
     let mut va = app.client().await;
     va.send(json!({"type": "start", "flow": "running-shoes", "locale": "en", "visitor": "va"}))
@@ -75,6 +75,10 @@ async fn seed(app: &TestApp) -> (String, u64) {
     let products = va.next_step().await;
     assert_eq!(products["type"], "products", "{products}");
     relaxed += u64::from(!products["relaxed"].as_array().expect("relaxed").is_empty());
+    let title = products["products"][0]["title"]
+        .as_str()
+        .expect("a title")
+        .to_string();
     let pick = products["products"][0]["id"]
         .as_str()
         .expect("a pick")
@@ -115,13 +119,13 @@ async fn seed(app: &TestApp) -> (String, u64) {
     let products = vc.next_step().await;
     assert_eq!(products["type"], "products", "{products}");
     relaxed += u64::from(!products["relaxed"].as_array().expect("relaxed").is_empty());
-    (pick, relaxed)
+    (pick, title, relaxed)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn seeded_conversations_and_events_give_exact_figures_that_survive_a_restart() {
     let app = spawn_with(tempfile::tempdir().expect("temp dir"), settings()).await;
-    let (pick, relaxed) = seed(&app).await;
+    let (pick, title, relaxed) = seed(&app).await;
     let body = report(&app, "?since=1d").await;
     let funnel = &body["funnel"];
     assert_eq!(
@@ -350,6 +354,12 @@ async fn seeded_conversations_and_events_give_exact_figures_that_survive_a_resta
     assert!(
         html.contains("on the moon") && !html.contains("<script"),
         "{html}"
+    );
+    let escaped = shopkeep::text::escape_markup(&title);
+    assert!(
+        html.contains(&format!("<td>{escaped}</td>"))
+            && html.contains("<th scope=\"col\">商品名</th>"),
+        "the pick's title beside its id: {html}"
     );
 
     // The same tables in the terminal, from the server's API, and as CSV.

@@ -196,10 +196,40 @@ async fn dashboard(
         Ok(report) => report,
         Err(error) => return error.into_response(),
     };
-    html(page(w, &finder, &since, version.as_deref(), &report))
+    // The picks' titles, so the merchandiser reads names rather than ids (a term look-up each, off the runtime).
+    let (catalog, ids) = (
+        state.0.catalog(),
+        report
+            .products
+            .iter()
+            .map(|p| p.product.clone())
+            .collect::<Vec<_>>(),
+    );
+    let titles = tokio::task::spawn_blocking(move || {
+        ids.into_iter()
+            .filter_map(|id| Some((id.clone(), catalog.get(&id).ok()??.title)))
+            .collect::<std::collections::HashMap<_, _>>()
+    })
+    .await
+    .unwrap_or_default();
+    html(page(
+        w,
+        &finder,
+        &since,
+        version.as_deref(),
+        &report,
+        &titles,
+    ))
 }
 
-fn page(w: &Words, finder: &str, since: &str, version: Option<&str>, report: &Report) -> String {
+fn page(
+    w: &Words,
+    finder: &str,
+    since: &str,
+    version: Option<&str>,
+    report: &Report,
+    titles: &std::collections::HashMap<String, String>,
+) -> String {
     let title = format!("{} — {finder}", w.title);
     let mut out = head(w, &title);
     let here = format!("/admin/dashboard/{}", escape(finder));
@@ -231,7 +261,7 @@ fn page(w: &Words, finder: &str, since: &str, version: Option<&str>, report: &Re
     sections::drop_off(&mut out, w, report);
     sections::zero(&mut out, w, report);
     sections::answers(&mut out, w, report);
-    sections::picks(&mut out, w, report);
+    sections::picks(&mut out, w, report, titles);
     sections::not_understood(&mut out, w, report);
     let csv: Vec<String> = crate::insights::report::TABLES
         .iter()

@@ -350,7 +350,14 @@ pub fn answers(out: &mut String, w: &Words, report: &Report) {
     out.push_str("</section>");
 }
 
-pub fn picks(out: &mut String, w: &Words, report: &Report) {
+/// Click-through of picks; `titles`: the products' titles in the catalog served now (a product no longer in it has
+/// none).
+pub fn picks(
+    out: &mut String,
+    w: &Words,
+    report: &Report,
+    titles: &std::collections::HashMap<String, String>,
+) {
     if report.products.is_empty() {
         return;
     }
@@ -361,7 +368,9 @@ pub fn picks(out: &mut String, w: &Words, report: &Report) {
         .iter()
         .take(CHARTED)
         .map(|p| Bar {
-            label: p.product.clone(),
+            label: titles
+                .get(&p.product)
+                .map_or_else(|| p.product.clone(), |t| short(t)),
             segments: vec![
                 (p.clicked.min(p.shown) as f64, GREEN),
                 (p.shown.saturating_sub(p.clicked) as f64, GREY),
@@ -376,6 +385,7 @@ pub fn picks(out: &mut String, w: &Words, report: &Report) {
         .map(|p| {
             vec![
                 p.product.clone(),
+                titles.get(&p.product).cloned().unwrap_or_default(),
                 p.shown.to_string(),
                 p.clicked.to_string(),
                 percent(p.click_through),
@@ -386,10 +396,27 @@ pub fn picks(out: &mut String, w: &Words, report: &Report) {
         .collect();
     out.push_str(&table(
         w.picks,
-        &[c.product, c.shown, c.clicked, "%", c.carted, c.purchased],
+        &[
+            c.product,
+            c.title,
+            c.shown,
+            c.clicked,
+            "%",
+            c.carted,
+            c.purchased,
+        ],
         &rows,
     ));
     out.push_str("</section>");
+}
+
+/// A title short enough for a chart's label (28 characters at most).
+fn short(title: &str) -> String {
+    if title.chars().count() <= 28 {
+        return title.to_string();
+    }
+    let cut: String = title.chars().take(27).collect();
+    format!("{cut}…")
 }
 
 pub fn not_understood(out: &mut String, w: &Words, report: &Report) {
