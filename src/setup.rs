@@ -40,6 +40,8 @@ pub enum SetupError {
         file: PathBuf,
         problems: Vec<Problem>,
     },
+    #[error("{problems}\nthe emails in `{}` have errors (listed above); fix them and try again", .dir.display())]
+    Emails { dir: PathBuf, problems: String },
     #[error("the reload stopped unexpectedly ({0}); try again")]
     Interrupted(String),
 }
@@ -54,6 +56,7 @@ impl SetupError {
             | SetupError::Segments { problems, .. } => {
                 problems.iter().map(ToString::to_string).collect()
             }
+            SetupError::Emails { problems, .. } => problems.lines().map(String::from).collect(),
             other => vec![other.to_string()],
         }
     }

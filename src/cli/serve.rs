@@ -212,7 +212,7 @@ pub(super) fn serve(args: ServeArgs) -> anyhow::Result<()> {
         let local = listener.local_addr()?;
         let email = mailer(&args, local)?;
         if let Some(mailer) = &email {
-            let problems = mailer.triggers.check_segments(&segments.names(), &segments_file.display().to_string());
+            let problems = mailer.triggers().check_segments(&segments.names(), &segments_file.display().to_string());
             if !problems.is_empty() {
                 return Err(crate::setup::SetupError::Segments { file: segments_file.clone(), problems }.into());
             }
@@ -311,7 +311,7 @@ fn mailer(
         "email: sending through {}:{} ({:?}), links to {public}",
         url.host, url.port, url.security
     );
-    Ok(Some(std::sync::Arc::new(email::Mailer::new(
+    let mut mailer = email::Mailer::new(
         loaded,
         std::sync::Arc::new(smtp),
         from,
@@ -320,7 +320,10 @@ fn mailer(
             url: public,
         },
         args.email_rate,
-    ))))
+    );
+    // Read again on a reload of the flows.
+    mailer.folder = Some(args.emails.clone());
+    Ok(Some(std::sync::Arc::new(mailer)))
 }
 
 /// Ctrl-C, or SIGTERM from a service manager.

@@ -93,7 +93,9 @@ impl Counters {
 /// Everything sending email needs; one per server.
 pub struct Mailer {
     templates: RwLock<Arc<Templates>>,
-    pub triggers: Triggers,
+    triggers: RwLock<Arc<Triggers>>,
+    /// The merchant's emails folder, loaded again on a reload (`None`: the templates were given, not read).
+    pub folder: Option<std::path::PathBuf>,
     pub transport: Arc<dyn transport::Transport>,
     pub from: Mailbox,
     pub shop: Shop,
@@ -138,7 +140,8 @@ impl Mailer {
             .to_string();
         Mailer {
             templates: RwLock::new(Arc::new(templates)),
-            triggers,
+            triggers: RwLock::new(Arc::new(triggers)),
+            folder: None,
             transport,
             from,
             shop,
@@ -158,9 +161,19 @@ impl Mailer {
             .clone()
     }
 
-    /// Swaps in templates loaded again (a reload); a folder with a problem was refused before this.
-    pub fn set_templates(&self, templates: Templates) {
+    /// The triggers served now (`emails/triggers.yaml`).
+    pub fn triggers(&self) -> Arc<Triggers> {
+        self.triggers
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
+
+    /// Swaps in the templates and triggers loaded again (a reload); a folder with a problem was refused before
+    /// this, and the ones served until now keep serving.
+    pub fn set_emails(&self, (templates, triggers): (Templates, Triggers)) {
         *self.templates.write().unwrap_or_else(|p| p.into_inner()) = Arc::new(templates);
+        *self.triggers.write().unwrap_or_else(|p| p.into_inner()) = Arc::new(triggers);
     }
 
     pub fn segments(&self) -> Arc<crate::segments::Segments> {

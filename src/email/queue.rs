@@ -50,7 +50,7 @@ pub fn in_segment(
     now: u64,
 ) -> Result<bool, StoreError> {
     let Some(name) = mailer
-        .triggers
+        .triggers()
         .rule(trigger)
         .and_then(|r| r.segment.clone())
     else {
@@ -75,7 +75,8 @@ fn email(
     locale: &str,
     now: u64,
 ) -> Option<QueuedEmail> {
-    let rule = mailer.triggers.rule(trigger)?;
+    let triggers = mailer.triggers();
+    let rule = triggers.rule(trigger)?;
     Some(QueuedEmail {
         message_id: format!("<{id}.{}@{}>", store::new_token(8), mailer.message_host),
         id,
@@ -216,7 +217,7 @@ pub fn after_events(
         if rules
             .iter()
             .flatten()
-            .all(|t| mailer.triggers.rule(*t).is_none())
+            .all(|t| mailer.triggers().rule(*t).is_none())
         {
             continue;
         }

@@ -235,7 +235,7 @@ fn prepare(
             });
             store.put_email(email)
         };
-        if let Some(until) = mailer.triggers.quiet_until(now) {
+        if let Some(until) = mailer.triggers().quiet_until(now) {
             defer(&mut email, until, "quiet hours")?;
             continue;
         }
@@ -247,7 +247,7 @@ fn prepare(
             .collect();
         let going = this_round.get(&profile.id).copied().unwrap_or(0);
         sent.extend(std::iter::repeat_n(now, going));
-        if let Some(until) = mailer.triggers.cap_until(&sent, now) {
+        if let Some(until) = mailer.triggers().cap_until(&sent, now) {
             defer(&mut email, until, "frequency cap")?;
             continue;
         }
@@ -319,7 +319,7 @@ fn issue_links(
                 session_token: Some(token.clone()),
                 expires: Some(
                     now + mailer
-                        .triggers
+                        .triggers()
                         .rule(Trigger::FinderAbandoned)
                         .map_or(3 * 24 * 3600, |r| r.link_valid),
                 ),

@@ -9,7 +9,8 @@
 //! kept (the last [`KEPT_VERSIONS`]) and a resumed session gets its own version back.
 //!
 //! Reloads happen on `POST /admin/reload` and, with `Settings::watch`, when a file in the flows or catalog folder
-//! changes (after a quiet moment, so an editor's save is one reload).
+//! changes (after a quiet moment, so an editor's save is one reload). A reload of the flows also reads the email
+//! templates and triggers again (`--emails`), refused as a whole when they have a problem.
 
 use std::collections::{HashMap, VecDeque};
 use std::net::SocketAddr;
@@ -202,15 +203,31 @@ pub fn reload(state: &AppState, part: Part) -> Result<Reloaded, SetupError> {
         Some(file) => Some(setup::load_rules(file, &checked_flows, &checked_catalog)?),
         None => None,
     };
+    // The emails folder (templates and triggers) is read again with the flows; a problem refuses the reload and
+    // the templates served until now keep serving.
+    let emails = match (&settings.email, part) {
+        (Some(mailer), Part::Flows | Part::Both) => match &mailer.folder {
+            Some(folder) => {
+                Some(
+                    crate::email::load_all(folder).map_err(|problems| SetupError::Emails {
+                        dir: folder.clone(),
+                        problems,
+                    })?,
+                )
+            }
+            None => None,
+        },
+        _ => None,
+    };
     // So are the segments, and the finders' conditions on them.
     let segments = match &settings.segments_file {
         Some(file) => {
             let segments = setup::load_segments(file, &checked_flows)?;
             if let Some(mailer) = &settings.email {
                 let names = segments.names();
-                let problems = mailer
-                    .triggers
-                    .check_segments(&names, &file.display().to_string());
+                let served = mailer.triggers();
+                let triggers = emails.as_ref().map_or(&*served, |(_, triggers)| triggers);
+                let problems = triggers.check_segments(&names, &file.display().to_string());
                 if !problems.is_empty() {
                     return Err(SetupError::Segments {
                         file: file.clone(),
@@ -224,6 +241,9 @@ pub fn reload(state: &AppState, part: Part) -> Result<Reloaded, SetupError> {
     };
     if let Some(rules) = rules {
         live.set_rules(rules);
+    }
+    if let (Some(mailer), Some(emails)) = (&settings.email, emails) {
+        mailer.set_emails(emails);
     }
     if let Some(segments) = segments {
         live.set_segments(segments);

@@ -333,3 +333,53 @@ async fn a_server_killed_mid_send_delivers_again_with_the_same_message_id_and_no
     );
     kill(child).await;
 }
+
+/// A reload reads the emails folder again: a broken template is refused naming its file and line, and the
+/// templates served until then keep sending; a fixed one is served from then on.
+#[tokio::test]
+async fn a_reload_refuses_a_broken_email_template_and_keeps_sending_with_the_last_good_ones() {
+    let sink = Sink::start().await;
+    let mailing = Mailing::spawn(&sink, TRIGGERS).await;
+    let template = mailing.emails.path().join("picks.en.txt");
+    let good = std::fs::read_to_string(&template).expect("read");
+    let broken = good.replacen("{% for pick in picks %}", "{% for pick in %}", 1);
+    assert_ne!(broken, good, "the template has the loop this test breaks");
+    std::fs::write(&template, &broken).expect("write");
+    let (status, body) = crate::support::http(mailing.app.addr, "POST", "/admin/reload", &[]).await;
+    assert_eq!(status, 422, "{body}");
+    assert!(
+        body.contains("picks.en.txt") && body.contains(":6"),
+        "the refusal names the template and its line: {body}"
+    );
+
+    let mut client = started(&mailing.app, "v-reload-1", "en").await;
+    finish(&mut client).await;
+    consent(&mut client, "first@example.com").await;
+    let mail = &sink.wait_for(1).await[0];
+    assert_eq!(mail["rcpt_tos"], json!(["first@example.com"]));
+    assert!(
+        mail["text"]
+            .as_str()
+            .expect("text")
+            .contains("Your picks from"),
+        "sent with the templates served before the refused reload: {mail:#}"
+    );
+
+    // The subject block comes first.
+    let fresh = good.replacen("Your picks", "Fresh picks", 1);
+    std::fs::write(&template, fresh).expect("write");
+    let (status, body) = crate::support::http(mailing.app.addr, "POST", "/admin/reload", &[]).await;
+    assert_eq!(status, 200, "{body}");
+    let mut client = started(&mailing.app, "v-reload-2", "en").await;
+    finish(&mut client).await;
+    consent(&mut client, "second@example.com").await;
+    let messages = sink.wait_for(2).await;
+    let mail = messages
+        .iter()
+        .find(|m| m["rcpt_tos"] == json!(["second@example.com"]))
+        .expect("the second email");
+    assert!(
+        mail["subject"] == "Fresh picks from Test shop",
+        "the reloaded template is served: {mail:#}"
+    );
+}

@@ -88,6 +88,8 @@ pub struct Mailing {
     pub app: TestApp,
     pub mailer: Arc<Mailer>,
     pub now: Arc<AtomicU64>,
+    /// The emails folder the server reads again on a reload (a copy of the shipped one).
+    pub emails: tempfile::TempDir,
 }
 
 const START: u64 = 1_800_000_000;
@@ -116,6 +118,7 @@ impl Mailing {
             1000,
         );
         mailer.poll = Duration::from_millis(100);
+        mailer.folder = Some(emails.path().to_path_buf());
         let mailer = Arc::new(mailer);
         let now = Arc::new(AtomicU64::new(START));
         let clock = {
@@ -128,7 +131,12 @@ impl Mailing {
             ..crate::profiles::private_settings()
         };
         let app = spawn_with(tempfile::tempdir().expect("temp dir"), settings).await;
-        Mailing { app, mailer, now }
+        Mailing {
+            app,
+            mailer,
+            now,
+            emails,
+        }
     }
 
     pub fn advance(&self, seconds: u64) {

@@ -184,12 +184,16 @@ async fn a_segment_on_a_trigger_sends_the_picks_email_to_members_only() {
     assert!(
         mailing
             .mailer
-            .triggers
+            .triggers()
             .check_segments(&segments.names(), "segments.yaml")
             .is_empty()
     );
     assert_eq!(
-        mailing.mailer.triggers.check_segments(&[], "segments.yaml")[0].message,
+        mailing
+            .mailer
+            .triggers()
+            .check_segments(&[], "segments.yaml")[0]
+            .message,
         "the condition names segment `bargain-hunter`, which is not defined; define it in `segments.yaml`"
     );
     mailing.mailer.set_segments(std::sync::Arc::new(segments));
