@@ -23,6 +23,7 @@ mod logs;
 mod mailing;
 mod metrics;
 mod picks;
+mod picks_reasons;
 mod preview;
 mod privacy;
 mod process;
