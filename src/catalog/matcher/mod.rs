@@ -21,7 +21,7 @@
 
 mod explain;
 #[cfg(test)]
-mod promises;
+pub(crate) mod promises;
 mod query;
 mod rank;
 mod scan;

@@ -173,14 +173,7 @@ fn check(
             ));
         }
     }
-    // (b)
-    if let Some(first_loose) = is_exact.iter().position(|e| !e)
-        && is_exact[first_loose..].iter().any(|e| *e)
-    {
-        return Err(format!(
-            "(b) an exact match ranks below a loosened product: {is_exact:?}"
-        ));
-    }
+    exact_first(&is_exact)?;
     // (c)
     let missed: Vec<&str> = request
         .relax_order
@@ -288,4 +281,14 @@ fn the_matcher_keeps_its_promises_on_generated_catalogs() {
         relaxing > cases / 4 && with_loose_and_exact > cases / 20,
         "{relaxing} {with_loose_and_exact}"
     );
+}
+
+/// Promise (b) over the shown picks in order, each exact or loosened: no exact match ranks below a loosened one.
+pub(crate) fn exact_first(is_exact: &[bool]) -> Result<(), String> {
+    match is_exact.iter().position(|e| !e) {
+        Some(first_loose) if is_exact[first_loose..].iter().any(|e| *e) => Err(format!(
+            "(b) an exact match ranks below a loosened product: {is_exact:?}"
+        )),
+        _ => Ok(()),
+    }
 }

@@ -124,13 +124,7 @@ fn check(path: &Walked<'_>) -> Result<(), String> {
             ));
         }
     }
-    if let Some(first) = is_exact.iter().position(|e| !e)
-        && is_exact[first..].iter().any(|e| *e)
-    {
-        return Err(format!(
-            "(b) an exact match ranks below a loosened one: {is_exact:?}"
-        ));
-    }
+    crate::catalog::matcher::promises::exact_first(&is_exact)?;
     let missed_questions: Vec<&str> = flow
         .relax
         .iter()
