@@ -144,10 +144,12 @@ async fn reads_during_applies_never_miss_a_record_nor_go_back() {
     assert!(reads > 0, "the reader ran");
 }
 
-/// sled in power mode, with each sync counted and slowed down (a slow disk), so batches pile up behind it.
+/// sled in power mode, with each sync counted and held until the test opens the gate (a slow disk), so batches
+/// pile up behind it.
 struct SlowSync {
     sled: super::sled_store::Sled,
     syncs: Arc<AtomicU64>,
+    gate: Arc<std::sync::atomic::AtomicBool>,
 }
 
 impl Backend for SlowSync {
@@ -183,8 +185,13 @@ impl Backend for SlowSync {
         self.sled.flush_out()
     }
     fn sync(&self, epoch: u64) -> Result<(), StoreError> {
-        std::thread::sleep(std::time::Duration::from_millis(10));
-        self.syncs.fetch_add(1, Ordering::Relaxed);
+        self.syncs.fetch_add(1, Ordering::SeqCst);
+        for _ in 0..2000 {
+            if self.gate.load(Ordering::SeqCst) {
+                break;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(5));
+        }
         self.sled.sync(epoch)
     }
     fn count(&self, kind: Kind) -> Result<usize, StoreError> {
@@ -198,44 +205,67 @@ impl Backend for SlowSync {
     }
 }
 
-#[tokio::test]
+/// Waits (bounded) until `done` holds.
+async fn until(what: &str, done: impl Fn() -> bool) {
+    for _ in 0..1000 {
+        if done() {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    panic!("timed out waiting until {what}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn batches_written_while_the_disk_syncs_share_the_next_sync_and_every_ack_is_on_disk() {
     let dir = tempfile::tempdir().expect("temp dir");
     let syncs = Arc::new(AtomicU64::new(0));
+    let gate = Arc::new(std::sync::atomic::AtomicBool::new(false));
     {
         let sled = super::sled_store::Sled::open(dir.path(), Durability::Power).expect("open");
         let store = Store::with_backend(Box::new(SlowSync {
             sled,
             syncs: syncs.clone(),
+            gate: gate.clone(),
         }))
         .expect("store");
-        // 40 conversations, 5 turns each, every turn waiting for its acknowledgement.
-        let turns: Vec<_> = (0..40)
-            .map(|c| {
-                let store = store.clone();
-                tokio::spawn(async move {
-                    for t in 0..5 {
-                        store
-                            .put_session(&format!("c{c}-t{t}"), &session("s"))
-                            .expect("put");
-                        store.durable().await.expect("durable");
-                    }
-                })
+        let turn = |n: usize| {
+            let store = store.clone();
+            tokio::spawn(async move {
+                store
+                    .put_session(&format!("t{n}"), &session("s"))
+                    .expect("put");
+                store.durable().await
             })
-            .collect();
-        for turn in turns {
-            turn.await.expect("join");
+        };
+        // The first turn's sync holds; two more turns are written out meanwhile, one flush each.
+        let first = turn(0);
+        until("the first sync began", || syncs.load(Ordering::SeqCst) == 1).await;
+        let second = turn(1);
+        until("the second batch was flushed", || store.flush_count() == 2).await;
+        let third = turn(2);
+        until("the third batch was flushed", || store.flush_count() == 3).await;
+        until("the third batch is in the store", || {
+            store.writes.backend.count(Kind::Sessions).ok() == Some(3)
+        })
+        .await;
+        // Its flush out of the process and hand-over to the syncer take well under this.
+        tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+        assert!(!first.is_finished(), "no acknowledgement before its sync");
+        gate.store(true, Ordering::SeqCst);
+        for turn in [first, second, third] {
+            turn.await.expect("join").expect("durable");
         }
-        let (flushes, syncs) = (store.flush_count(), syncs.load(Ordering::Relaxed));
-        assert!(
-            syncs < flushes,
-            "each sync should cover the batches written while the last one ran: {syncs} syncs for {flushes} flushes"
+        assert_eq!(
+            syncs.load(Ordering::SeqCst),
+            2,
+            "the two batches written while the first sync ran share the next one"
         );
     }
     let store = super::tests::reopen(|| Store::open(dir.path()));
     assert_eq!(
         store.writes.backend.count(Kind::Sessions).expect("count"),
-        200,
+        3,
         "every acknowledged turn is in the store after it is closed and opened again"
     );
 }
@@ -249,6 +279,7 @@ fn a_batch_written_out_before_the_store_was_opened_again_is_not_acknowledged() {
         backend: Box::new(SlowSync {
             sled,
             syncs: syncs.clone(),
+            gate: Arc::new(std::sync::atomic::AtomicBool::new(true)),
         }),
         queued: Default::default(),
         applying: Default::default(),
